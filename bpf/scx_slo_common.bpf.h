@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The project's own sched_ext kfunc declarations and compatibility helpers.
+ *
+ * No Debian package ships scx's BPF headers, and bpftool's generated kfunc
+ * prototypes describe only the kernel vmlinux.h was dumped from, so we
+ * suppress those (BPF_NO_KFUNC_PROTOTYPES) and declare what we call here.
+ *
+ * sched_ext renamed and extended kfuncs between 6.12 and 7.x:
+ *
+ *   6.12   scx_bpf_dispatch[_vtime](), scx_bpf_consume()
+ *   6.13   scx_bpf_dsq_insert[_vtime](), scx_bpf_dsq_move_to_local()
+ *   6.14   scx_bpf_now()
+ *   6.19   scx_bpf_dsq_insert___v2() returns bool,
+ *          __scx_bpf_dsq_insert_vtime() takes an argument struct,
+ *          scx_bpf_dsq_peek() (unsafe until 7.1)
+ *
+ * Every name that is not in all of them is declared __weak, and callers go
+ * through the static inlines below, which test bpf_ksym_exists() on the
+ * newest form first.  libbpf resolves a missing weak kfunc to zero, the
+ * verifier sees a constant branch and drops the dead call, so the choice is
+ * made when the program is loaded, on the kernel it is loaded into.  A
+ * "___suffix" in a declaration is stripped by libbpf when it resolves the
+ * kfunc: that is how two prototypes for one kernel name can coexist.
+ */
+#ifndef __SCX_SLO_COMMON_BPF_H
+#define __SCX_SLO_COMMON_BPF_H
+
+#define BPF_NO_KFUNC_PROTOTYPES
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+/* vmlinux.h carries no macros: the errno values BPF returns to the kernel. */
+#ifndef ENOMEM
+#define ENOMEM		12
+#endif
+#ifndef EINVAL
+#define EINVAL		22
+#endif
+
+/* Present in every sched_ext kernel (6.12+). */
+s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
+s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
+			   bool *is_idle) __ksym;
+void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
+s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
+void scx_bpf_exit_bstr(s64 exit_code, char *fmt, unsigned long long *data,
+		       u32 data__sz) __ksym;
+void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
+u32 scx_bpf_nr_cpu_ids(void) __ksym;
+
+/* Renamed or added along the way: resolved at load time. */
+bool scx_bpf_dsq_insert___v2___compat(struct task_struct *p, u64 dsq_id,
+				      u64 slice, u64 enq_flags) __ksym __weak;
+void scx_bpf_dsq_insert___v1___compat(struct task_struct *p, u64 dsq_id,
+				      u64 slice, u64 enq_flags) __ksym __weak;
+void scx_bpf_dispatch___compat(struct task_struct *p, u64 dsq_id, u64 slice,
+			       u64 enq_flags) __ksym __weak;
+
+bool __scx_bpf_dsq_insert_vtime(struct task_struct *p,
+				struct scx_bpf_dsq_insert_vtime_args *args) __ksym __weak;
+void scx_bpf_dsq_insert_vtime___compat(struct task_struct *p, u64 dsq_id,
+				       u64 slice, u64 vtime, u64 enq_flags) __ksym __weak;
+void scx_bpf_dispatch_vtime___compat(struct task_struct *p, u64 dsq_id,
+				     u64 slice, u64 vtime, u64 enq_flags) __ksym __weak;
+
+bool scx_bpf_dsq_move_to_local___compat(u64 dsq_id) __ksym __weak;
+bool scx_bpf_consume___compat(u64 dsq_id) __ksym __weak;
+
+u64 scx_bpf_now___compat(void) __ksym __weak;
+
+/*
+ * "___v1" above is not a kernel name: libbpf strips it and resolves the
+ * plain scx_bpf_dsq_insert, which exists from 6.13 on.
+ */
+static __always_inline void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id,
+					       u64 slice, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2___compat))
+		scx_bpf_dsq_insert___v2___compat(p, dsq_id, slice, enq_flags);
+	else if (bpf_ksym_exists(scx_bpf_dsq_insert___v1___compat))
+		scx_bpf_dsq_insert___v1___compat(p, dsq_id, slice, enq_flags);
+	else
+		scx_bpf_dispatch___compat(p, dsq_id, slice, enq_flags);
+}
+
+static __always_inline void scx_bpf_dsq_insert_vtime(struct task_struct *p,
+						     u64 dsq_id, u64 slice,
+						     u64 vtime, u64 enq_flags)
+{
+	if (bpf_ksym_exists(__scx_bpf_dsq_insert_vtime)) {
+		struct scx_bpf_dsq_insert_vtime_args args = {
+			.dsq_id = dsq_id,
+			.slice = slice,
+			.vtime = vtime,
+			.enq_flags = enq_flags,
+		};
+
+		__scx_bpf_dsq_insert_vtime(p, &args);
+	} else if (bpf_ksym_exists(scx_bpf_dsq_insert_vtime___compat)) {
+		scx_bpf_dsq_insert_vtime___compat(p, dsq_id, slice, vtime, enq_flags);
+	} else {
+		scx_bpf_dispatch_vtime___compat(p, dsq_id, slice, vtime, enq_flags);
+	}
+}
+
+static __always_inline bool scx_bpf_dsq_move_to_local(u64 dsq_id)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local___compat))
+		return scx_bpf_dsq_move_to_local___compat(dsq_id);
+	return scx_bpf_consume___compat(dsq_id);
+}
+
+/*
+ * scx_bpf_now() (6.14+) is the rq clock, cheaper than and close to
+ * bpf_ktime_get_ns(); both count CLOCK_MONOTONIC nanoseconds.
+ */
+static __always_inline u64 scx_bpf_now(void)
+{
+	if (bpf_ksym_exists(scx_bpf_now___compat))
+		return scx_bpf_now___compat();
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * scx_bpf_error("fmt", args...): abort the scheduler with a formatted
+ * message.  The kernel takes the format and a u64 array of arguments, the
+ * same calling convention as bpf_seq_printf().
+ */
+#define ___slo_bstr_preamble(fmt, args...)					\
+	static char ___fmt[] = fmt;						\
+	unsigned long long ___param[___bpf_narg(args)] = {};			\
+										\
+	_Pragma("GCC diagnostic push")						\
+	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")			\
+	___bpf_fill(___param, args);						\
+	_Pragma("GCC diagnostic pop")
+
+#define scx_bpf_error(fmt, args...)						\
+({										\
+	___slo_bstr_preamble(fmt, ##args)					\
+	scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));		\
+})
+
+#define scx_bpf_exit(code, fmt, args...)					\
+({										\
+	___slo_bstr_preamble(fmt, ##args)					\
+	scx_bpf_exit_bstr((code), ___fmt, ___param, sizeof(___param));		\
+})
+
+#define BPF_STRUCT_OPS(name, args...)						\
+	SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+
+#define BPF_STRUCT_OPS_SLEEPABLE(name, args...)					\
+	SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
+
+/* Copy the kernel's exit information into a struct slo_exit_info. */
+#define SLO_RECORD_EXIT(dst, ei)						\
+({										\
+	(dst).exit_code = (ei)->exit_code;					\
+	(dst).exit_cpu = (ei)->exit_cpu;					\
+	bpf_probe_read_kernel_str((dst).reason, sizeof((dst).reason),		\
+				  (ei)->reason);				\
+	bpf_probe_read_kernel_str((dst).msg, sizeof((dst).msg), (ei)->msg);	\
+	/* kind last: userspace polls it and then reads the rest */		\
+	asm volatile("" ::: "memory");						\
+	(dst).kind = (ei)->kind;						\
+})
+
+#endif /* __SCX_SLO_COMMON_BPF_H */

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __SLO_DURATION_H
+#define __SLO_DURATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Parse a duration with a mandatory unit: "250us", "5ms", "1.5s", "800ns".
+ * Units: ns, us (or µs), ms, s.  No sign, no spaces, no exponent; a fraction
+ * must resolve to whole nanoseconds.  Returns 0 and stores nanoseconds in
+ * *ns, or -1 with *why (if non-NULL) set to a short reason.
+ */
+int slo_parse_duration(const char *str, uint64_t *ns, const char **why);
+
+/*
+ * Format @ns in the largest unit that represents it exactly ("5ms",
+ * "250us", "1500ns"), so that parsing the result gives back @ns.
+ */
+void slo_format_duration(uint64_t ns, char *buf, size_t len);
+
+#endif /* __SLO_DURATION_H */

@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scx_slo: load the SLO-aware EDF sched_ext scheduler, feed it per-cgroup
+ * latency budgets, report its statistics, and detach cleanly.
+ *
+ * Exit codes are distinct per failure so that scripts and the DaemonSet can
+ * tell them apart; see enum slo_exit_code.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cgroup.h"
+#include "duration.h"
+#include "scx_slo.h"
+#include "scx_slo.skel.h"
+
+#ifndef SCX_SLO_VERSION
+#define SCX_SLO_VERSION "unknown"
+#endif
+
+#define SCHED_EXT_SYSFS		"/sys/kernel/sched_ext"
+
+enum slo_exit_code {
+	EXIT_OK			= 0,
+	EXIT_FAILURE_OTHER	= 1,	/* load/attach failed for another reason */
+	EXIT_USAGE		= 2,	/* bad command line or input */
+	EXIT_NOT_ROOT		= 3,
+	EXIT_NO_SCHED_EXT	= 4,	/* kernel built without sched_ext */
+	EXIT_BUSY		= 5,	/* another sched_ext scheduler attached */
+	EXIT_VERIFIER		= 6,	/* the verifier rejected the program */
+	EXIT_SCHED_ERROR	= 7,	/* the kernel ejected the scheduler */
+};
+
+/* Kernel ABI: enum scx_exit_kind and the action bits of exit_code. */
+#define SCX_EXIT_ERROR_FIRST	1024
+#define SCX_ECODE_ACT_RESTART	(1ULL << 48)
+
+struct slo_entry {
+	char path[PATH_MAX];
+	uint64_t cgroup_id;
+	uint64_t budget_ns;
+};
+
+static struct options {
+	bool verbose;
+	unsigned int stats_interval;
+	uint64_t slice_ns;
+	uint64_t default_budget_ns;
+	uint64_t watchdog_ns;
+	bool debug_verifier_reject;
+	struct slo_entry *slos;
+	size_t nr_slos;
+} opts = {
+	.slice_ns = 3 * SLO_NSEC_PER_MSEC,
+	.default_budget_ns = SLO_DEFAULT_BUDGET_NS,
+	.watchdog_ns = 10 * SLO_NSEC_PER_SEC,
+};
+
+static volatile sig_atomic_t exiting;
+static char cgroup_mount[PATH_MAX];
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("scx_slo: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * libbpf's messages are noise unless something fails.  Keep them (bounded)
+ * so a verifier rejection can show the end of the verifier's log, and echo
+ * them live only with -v.
+ */
+static char *libbpf_log;
+static size_t libbpf_log_len, libbpf_log_cap;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int n;
+
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (opts.verbose)
+		fputs(line, stderr);
+	if (level == LIBBPF_DEBUG)
+		return n;
+	if (libbpf_log_len + (size_t)n + 1 > libbpf_log_cap) {
+		size_t cap = (libbpf_log_len + (size_t)n + 1) * 2;
+		char *grown;
+
+		if (cap > 64 << 20)	/* a verifier log can be huge: cap it */
+			return n;
+		grown = realloc(libbpf_log, cap);
+		if (!grown)
+			return n;
+		libbpf_log = grown;
+		libbpf_log_cap = cap;
+	}
+	memcpy(libbpf_log + libbpf_log_len, line, (size_t)n);
+	libbpf_log_len += (size_t)n;
+	libbpf_log[libbpf_log_len] = '\0';
+	return n;
+}
+
+/* Print the last @lines lines of the verifier log libbpf relayed, if any. */
+static bool print_verifier_tail(int lines)
+{
+	const char *begin, *end, *p;
+	int seen = 0;
+
+	if (!libbpf_log)
+		return false;
+	begin = strstr(libbpf_log, "-- BEGIN PROG LOAD LOG --");
+	if (!begin)
+		return false;
+	begin = strchr(begin, '\n');
+	if (!begin)
+		return false;
+	begin++;
+	end = strstr(begin, "-- END PROG LOAD LOG --");
+	if (!end)
+		end = libbpf_log + libbpf_log_len;
+	for (p = end; p > begin; p--) {
+		if (p[-1] == '\n' && p != end && ++seen > lines)
+			break;
+	}
+	fprintf(stderr, "--- verifier log (last %d lines; -v for all) ---\n", lines);
+	fwrite(p, 1, (size_t)(end - p), stderr);
+	fprintf(stderr, "---\n");
+	return true;
+}
+
+static int read_sysfs(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* Name of the attached scheduler, or "" if none/unknown. */
+static void attached_ops_name(char *buf, size_t len)
+{
+	if (read_sysfs(SCHED_EXT_SYSFS "/root/ops", buf, len))
+		buf[0] = '\0';
+}
+
+static const char *exit_kind_name(int kind)
+{
+	switch (kind) {
+	case 0:		return "NONE";
+	case 1:		return "DONE";
+	case 64:	return "UNREG";
+	case 65:	return "UNREG_BPF";
+	case 66:	return "UNREG_KERN";
+	case 67:	return "SYSRQ";
+	case 68:	return "PARENT";
+	case 69:	return "PARENT_KILL";
+	case 1024:	return "ERROR";
+	case 1025:	return "ERROR_BPF";
+	case 1026:	return "ERROR_STALL";
+	case 1027:	return "ERROR_REENQ";
+	case 1028:	return "ERROR_RESCUE";
+	default:	return kind >= SCX_EXIT_ERROR_FIRST ? "ERROR_OTHER" : "OTHER";
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: scx_slo [OPTIONS]\n"
+"\n"
+"Run the scx_slo sched_ext scheduler until SIGINT or SIGTERM: every cgroup\n"
+"gets a latency budget and tasks run earliest-deadline-first.\n"
+"\n"
+"Options:\n"
+"  -s, --slo PATH=DURATION   latency budget for the cgroup at PATH (relative\n"
+"                            to the cgroup2 mount; inherited by descendants).\n"
+"                            Repeatable.  Example: --slo /kubepods/web=5ms\n"
+"  -b, --default-budget DUR  budget of tasks with no SLO above them (100ms)\n"
+"  -l, --slice DUR           time slice (3ms)\n"
+"  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
+"  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
+"  -v, --verbose             show libbpf's messages\n"
+"  -V, --version             print the version and exit\n"
+"  -h, --help                print this help and exit\n"
+"      --debug-verifier-reject\n"
+"                            testing only: load a program the verifier must\n"
+"                            reject\n"
+"\n"
+"Durations take a unit: ns, us, ms or s (e.g. 250us, 5ms, 1s).\n"
+"\n"
+"Exit status: 0 clean detach, 1 load or attach failure, 2 bad usage,\n"
+"3 not root, 4 kernel without sched_ext, 5 another sched_ext scheduler is\n"
+"attached, 6 rejected by the BPF verifier, 7 the kernel ejected the\n"
+"scheduler (the reason is printed).\n");
+}
+
+static int parse_duration_opt(const char *name, const char *arg, uint64_t min,
+			      uint64_t max, uint64_t *out)
+{
+	const char *why = NULL;
+	char lo[32], hi[32];
+
+	if (slo_parse_duration(arg, out, &why)) {
+		msg("%s '%s': %s", name, arg, why);
+		return -1;
+	}
+	if (*out < min || *out > max) {
+		slo_format_duration(min, lo, sizeof(lo));
+		slo_format_duration(max, hi, sizeof(hi));
+		msg("%s '%s': must be between %s and %s", name, arg, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+/* "--slo PATH=DURATION": validated here, resolved to an id after the checks. */
+static int parse_slo_opt(const char *arg)
+{
+	const char *eq = strrchr(arg, '='), *why = NULL;
+	struct slo_entry *grown, *e;
+	char path[PATH_MAX];
+	size_t i;
+
+	if (!eq || eq == arg) {
+		msg("--slo '%s': expected PATH=DURATION", arg);
+		return -1;
+	}
+	if ((size_t)(eq - arg) >= sizeof(path)) {
+		msg("--slo: cgroup path is too long");
+		return -1;
+	}
+	memcpy(path, arg, (size_t)(eq - arg));
+	path[eq - arg] = '\0';
+
+	grown = realloc(opts.slos, (opts.nr_slos + 1) * sizeof(*opts.slos));
+	if (!grown) {
+		msg("out of memory");
+		return -1;
+	}
+	opts.slos = grown;
+	e = &opts.slos[opts.nr_slos];
+	if (slo_cgroup_normalize(path, e->path, sizeof(e->path), &why)) {
+		msg("--slo '%s': %s", arg, why);
+		return -1;
+	}
+	if (parse_duration_opt("--slo", eq + 1, SLO_BUDGET_MIN_NS,
+			       SLO_BUDGET_MAX_NS, &e->budget_ns))
+		return -1;
+	for (i = 0; i < opts.nr_slos; i++) {
+		if (!strcmp(opts.slos[i].path, e->path)) {
+			msg("--slo '%s': cgroup %s is given twice", arg, e->path);
+			return -1;
+		}
+	}
+	opts.nr_slos++;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { OPT_DEBUG_VERIFIER_REJECT = 256 };
+	static const struct option long_opts[] = {
+		{ "slo",		required_argument, NULL, 's' },
+		{ "default-budget",	required_argument, NULL, 'b' },
+		{ "slice",		required_argument, NULL, 'l' },
+		{ "watchdog",		required_argument, NULL, 'w' },
+		{ "stats",		required_argument, NULL, 'S' },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "version",		no_argument,	   NULL, 'V' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ "debug-verifier-reject", no_argument,	   NULL, OPT_DEBUG_VERIFIER_REJECT },
+		{}
+	};
+	char *end;
+	long val;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:b:l:w:S:vVh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_slo_opt(optarg))
+				return EXIT_USAGE;
+			break;
+		case 'b':
+			if (parse_duration_opt("--default-budget", optarg,
+					       SLO_BUDGET_MIN_NS, SLO_BUDGET_MAX_NS,
+					       &opts.default_budget_ns))
+				return EXIT_USAGE;
+			break;
+		case 'l':
+			if (parse_duration_opt("--slice", optarg, 100 * SLO_NSEC_PER_USEC,
+					       100 * SLO_NSEC_PER_MSEC, &opts.slice_ns))
+				return EXIT_USAGE;
+			break;
+		case 'w':
+			/* the kernel caps the watchdog at 30 s */
+			if (parse_duration_opt("--watchdog", optarg, 100 * SLO_NSEC_PER_MSEC,
+					       30 * SLO_NSEC_PER_SEC, &opts.watchdog_ns))
+				return EXIT_USAGE;
+			break;
+		case 'S':
+			errno = 0;
+			val = strtol(optarg, &end, 10);
+			if (errno || *end || val < 1 || val > 3600) {
+				msg("--stats '%s': expected whole seconds from 1 to 3600", optarg);
+				return EXIT_USAGE;
+			}
+			opts.stats_interval = (unsigned int)val;
+			break;
+		case 'v':
+			opts.verbose = true;
+			break;
+		case 'V':
+			printf("scx_slo %s (libbpf %s)\n", SCX_SLO_VERSION,
+			       libbpf_version_string());
+			exit(EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case OPT_DEBUG_VERIFIER_REJECT:
+			opts.debug_verifier_reject = true;
+			break;
+		default:
+			fprintf(stderr, "Try 'scx_slo --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		msg("unexpected argument '%s'", argv[optind]);
+		fprintf(stderr, "Try 'scx_slo --help'.\n");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* Can this kernel run us at all, and is the slot free? */
+static int check_kernel(void)
+{
+	char state[64], ops[128];
+	struct utsname uts;
+
+	if (access(SCHED_EXT_SYSFS, F_OK)) {
+		uname(&uts);
+		msg("kernel %s has no sched_ext (CONFIG_SCHED_CLASS_EXT): "
+		    "boot a kernel 6.12 or later built with it", uts.release);
+		return EXIT_NO_SCHED_EXT;
+	}
+	if (!read_sysfs(SCHED_EXT_SYSFS "/state", state, sizeof(state)) &&
+	    strcmp(state, "disabled")) {
+		attached_ops_name(ops, sizeof(ops));
+		msg("another sched_ext scheduler ('%s', state %s) is attached: "
+		    "stop it first", ops[0] ? ops : "unknown", state);
+		return EXIT_BUSY;
+	}
+	return EXIT_OK;
+}
+
+static int resolve_slos(void)
+{
+	size_t i;
+	int err;
+
+	if (!opts.nr_slos)
+		return 0;
+	err = slo_cgroup_mount(cgroup_mount, sizeof(cgroup_mount));
+	if (err) {
+		msg("no cgroup2 mount found (%s): --slo needs the unified hierarchy",
+		    strerror(-err));
+		return -1;
+	}
+	for (i = 0; i < opts.nr_slos; i++) {
+		struct slo_entry *e = &opts.slos[i];
+
+		err = slo_cgroup_id(cgroup_mount, e->path, &e->cgroup_id);
+		if (err) {
+			msg("--slo %s: cgroup %s%s: %s", e->path, cgroup_mount,
+			    e->path, strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int apply_slos(struct scx_slo *skel)
+{
+	int fd = bpf_map__fd(skel->maps.slo_budgets);
+	size_t i;
+
+	for (i = 0; i < opts.nr_slos; i++) {
+		struct slo_budget budget = { .budget_ns = opts.slos[i].budget_ns };
+
+		if (bpf_map_update_elem(fd, &opts.slos[i].cgroup_id, &budget, BPF_ANY)) {
+			msg("cannot set the budget of %s: %s", opts.slos[i].path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	__atomic_add_fetch(&skel->bss->budget_generation, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Budget in force for @path: its own SLO or the nearest ancestor's. */
+static uint64_t budget_for_path(const char *path)
+{
+	size_t i, best_len = 0;
+	uint64_t budget = opts.default_budget_ns;
+
+	for (i = 0; i < opts.nr_slos; i++) {
+		const char *p = opts.slos[i].path;
+		size_t n = strlen(p);
+		bool covers = !strcmp(p, "/") ||
+			(!strncmp(path, p, n) && (path[n] == '\0' || path[n] == '/'));
+
+		if (covers && n >= best_len) {
+			best_len = n;
+			budget = opts.slos[i].budget_ns;
+		}
+	}
+	return budget;
+}
+
+static void sum_global_stats(struct scx_slo *skel, uint64_t *totals, int nr_cpus)
+{
+	uint64_t *percpu = calloc((size_t)nr_cpus, sizeof(uint64_t));
+	int fd = bpf_map__fd(skel->maps.slo_stats);
+	uint32_t idx;
+	int cpu;
+
+	memset(totals, 0, SLO_NR_STATS * sizeof(*totals));
+	if (!percpu)
+		return;
+	for (idx = 0; idx < SLO_NR_STATS; idx++) {
+		if (bpf_map_lookup_elem(fd, &idx, percpu))
+			continue;
+		for (cpu = 0; cpu < nr_cpus; cpu++)
+			totals[idx] += percpu[cpu];
+	}
+	free(percpu);
+}
+
+static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title)
+{
+	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
+	struct slo_cgroup_stats *percpu;
+	struct slo_cgroup_table table = {};
+	uint64_t totals[SLO_NR_STATS], key, next;
+	bool have_key = false, have_names;
+	char mount[PATH_MAX];
+
+	sum_global_stats(skel, totals, nr_cpus);
+	printf("=== %s ===\n", title);
+	printf("runs %llu  misses %llu  enqueued %llu  direct %llu  "
+	       "from-queue %llu\n",
+	       (unsigned long long)totals[SLO_STAT_RUNS],
+	       (unsigned long long)totals[SLO_STAT_MISSES],
+	       (unsigned long long)totals[SLO_STAT_ENQUEUE],
+	       (unsigned long long)totals[SLO_STAT_DIRECT_DISPATCH],
+	       (unsigned long long)totals[SLO_STAT_DSQ_DISPATCH]);
+	if (totals[SLO_STAT_CGROUP_STATS_FULL])
+		printf("warning: %llu runs not attributed (cgroup stats map full)\n",
+		       (unsigned long long)totals[SLO_STAT_CGROUP_STATS_FULL]);
+
+	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
+		     !slo_cgroup_table_build(mount, &table);
+	percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
+	if (!percpu)
+		goto out;
+
+	printf("%-40s %8s %10s %10s %7s %10s %10s\n", "CGROUP", "BUDGET", "RUNS",
+	       "MISSES", "MISS%", "AVG_DELAY", "AVG_LATE");
+	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
+		struct slo_cgroup_stats sum = {};
+		const char *path = have_names ? slo_cgroup_table_path(&table, next) : NULL;
+		char idbuf[32], budget[32];
+		int cpu;
+
+		key = next;
+		have_key = true;
+		if (bpf_map_lookup_elem(fd, &key, percpu))
+			continue;
+		for (cpu = 0; cpu < nr_cpus; cpu++) {
+			sum.runs += percpu[cpu].runs;
+			sum.misses += percpu[cpu].misses;
+			sum.lateness_ns += percpu[cpu].lateness_ns;
+			sum.delay_ns += percpu[cpu].delay_ns;
+		}
+		if (!sum.runs)
+			continue;
+		if (!path) {
+			snprintf(idbuf, sizeof(idbuf), "<id %llu>", (unsigned long long)key);
+			path = idbuf;
+		}
+		slo_format_duration(budget_for_path(path), budget, sizeof(budget));
+		printf("%-40s %8s %10llu %10llu %6.2f%% %8.3fms %8.3fms\n", path, budget,
+		       (unsigned long long)sum.runs, (unsigned long long)sum.misses,
+		       100.0 * (double)sum.misses / (double)sum.runs,
+		       (double)sum.delay_ns / (double)sum.runs / 1e6,
+		       sum.misses ? (double)sum.lateness_ns / (double)sum.misses / 1e6 : 0.0);
+	}
+	free(percpu);
+out:
+	if (have_names)
+		slo_cgroup_table_free(&table);
+	fflush(stdout);
+}
+
+static void report_exit(const struct slo_exit_info *ei)
+{
+	const char *kind = exit_kind_name(ei->kind);
+
+	if (ei->kind >= SCX_EXIT_ERROR_FIRST) {
+		msg("EXIT: %s (%d): %s", kind, ei->kind,
+		    ei->reason[0] ? ei->reason : "no reason given");
+		if (ei->msg[0])
+			msg("EXIT: %s", ei->msg);
+	} else {
+		msg("detached: %s%s%s%s%s", kind, ei->reason[0] ? " (" : "",
+		    ei->reason, ei->reason[0] ? ")" : "",
+		    ei->msg[0] ? ": " : "");
+		if (ei->msg[0])
+			fprintf(stderr, "%s\n", ei->msg);
+	}
+}
+
+static int exit_kind(struct scx_slo *skel)
+{
+	return __atomic_load_n(&skel->bss->exit_info.kind, __ATOMIC_ACQUIRE);
+}
+
+/* Load, attach, run until a signal or an exit; returns an exit code. */
+static int run_once(bool *restart)
+{
+	struct bpf_link *link = NULL;
+	struct scx_slo *skel;
+	struct timespec last_stats, now;
+	struct slo_exit_info ei;
+	struct utsname uts;
+	int nr_cpus, err, ret = EXIT_OK;
+
+	*restart = false;
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus < 0) {
+		msg("cannot count possible CPUs: %s", strerror(-nr_cpus));
+		return EXIT_FAILURE_OTHER;
+	}
+
+	skel = scx_slo__open();
+	if (!skel) {
+		msg("cannot open the BPF object: %s", strerror(errno));
+		return EXIT_FAILURE_OTHER;
+	}
+	skel->rodata->slice_ns = opts.slice_ns;
+	skel->rodata->default_budget_ns = opts.default_budget_ns;
+	skel->rodata->lag_cap_ns = opts.slice_ns;
+	skel->rodata->debug_verifier_reject = opts.debug_verifier_reject;
+	skel->struct_ops.slo_ops->timeout_ms =
+		(uint32_t)(opts.watchdog_ns / SLO_NSEC_PER_MSEC);
+
+	err = scx_slo__load(skel);
+	if (err) {
+		if (print_verifier_tail(20)) {
+			msg("the BPF verifier rejected the scheduler (%s)", strerror(-err));
+			ret = EXIT_VERIFIER;
+		} else {
+			msg("cannot load the BPF scheduler: %s%s", strerror(-err),
+			    opts.verbose ? "" : " (-v shows libbpf's log)");
+			ret = EXIT_FAILURE_OTHER;
+		}
+		goto out;
+	}
+	if (apply_slos(skel)) {
+		ret = EXIT_FAILURE_OTHER;
+		goto out;
+	}
+
+	link = bpf_map__attach_struct_ops(skel->maps.slo_ops);
+	if (!link) {
+		err = -errno;
+		if (err == -EBUSY || err == -EEXIST || err == -EALREADY) {
+			char ops[128];
+
+			attached_ops_name(ops, sizeof(ops));
+			msg("another sched_ext scheduler ('%s') is attached: stop it first",
+			    ops[0] ? ops : "unknown");
+			ret = EXIT_BUSY;
+		} else {
+			msg("cannot attach the scheduler: %s%s", strerror(-err),
+			    opts.verbose ? "" : " (-v shows libbpf's log)");
+			ret = EXIT_FAILURE_OTHER;
+		}
+		goto out;
+	}
+	uname(&uts);
+	msg("scheduler '%s' attached on %s, %d CPUs, default budget %llums, %zu SLO(s)",
+	    SCX_SLO_OPS_NAME, uts.release, nr_cpus,
+	    (unsigned long long)(opts.default_budget_ns / SLO_NSEC_PER_MSEC),
+	    opts.nr_slos);
+
+	clock_gettime(CLOCK_MONOTONIC, &last_stats);
+	while (!exiting && !exit_kind(skel)) {
+		usleep(100 * 1000);
+		if (!opts.stats_interval)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - last_stats.tv_sec >= (time_t)opts.stats_interval) {
+			print_stats(skel, nr_cpus, "scx_slo stats");
+			last_stats = now;
+		}
+	}
+
+	/* Detaching makes the kernel run ops.exit, which fills exit_info. */
+	bpf_link__destroy(link);
+	link = NULL;
+	memcpy(&ei, &skel->bss->exit_info, sizeof(ei));
+	print_stats(skel, nr_cpus, "scx_slo final stats");
+	report_exit(&ei);
+	if (ei.kind >= SCX_EXIT_ERROR_FIRST)
+		ret = EXIT_SCHED_ERROR;
+	if ((uint64_t)ei.exit_code & SCX_ECODE_ACT_RESTART && !exiting)
+		*restart = true;
+out:
+	bpf_link__destroy(link);
+	scx_slo__destroy(skel);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool restart;
+	int ret;
+
+	ret = parse_args(argc, argv);
+	if (ret)
+		return ret;
+	if (geteuid() != 0) {
+		msg("must run as root: loading a sched_ext scheduler needs "
+		    "CAP_SYS_ADMIN and CAP_BPF");
+		return EXIT_NOT_ROOT;
+	}
+	ret = check_kernel();
+	if (ret)
+		return ret;
+	if (resolve_slos())
+		return EXIT_USAGE;
+
+	libbpf_set_print(libbpf_print);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	do {
+		ret = run_once(&restart);
+		if (restart)
+			msg("the kernel asked for a restart: reloading");
+	} while (restart && !exiting);
+
+	free(opts.slos);
+	free(libbpf_log);
+	return ret;
+}

@@ -1,0 +1,68 @@
+# Helpers for guest test scripts (busybox sh).  A test fails by calling
+# fail (or exiting non-zero); it passes by reaching its end.
+
+SCHED_EXT=/sys/kernel/sched_ext
+CG=/sys/fs/cgroup
+OUT=/tmp/scx_slo.out
+ERR=/tmp/scx_slo.err
+
+log() { echo "test: $*"; }
+
+fail() {
+	echo "FAIL: $*"
+	[ -s "$ERR" ] && { echo "--- scx_slo stderr ---"; tail -n 30 "$ERR"; }
+	[ -s "$OUT" ] && { echo "--- scx_slo stdout ---"; tail -n 30 "$OUT"; }
+	echo "--- dmesg (sched_ext) ---"
+	dmesg | grep -i -A3 'sched_ext' | tail -n 20
+	exit 1
+}
+
+sched_state() { cat "$SCHED_EXT/state" 2>/dev/null || echo missing; }
+sched_ops() { cat "$SCHED_EXT/root/ops" 2>/dev/null; }
+
+# wait_state STATE [TENTHS]: wait up to TENTHS/10 s (default 30 s).
+wait_state() {
+	_n=${2:-300}
+	while [ "$_n" -gt 0 ]; do
+		[ "$(sched_state)" = "$1" ] && return 0
+		usleep 100000
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# start_scx_slo ARGS...: run the scheduler in the background, wait for it.
+start_scx_slo() {
+	: > "$OUT"; : > "$ERR"
+	scx_slo "$@" > "$OUT" 2> "$ERR" &
+	SCX_PID=$!
+	wait_state enabled || fail "sched_ext did not become enabled (state $(sched_state))"
+	kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited right after enabling"
+	log "scx_slo (pid $SCX_PID) attached: ops '$(sched_ops)'"
+}
+
+# stop_scx_slo [SIGNAL]: signal it and collect its exit status in SCX_RC.
+stop_scx_slo() {
+	kill "-${1:-TERM}" "$SCX_PID"
+	wait "$SCX_PID"
+	SCX_RC=$?
+	log "scx_slo exited with $SCX_RC"
+	cat "$ERR"
+}
+
+cg_create() { mkdir -p "$CG/$1" || fail "cannot create cgroup $1"; }
+
+# cg_run CGROUP CMD...: exec CMD inside CGROUP (relative to the mount).
+cg_run() {
+	_cg=$1; shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$_cg" "$@"
+}
+
+# final_stat CGROUP COLUMN: a column of CGROUP's row in the final stats
+# (2 budget, 3 runs, 4 misses), empty if the cgroup has no row.
+final_stat() {
+	awk -v cg="$1" -v col="$2" '
+		/^=== scx_slo final stats ===/ { final = 1; next }
+		final && $1 == cg { v = $col }
+		END { print v }' "$OUT"
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# run-vm.sh: boot a sched_ext kernel in QEMU and run one guest test script.
+#
+#   run-vm.sh [--kernel VER] [--preset NAME] [--timeout SEC]
+#             [--initramfs FILE] [--log FILE] TEST
+#
+# TEST is a name under tests/vm/guest/ (e.g. "load") or a path to a script.
+# VER is a kernel version cached by tests/setup.sh, or a prefix of one
+# ("7.3"); the newest is the default.  Exit status: 0 when the guest printed
+# PASS, 1 when it printed FAIL, 2 when it printed no result (hang, panic,
+# timeout), 3 for a setup error.  The guest's result line carries a random
+# token, so output of the test itself can never pass for it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE=${SCX_SLO_CACHE:-/var/cache/scx_slo}
+BUILD=${SCX_SLO_BUILD:-$here/../../build}
+
+kernel= preset=${SCXVM_PRESET:-1s1l4c} timeout=300 initramfs= log=
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "run-vm: $*" >&2; exit 3; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--preset) preset=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--initramfs) initramfs=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || { usage >&2; exit 3; }
+test=$1
+script=$test
+[ -f "$script" ] || script=$here/guest/$test.sh
+[ -f "$script" ] || die "no guest test '$test' (looked for $script)"
+name=$(basename "$script" .sh)
+
+kdir=$(ls -d "$CACHE"/kernels/"$kernel"*/ 2>/dev/null | sort -V | tail -n1 || true)
+[ -n "$kdir" ] && [ -f "$kdir/vmlinuz" ] ||
+	die "no cached sched_ext kernel matching '${kernel:-any}' in $CACHE/kernels: run tests/setup.sh"
+kver=$(basename "$kdir")
+
+initramfs=${initramfs:-$BUILD/tests/vm/initramfs.cpio}
+[ -f "$initramfs" ] || die "no base initramfs at $initramfs: build the project first"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed: run tests/setup.sh"
+
+# Topology presets.  Intel vendor + level=0x1e: QEMU 10 aborts on dies > 1
+# with CPUID leaf 0x1f visible, and AMD under TCG gives every CPU its own L3.
+cpu=(-cpu max,vendor=GenuineIntel,level=0x1e)
+case $preset in
+2s2l2c)	# 2 sockets x 2 LLCs x 2 cores, 2 NUMA nodes: the topology shape
+	mem=2G
+	topo=(-machine q35,smp-cache.0.cache=l3,smp-cache.0.topology=die
+		-smp 8,sockets=2,dies=2,cores=2,threads=1
+		-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G
+		-numa node,cpus=0-3,nodeid=0,memdev=m0 -numa node,cpus=4-7,nodeid=1,memdev=m1) ;;
+1s1l4c)	# 1 socket x 1 LLC x 4 cores
+	mem=1G
+	topo=(-machine q35 -smp 4,sockets=1,cores=4,threads=1) ;;
+2s1c)	# 2 sockets x 1 core, 2 NUMA nodes: the latency shape (least TCG noise)
+	mem=1G
+	topo=(-machine q35 -smp 2,sockets=2,cores=1,threads=1
+		-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M
+		-numa node,cpus=0,nodeid=0,memdev=m0 -numa node,cpus=1,nodeid=1,memdev=m1) ;;
+*) die "unknown preset '$preset' (2s2l2c, 1s1l4c, 2s1c)" ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+token=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+mkdir -p "$work/add"
+cp "$script" "$work/add/test.sh"
+cp "$here/guest/lib.sh" "$work/add/lib.sh"
+[ -f "$kdir/config" ] && cp "$kdir/config" "$work/add/kconfig"
+cat > "$work/add/scxvm.env" <<ENV
+SCXVM_TOKEN=$token
+SCXVM_TEST=$name
+SCXVM_PRESET=$preset
+SCXVM_GUEST_TIMEOUT=$((timeout > 30 ? timeout - 20 : timeout))
+ENV
+# The kernel reads concatenated cpio archives only from 4-byte boundaries.
+cp "$initramfs" "$work/initrd"
+pad=$(( (4 - $(stat -c %s "$work/initrd") % 4) % 4 ))
+[ "$pad" -eq 0 ] || head -c "$pad" /dev/zero >> "$work/initrd"
+(cd "$work/add" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) >> "$work/initrd"
+
+log=${log:-$work/console.log}
+mkdir -p "$(dirname "$log")"
+echo "run-vm: $name on $kver, preset $preset (log: $log)" >&2
+set +e
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
+	-accel tcg,thread=multi -m "$mem" -nographic -no-reboot -nic none \
+	"${cpu[@]}" "${topo[@]}" \
+	-kernel "$kdir/vmlinuz" -initrd "$work/initrd" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 nmi_watchdog=0" \
+	< /dev/null 2>&1 | tr -d '\r' | tee "$log"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+
+result=$(grep -a "^SCXVM-RESULT $token " "$log" | tail -n1 || true)
+case $result in
+*" PASS") echo "run-vm: PASS $name on $kver ($preset)" >&2; exit 0 ;;
+*" FAIL"*) echo "run-vm: FAIL $name on $kver ($preset): ${result##* FAIL}" >&2; exit 1 ;;
+esac
+if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+	echo "run-vm: FAIL $name on $kver ($preset): no result within ${timeout}s (hang)" >&2
+elif grep -aq 'Kernel panic' "$log"; then
+	echo "run-vm: FAIL $name on $kver ($preset): kernel panic" >&2
+else
+	echo "run-vm: FAIL $name on $kver ($preset): no result line (qemu exit $qemu_rc)" >&2
+fi
+exit 2
