@@ -31,9 +31,11 @@ int slo_parse_duration(const char *str, uint64_t *ns, const char **why)
 		FAIL("duration must start with a digit");
 
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (whole > (UINT64_MAX - 9) / 10)
+		uint64_t digit = (uint64_t)(*p - '0');
+
+		if (whole > (UINT64_MAX - digit) / 10)
 			FAIL("duration is too large");
-		whole = whole * 10 + (uint64_t)(*p - '0');
+		whole = whole * 10 + digit;
 	}
 	if (*p == '.') {
 		p++;

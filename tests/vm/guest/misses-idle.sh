@@ -1,7 +1,7 @@
 # On an idle VM, a workload with the default 100 ms budget misses nothing.
 cg_create relaxed
 start_scx_slo
-cg_run relaxed cyclictest --policy=other -p 0 -t 1 -i 1000 -D 5 -q ||
+cg_run relaxed cyclictest --policy=other -t 1 -i 1000 -D 5 -q ||
 	fail "cyclictest failed"
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"

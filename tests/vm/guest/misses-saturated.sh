@@ -5,7 +5,7 @@ start_scx_slo --slo /tight=1ms
 cg_run batch stress-ng --cpu "$(nproc)" --timeout 15s -q &
 stress=$!
 sleep 2
-cg_run tight cyclictest --policy=other -p 0 -t 1 -i 1000 -D 8 -q ||
+cg_run tight cyclictest --policy=other -t 1 -i 1000 -D 8 -q ||
 	fail "cyclictest failed"
 stop_scx_slo
 wait "$stress"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Host-side checks of scx_slo's command line and its refusals, which need no
+# sched_ext: each case wants an exit status and one line naming the problem.
+#   cli.sh PATH/TO/scx_slo
+set -u
+bin=$1
+passed=0 failed=0
+
+# expect NAME STATUS PATTERN CMD...: exit STATUS, stderr (or stdout for 0)
+# matches PATTERN; a refusal prints exactly one line (plus "Try ..." hint).
+expect() {
+	local name=$1 want=$2 pattern=$3; shift 3
+	local out err rc lines
+	out=$("$@" 2>/tmp/cli.err.$$); rc=$?
+	err=$(cat /tmp/cli.err.$$)
+	lines=$(grep -vc "^Try 'scx_slo --help'" /tmp/cli.err.$$)
+	if [ "$rc" -ne "$want" ]; then
+		echo "FAIL $name: exit $rc, want $want"; echo "$err"; failed=$((failed + 1)); return
+	fi
+	if ! printf '%s\n%s\n' "$out" "$err" | grep -q -- "$pattern"; then
+		echo "FAIL $name: output does not match '$pattern'"; echo "$out"; echo "$err"
+		failed=$((failed + 1)); return
+	fi
+	if [ "$want" -ne 0 ] && [ "$lines" -ne 1 ]; then
+		echo "FAIL $name: $lines lines on stderr, want 1"; echo "$err"
+		failed=$((failed + 1)); return
+	fi
+	echo "ok   $name"; passed=$((passed + 1))
+}
+
+expect version 0 '^scx_slo [0-9]' "$bin" --version
+expect help 0 'Usage: scx_slo' "$bin" --help
+expect help-documents-exit-codes 0 '4 kernel without sched_ext' "$bin" --help
+expect bad-option 2 'unrecognized option' "$bin" --no-such-option
+expect stray-argument 2 "unexpected argument 'foo'" "$bin" foo
+expect slo-no-equals 2 'expected PATH=DURATION' "$bin" --slo /web
+expect slo-no-unit 2 'needs a unit' "$bin" --slo /web=5
+expect slo-bad-unit 2 'unknown duration unit' "$bin" --slo /web=5min
+expect slo-negative 2 'negative' "$bin" --slo /web=-5ms
+expect slo-too-small 2 'between 50us and 10s' "$bin" --slo /web=10us
+expect slo-too-large 2 'between 50us and 10s' "$bin" --slo /web=11s
+expect slo-relative 2 "must start with '/'" "$bin" --slo web=5ms
+expect slo-dotdot 2 "'..'" "$bin" --slo /web/../..=5ms
+expect slo-duplicate 2 'given twice' "$bin" --slo /web=5ms --slo //web/=6ms
+expect stats-zero 2 'whole seconds' "$bin" --stats 0
+expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
+
+if command -v setpriv >/dev/null; then
+	expect not-root 3 'must run as root' setpriv --reuid=65534 --regid=65534 --clear-groups "$bin"
+else
+	echo "FAIL not-root: setpriv (util-linux) is missing"; failed=$((failed + 1))
+fi
+# The no-sched_ext refusal shows only on a kernel without it.  With
+# sched_ext, the kernel check passes and a missing cgroup is refused before
+# anything is loaded.
+if [ ! -d /sys/kernel/sched_ext ]; then
+	expect no-sched-ext 4 'has no sched_ext' "$bin"
+else
+	expect missing-cgroup 2 'No such file or directory' "$bin" --slo /scx-slo-no-such-cgroup=5ms
+fi
+
+rm -f /tmp/cli.err.$$
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
