@@ -89,9 +89,14 @@ static int collect_cpus(struct builder *b)
 		goto out;
 
 	while ((pu = hwloc_get_next_obj_by_type(b->topo, HWLOC_OBJ_PU, pu))) {
-		if (pu->os_index == HWLOC_UNKNOWN_INDEX || pu->os_index >= SLO_MAX_CPU_IDS) {
-			build_err(b, "PU L#%u has no usable CPU number (limit %d)",
-				  pu->logical_index, SLO_MAX_CPU_IDS);
+		if (pu->os_index == HWLOC_UNKNOWN_INDEX) {
+			build_err(b, "PU L#%u has no CPU number", pu->logical_index);
+			ret = -EINVAL;
+			goto out;
+		}
+		if (pu->os_index >= SLO_MAX_CPU_IDS) {
+			build_err(b, "CPU %u is beyond the supported %d CPU numbers",
+				  pu->os_index, SLO_MAX_CPU_IDS);
 			ret = -EINVAL;
 			goto out;
 		}
@@ -326,31 +331,44 @@ static int collect_cores(struct builder *b)
 	return 0;
 }
 
+/* Does @cache serve more than one core?  PUs stand in for missing Core objects. */
+static bool cache_is_shared(hwloc_topology_t topo, hwloc_obj_t cache)
+{
+	int nr = hwloc_get_nbobjs_inside_cpuset_by_type(topo, cache->cpuset,
+							HWLOC_OBJ_CORE);
+
+	if (nr <= 0)
+		nr = hwloc_bitmap_weight(cache->cpuset);
+	return nr > 1;
+}
+
 /*
- * The cache a domain is cut from: the CPU's L3, else its L2, else its
- * package, else the whole machine.  The choice is per CPU so that a machine
- * mixing cores with and without an L3 still gets every CPU a domain.
+ * The cache a domain is cut from: the CPU's L3; else its L2, if cores share
+ * it; else its package; else the whole machine.  An L2 private to a core
+ * (arm64 servers that report no system cache) would give every core a queue
+ * of its own and nothing to balance within, so it counts as no L2.  The
+ * choice is per CPU so that a machine mixing cores with and without an L3
+ * still puts every CPU in a domain.
  */
 static hwloc_obj_t llc_of(hwloc_topology_t topo, hwloc_obj_t pu,
 			  enum slo_llc_level *level)
 {
-	static const struct {
-		hwloc_obj_type_t type;
-		enum slo_llc_level level;
-	} order[] = {
-		{ HWLOC_OBJ_L3CACHE, SLO_LLC_L3 },
-		{ HWLOC_OBJ_L2CACHE, SLO_LLC_L2 },
-		{ HWLOC_OBJ_PACKAGE, SLO_LLC_PACKAGE },
-	};
 	hwloc_obj_t obj;
-	size_t i;
 
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		obj = hwloc_get_ancestor_obj_by_type(topo, order[i].type, pu);
-		if (obj) {
-			*level = order[i].level;
-			return obj;
-		}
+	obj = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_L3CACHE, pu);
+	if (obj) {
+		*level = SLO_LLC_L3;
+		return obj;
+	}
+	obj = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_L2CACHE, pu);
+	if (obj && cache_is_shared(topo, obj)) {
+		*level = SLO_LLC_L2;
+		return obj;
+	}
+	obj = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
+	if (obj) {
+		*level = SLO_LLC_PACKAGE;
+		return obj;
 	}
 	*level = SLO_LLC_MACHINE;
 	return hwloc_get_root_obj(topo);
@@ -507,6 +525,35 @@ static int build(struct builder *b)
 }
 
 /*
+ * hwloc fails with EINVAL both for XML it cannot parse and for a topology
+ * without a single PU, and says which only on stderr when asked to be
+ * verbose.  A file that has a <topology> but no PU object is the second case;
+ * naming it saves the user from hunting for a syntax error that is not there.
+ */
+static int load_error(enum slo_topology_source source, const char *arg,
+		      const char *xml, char *err, size_t errlen)
+{
+	int ret = errno ? -errno : -EIO;
+
+	switch (source) {
+	case SLO_TOPOLOGY_XML:
+		if (strstr(xml, "<topology") && !strstr(xml, "\"PU\"")) {
+			set_err(err, errlen, "topology XML '%s' has no usable CPUs", arg);
+			return -ENODEV;
+		}
+		set_err(err, errlen, "'%s' is not a valid hwloc XML topology", arg);
+		return -EINVAL;
+	case SLO_TOPOLOGY_SYNTHETIC:
+		set_err(err, errlen, "invalid hwloc synthetic topology \"%s\"", arg);
+		return -EINVAL;
+	case SLO_TOPOLOGY_LIVE:
+		break;
+	}
+	set_err(err, errlen, "hwloc cannot discover this machine: %s", strerror(-ret));
+	return ret;
+}
+
+/*
  * Common to the three inputs: point hwloc at its input (nothing to do for the
  * live machine), let it discover, build the model and drop hwloc's topology.
  */
@@ -549,7 +596,7 @@ static int load(struct slo_topology **out, enum slo_topology_source source,
 	switch (source) {
 	case SLO_TOPOLOGY_XML:
 		if (hwloc_topology_set_xmlbuffer(b.topo, xml, xml_len + 1)) {
-			set_err(err, errlen, "'%s' is not an hwloc XML topology", arg);
+			set_err(err, errlen, "'%s' is not a valid hwloc XML topology", arg);
 			ret = -EINVAL;
 			goto out;
 		}
@@ -566,16 +613,7 @@ static int load(struct slo_topology **out, enum slo_topology_source source,
 	}
 
 	if (hwloc_topology_load(b.topo)) {
-		if (source == SLO_TOPOLOGY_XML)
-			set_err(err, errlen, "'%s' is not an hwloc XML topology", arg);
-		else if (source == SLO_TOPOLOGY_SYNTHETIC)
-			set_err(err, errlen, "invalid hwloc synthetic topology \"%s\"", arg);
-		else
-			set_err(err, errlen, "hwloc cannot discover this machine: %s",
-				strerror(errno));
-		ret = source == SLO_TOPOLOGY_LIVE ? -errno : -EINVAL;
-		if (ret >= 0)
-			ret = -EIO;
+		ret = load_error(source, arg, xml, err, errlen);
 		goto out;
 	}
 

@@ -70,7 +70,7 @@ enum slo_topology_source {
 	SLO_TOPOLOGY_SYNTHETIC,
 };
 
-/* What a domain's CPUs share: the first of these the CPU has. */
+/* What a domain's CPUs share: the first the CPU has (an L2 only if cores share it). */
 enum slo_llc_level {
 	SLO_LLC_L3,
 	SLO_LLC_L2,
