@@ -27,6 +27,7 @@
 #include "duration.h"
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
+#include "topology.h"
 
 #ifndef SCX_SLO_VERSION
 #define SCX_SLO_VERSION "unknown"
@@ -62,6 +63,10 @@ static struct options {
 	uint64_t default_budget_ns;
 	uint64_t watchdog_ns;
 	bool debug_verifier_reject;
+	bool show_topology;
+	bool json;
+	const char *topology_xml;
+	const char *topology_synthetic;
 	struct slo_entry *slos;
 	size_t nr_slos;
 } opts = {
@@ -215,6 +220,17 @@ static void usage(FILE *out)
 "  -l, --slice DUR           time slice (3ms)\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
 "  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
+"\n"
+"Topology (no root, no sched_ext, no BPF needed):\n"
+"  -t, --show-topology       print packages, NUMA nodes and distances, LLC\n"
+"                            domains and their steal order, then exit\n"
+"  -j, --json                with --show-topology: JSON (schema in README)\n"
+"      --topology-xml FILE   read the topology from an hwloc XML file\n"
+"                            (lstopo --of xml) instead of this machine\n"
+"      --topology-synthetic DESC\n"
+"                            an hwloc synthetic topology instead, e.g.\n"
+"                            \"package:2 l3:2 core:2 pu:1\"\n"
+"\n"
 "  -v, --verbose             show libbpf's messages\n"
 "  -V, --version             print the version and exit\n"
 "  -h, --help                print this help and exit\n"
@@ -294,7 +310,11 @@ static int parse_slo_opt(const char *arg)
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_DEBUG_VERIFIER_REJECT = 256 };
+	enum {
+		OPT_DEBUG_VERIFIER_REJECT = 256,
+		OPT_TOPOLOGY_XML,
+		OPT_TOPOLOGY_SYNTHETIC,
+	};
 	static const struct option long_opts[] = {
 		{ "slo",		required_argument, NULL, 's' },
 		{ "default-budget",	required_argument, NULL, 'b' },
@@ -304,6 +324,10 @@ static int parse_args(int argc, char **argv)
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
+		{ "show-topology",	no_argument,	   NULL, 't' },
+		{ "json",		no_argument,	   NULL, 'j' },
+		{ "topology-xml",	required_argument, NULL, OPT_TOPOLOGY_XML },
+		{ "topology-synthetic",	required_argument, NULL, OPT_TOPOLOGY_SYNTHETIC },
 		{ "debug-verifier-reject", no_argument,	   NULL, OPT_DEBUG_VERIFIER_REJECT },
 		{}
 	};
@@ -311,7 +335,7 @@ static int parse_args(int argc, char **argv)
 	long val;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:b:l:w:S:vVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:b:l:w:S:tjvVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_slo_opt(optarg))
@@ -353,6 +377,18 @@ static int parse_args(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
+		case 't':
+			opts.show_topology = true;
+			break;
+		case 'j':
+			opts.json = true;
+			break;
+		case OPT_TOPOLOGY_XML:
+			opts.topology_xml = optarg;
+			break;
+		case OPT_TOPOLOGY_SYNTHETIC:
+			opts.topology_synthetic = optarg;
+			break;
 		case OPT_DEBUG_VERIFIER_REJECT:
 			opts.debug_verifier_reject = true;
 			break;
@@ -365,6 +401,47 @@ static int parse_args(int argc, char **argv)
 		msg("unexpected argument '%s'", argv[optind]);
 		fprintf(stderr, "Try 'scx_slo --help'.\n");
 		return EXIT_USAGE;
+	}
+	if (opts.topology_xml && opts.topology_synthetic) {
+		msg("--topology-xml and --topology-synthetic are exclusive");
+		return EXIT_USAGE;
+	}
+	if (opts.json && !opts.show_topology) {
+		msg("--json only applies to --show-topology");
+		return EXIT_USAGE;
+	}
+	/* a scheduler must run on the machine it is loaded into */
+	if ((opts.topology_xml || opts.topology_synthetic) && !opts.show_topology) {
+		msg("--topology-xml and --topology-synthetic only apply to --show-topology");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static int show_topology(void)
+{
+	struct slo_topology *topo = NULL;
+	char err[512];
+	int ret;
+
+	if (opts.topology_xml)
+		ret = slo_topology_load_xml(&topo, opts.topology_xml, err, sizeof(err));
+	else if (opts.topology_synthetic)
+		ret = slo_topology_load_synthetic(&topo, opts.topology_synthetic,
+						  err, sizeof(err));
+	else
+		ret = slo_topology_load_live(&topo, err, sizeof(err));
+	if (ret < 0) {
+		msg("%s", err);
+		return EXIT_USAGE;
+	}
+	ret = slo_topology_print(stdout, topo, opts.json);
+	if (!ret && fflush(stdout))
+		ret = -errno;
+	slo_topology_free(topo);
+	if (ret < 0) {
+		msg("cannot write the topology: %s", strerror(-ret));
+		return EXIT_FAILURE_OTHER;
 	}
 	return EXIT_OK;
 }
@@ -669,6 +746,8 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv);
 	if (ret)
 		return ret;
+	if (opts.show_topology)
+		return show_topology();
 	if (geteuid() != 0) {
 		msg("must run as root: loading a sched_ext scheduler needs "
 		    "CAP_SYS_ADMIN and CAP_BPF");

@@ -23,7 +23,7 @@ MIRROR=$(awk '/^URIs:/{print $2; exit}' "$SRC" 2>/dev/null || true)
 
 BOOKWORM_PKGS=(build-essential cmake pkg-config git clang-19 llvm-19 libelf-dev
 	zlib1g-dev libhwloc-dev hwloc libnuma-dev libcmocka-dev stress-ng zstd
-	cpio busybox-static rt-tests util-linux procps)
+	cpio busybox-static rt-tests util-linux procps jq)
 BACKPORT_PKGS=(libbpf-dev bpftool qemu-system-x86)
 
 have_all() {
@@ -61,11 +61,14 @@ fi
 mkdir -p "$CACHE/kernels"
 fetch_kernels() { # $1 = suite
 	local suite=$1 A=$CACHE/apt-$1
-	mkdir -p "$A/lists/partial" "$A/cache/archives/partial"
+	# An empty dpkg status and sources.list.d of our own: nothing from the
+	# system's apt state leaks in (and /dev/null is not always a device).
+	mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/sources.list.d"
+	: > "$A/status"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $suite main" > "$A/sources.list"
-	local O=(-o "Dir::Etc::SourceList=$A/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	local O=(-o "Dir::Etc::SourceList=$A/sources.list" -o "Dir::Etc::SourceParts=$A/sources.list.d"
 		-o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache"
-		-o Dir::State::status=/dev/null -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0
+		-o "Dir::State::status=$A/status" -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0
 		-o APT::Sandbox::User=root)
 	apt-get "${O[@]}" update -q >/dev/null || { echo "setup: apt update for $suite failed" >&2; return 1; }
 

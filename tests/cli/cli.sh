@@ -45,7 +45,20 @@ expect slo-duplicate 2 'given twice' "$bin" --slo /web=5ms --slo //web/=6ms
 expect stats-zero 2 'whole seconds' "$bin" --stats 0
 expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
 
+vm='package:2 [numa] l3:2 core:2 pu:1'
+expect topo-synthetic 0 'domain 0: L3, cpus 0-1; steal order 1, 2, 3' "$bin" --show-topology --topology-synthetic "$vm"
+expect topo-json 0 '"steal_order": \[1, 2, 3\]' "$bin" -t -j --topology-synthetic "$vm"
+expect topo-live 0 'llc domains:' "$bin" --show-topology
+expect topo-bad-synthetic 2 'synthetic' "$bin" -t --topology-synthetic 'bogus:3'
+expect topo-missing-xml 2 'No such file' "$bin" -t --topology-xml /nonexistent/topo.xml
+expect topo-bad-xml 2 'topology' "$bin" -t --topology-xml "$(dirname "$0")/../unit/data/truncated.xml"
+expect topo-no-cpus 2 'no usable CPUs' "$bin" -t --topology-xml "$(dirname "$0")/../unit/data/no-cpus.xml"
+expect topo-both-inputs 2 'exclusive' "$bin" -t --topology-xml x --topology-synthetic y
+expect topo-input-without-show 2 'only apply to --show-topology' "$bin" --topology-synthetic "$vm"
+expect json-without-show 2 'only applies to --show-topology' "$bin" --json
+
 if command -v setpriv >/dev/null; then
+	expect topo-unprivileged 0 'llc domains:' setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" --show-topology
 	expect not-root 3 'must run as root' setpriv --reuid=65534 --regid=65534 --clear-groups "$bin"
 else
 	echo "FAIL not-root: setpriv (util-linux) is missing"; failed=$((failed + 1))
