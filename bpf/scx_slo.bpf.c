@@ -1,64 +1,135 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * scx_slo: per-cgroup latency budgets, scheduled earliest-deadline-first.
+ * scx_slo: per-cgroup latency budgets, earliest deadline first, one deadline
+ * queue per last-level cache.
  *
- * Every task has a latency budget B: that of the nearest cgroup, walking up
- * from its own, with an entry in the slo_budgets map, or the default budget
- * (100 ms).  The loader fills the map; the BPF side never calls back.
+ * Budgets.  Every task has a latency budget B: that of the nearest cgroup,
+ * walking up from its own, with an entry in slo_budgets, or the default
+ * (100 ms).  The loader writes the map; the BPF side never calls back.  A
+ * task caches its budget and re-resolves it when its cgroup id or the
+ * loader's budget_generation changes, so moves and reconfiguration apply on
+ * the next wakeup or requeue.
  *
- * Ordering.  Each task carries a weighted virtual runtime (vruntime) that
- * advances with the CPU it consumes, scaled by 100 / weight.  When it is
- * queued, its virtual deadline is vruntime + B, and the deadline queue runs
- * the earliest virtual deadline first.  A task that just woke is first pulled
- * up to no more than lag_cap_ns behind the scheduler's clock (the largest
- * vruntime seen starting to run), so its deadline lands about B ahead of the
- * clock: a 5 ms task overtakes a 100 ms task that woke at the same moment.
+ * Domains.  CPUs sharing a last-level cache form a domain, and each domain
+ * has one deadline-ordered DSQ (its llc_dsq_id).  The loader describes the
+ * machine at load time (cpu_info, domain_info, domain_cpus, steal_order), so
+ * nothing here knows the machine's size.  Placement, queueing and the
+ * virtual clock are per domain; the only cross-domain traffic is placement
+ * of a waking task onto an idle CPU elsewhere, and stealing.
  *
- * The budget buys latency, not CPU.  Because B is a constant offset added to
- * a clock that advances with consumed CPU, two always-runnable tasks with
- * different budgets settle into alternating runs and each gets an equal,
- * weight-proportional share: the tight-budget task only runs *earlier*.  The
- * lag clamp bounds the credit a sleeper can bank, so a task that sleeps for
- * a minute cannot then monopolise a CPU.
+ * Rule 1, order.  A task carries a weighted vruntime that advances with the
+ * CPU it consumes, scaled by 100 / weight.  Queued, its virtual deadline is
+ * vruntime + B and its domain's DSQ runs the earliest first.  On wakeup the
+ * vruntime is pulled up to at most lag_cap_ns behind the domain's clock
+ * (the largest vruntime seen starting to run there), so the deadline lands
+ * about B ahead of the clock: a 5 ms task overtakes a 100 ms task that woke
+ * at the same moment.  A task moving between domains keeps its lag against
+ * the clock, not its raw vruntime, since each domain's clock runs apart.
  *
- * Misses.  Separately from the virtual deadline, each time a task is queued
- * (woken, or put back after its slice) it gets a wall deadline: now + B.
- * Starting to run after it is a deadline miss, counted per cgroup with the
- * lateness and a log2 histogram of queueing delay, in per-CPU maps the
- * loader sums.
+ * Rule 2, the budget buys latency, not CPU.  B is a constant offset on a
+ * clock that advances with consumed CPU, so two always-runnable tasks with
+ * different budgets alternate and get equal, weight-proportional shares;
+ * the tight budget only runs first.  The lag clamp bounds the credit a
+ * sleeper can bank.
  *
- * Placement.  A waking task goes straight to an idle CPU when the kernel's
- * default idle selection finds one (prev CPU, then its LLC, then anywhere);
- * otherwise it is queued.
+ * Rule 3, preemption.  After queueing a task, enqueue looks at the CPUs of
+ * its domain that the task may use: an idle one is kicked awake; failing
+ * that, the CPU running the latest virtual deadline is kicked with
+ * SCX_KICK_PREEMPT if that deadline is later than the new one by more than
+ * a slice (so equal-budget tasks do not preempt each other on every wakeup).
+ * Slices are 3 ms by default: with preemption, budgets of 1 ms and up can
+ * be met.
  *
- * This is the walking skeleton: one global deadline queue, no preemption
- * and no topology.  Per-LLC queues, preemption and overdue stealing
- * replace it.  The trade-off of a single queue is contention on its lock
- * and cross-LLC migrations; its virtue is that deadlines are globally exact.
+ * Rule 4, placement.  A waking task goes to its previous CPU if idle, else
+ * to an idle CPU of the same LLC (a whole idle core first when SMT is on),
+ * else of the same NUMA node, else anywhere it may run; found idle, it is
+ * dispatched straight to that CPU's local DSQ.  Per-CPU kthreads go straight
+ * to their CPU.  A queued task goes to the domain of a CPU in its cpumask,
+ * so no domain ever holds a task none of its CPUs may run.
+ *
+ * Rule 5, stealing.  A CPU takes from another domain only when that
+ * domain's head task is overdue (its wall deadline has passed) and earlier
+ * than our own head, or our queue is empty.  Domains are visited in the
+ * loader's steal order: same node first, then by NUMA distance, at most
+ * steal_scan_max of them per dispatch.  Only a task that is overdue and may
+ * run on this CPU is taken, so no cross-node steal ever moves a task that
+ * could still meet its budget at home.  An otherwise idle CPU also pulls
+ * from a same-node domain that has more queued tasks than CPUs.
+ *
+ * Rule 6, misses.  Each time a task is queued (woken, or put back after its
+ * slice) it gets a wall deadline, now + B.  Starting to run after it is a
+ * miss.  Per cgroup: runs, misses, lateness and a log2 histogram of the
+ * queueing delay.  Per domain: enqueues, direct, local and stolen starts
+ * (same node, other node), and kicks.  All in per-CPU maps the loader sums.
+ *
+ * Rule 7, safety.  The watchdog timeout is set by the loader.  Every path
+ * that cannot find its per-task or per-CPU state aborts the scheduler with
+ * scx_bpf_error() rather than dropping a task.  CPU hotplug is left to the
+ * kernel: without ops.cpu_online/offline it exits us with
+ * SCX_ECODE_ACT_RESTART and the loader reloads on the new topology.
+ *
+ * --single-dsq keeps all of this but queues every task on one global DSQ
+ * with one clock; it is the baseline the per-LLC design is measured
+ * against.  Its trade-off is the opposite one: globally exact deadlines,
+ * paid for with one contended lock and cross-LLC migrations.
  */
 #include "scx_slo_common.bpf.h"
 #include "scx_slo.h"
 
 char _license[] SEC("license") = "GPL";
 
-/* Load-time knobs, set by the loader before the program is verified. */
+#define PF_KTHREAD		0x00200000
+
+/* Load-time knobs and machine shape, set by the loader before loading. */
 const volatile u64 slice_ns = 3 * SLO_NSEC_PER_MSEC;
 const volatile u64 default_budget_ns = SLO_DEFAULT_BUDGET_NS;
 const volatile u64 lag_cap_ns = 3 * SLO_NSEC_PER_MSEC;
+const volatile u32 nr_cpu_ids = 1;
+const volatile u32 nr_online_cpus = 1;	/* entries in domain_cpus */
+const volatile u32 nr_domains = 1;
+const volatile u32 nr_nodes = 1;
+const volatile u32 steal_scan_max = SLO_STEAL_SCAN_DFL;
+const volatile bool single_dsq;
+const volatile bool smt_enabled;
+/* scx_bpf_dsq_peek() exists and is safe (7.1+); else the DSQ iterator */
+const volatile bool use_dsq_peek;
 /* Test hook: make the verifier reject the program, to test that path. */
 const volatile bool debug_verifier_reject;
 
 /* Written by ops.exit, polled by the loader. */
 struct slo_exit_info exit_info;
 
-/*
- * Bumped by the loader after it changes slo_budgets, so tasks re-resolve
- * their cached budget on their next wakeup.
- */
+/* Bumped by the loader after it changes slo_budgets. */
 volatile u64 budget_generation;
 
-/* Largest vruntime that started running; the reference for lag clamping. */
-static u64 vclock;
+/* Filled by the loader between load and attach; read-only here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_cpu_ids */
+	__type(key, u32);
+	__type(value, struct slo_cpu_info);
+} cpu_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_domains */
+	__type(key, u32);
+	__type(value, struct slo_domain_info);
+} domain_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* online CPUs */
+	__type(key, u32);
+	__type(value, u32);
+} domain_cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_domains * (nr_domains - 1) */
+	__type(key, u32);
+	__type(value, u32);
+} steal_order SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -67,6 +138,7 @@ struct {
 	__type(value, struct slo_budget);
 } slo_budgets SEC(".maps");
 
+/* Statistics, per CPU, summed by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SLO_NR_STATS);
@@ -75,19 +147,83 @@ struct {
 } slo_stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);			/* nr_domains */
+	__type(key, u32);
+	__type(value, struct slo_domain_stats);
+} slo_domain_stats SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SLO_MAX_CGROUP_STATS);
 	__type(key, u64);			/* cgroup id */
 	__type(value, struct slo_cgroup_stats);
 } slo_cgroup_stats SEC(".maps");
 
+/* Run-time state. */
+struct domain_ctx {
+	struct bpf_cpumask __kptr *cpumask;
+	u64 vclock;			/* largest vruntime started here */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_domains */
+	__type(key, u32);
+	__type(value, struct domain_ctx);
+} domain_ctxs SEC(".maps");
+
+struct node_ctx {
+	struct bpf_cpumask __kptr *cpumask;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_nodes */
+	__type(key, u32);
+	__type(value, struct node_ctx);
+} node_ctxs SEC(".maps");
+
+/* CPUs online when we loaded: the union of the domains. */
+struct online_ctx {
+	struct bpf_cpumask __kptr *cpumask;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct online_ctx);
+} online_ctxs SEC(".maps");
+
+struct cpu_ctx {
+	/* virtual deadline of the task running here, 0 when none */
+	u64 running_deadline;
+	/* select_cpu's scratch: p->cpus_ptr & an LLC or node mask */
+	struct bpf_cpumask __kptr *scratch;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_cpu_ids */
+	__type(key, u32);
+	__type(value, struct cpu_ctx);
+} cpu_ctxs SEC(".maps");
+
+/* How a task reached the CPU it starts on, for the per-domain counters. */
+#define QUEUED_DIRECT		0xfffffffeU	/* straight to a local DSQ */
+
 struct task_ctx {
-	u64 vruntime;		/* weighted CPU consumed: the fairness clock */
+	u64 vruntime;		/* weighted CPU consumed, on its domain's clock */
+	u64 vdeadline;		/* vruntime + budget when last queued */
 	u64 queued_at;		/* last became runnable or was put back */
+	u64 wall_deadline;	/* queued_at + budget */
 	u64 started_at;		/* last started running */
 	u64 cgroup_id;		/* own cgroup, key for slo_cgroup_stats */
 	u64 budget_ns;		/* resolved budget, cached */
 	u64 budget_gen;		/* budget_generation it was resolved at */
+	u32 domain;		/* whose clock vruntime is on */
+	u32 queued_domain;	/* DSQ it waits in, or QUEUED_DIRECT */
 };
 
 struct {
@@ -106,6 +242,11 @@ static void stat_inc(enum slo_stat_idx idx)
 		(*cnt)++;
 }
 
+static struct slo_domain_stats *domain_stats(u32 dom)
+{
+	return bpf_map_lookup_elem(&slo_domain_stats, &dom);
+}
+
 static struct task_ctx *lookup_task_ctx(struct task_struct *p)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
@@ -113,6 +254,90 @@ static struct task_ctx *lookup_task_ctx(struct task_struct *p)
 	if (!tctx)
 		scx_bpf_error("task_ctx lookup failed for pid %d", p->pid);
 	return tctx;
+}
+
+static struct slo_cpu_info *lookup_cpu_info(s32 cpu)
+{
+	u32 key = cpu;
+	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &key);
+
+	if (!info || info->domain >= nr_domains) {
+		scx_bpf_error("no domain for CPU %d", cpu);
+		return NULL;
+	}
+	return info;
+}
+
+/*
+ * A CPU came online that was not in the topology we loaded with.  The
+ * kernel is about to exit us for the hotplug anyway; ask for the restart
+ * ourselves so the loader reloads on the new topology either way.
+ */
+static void unknown_cpu(s32 cpu)
+{
+	scx_bpf_exit(SCX_ECODE_ACT_RESTART | SCX_ECODE_RSN_HOTPLUG,
+		     "CPU %d is not in the loaded topology", cpu);
+}
+
+/* Domain of @cpu, or SLO_NO_DOMAIN for a CPU that was offline at load. */
+static u32 cpu_domain(s32 cpu)
+{
+	u32 key = cpu;
+	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &key);
+
+	return info && info->domain < nr_domains ? info->domain : SLO_NO_DOMAIN;
+}
+
+/*
+ * A CPU for @p to queue near: its current one if allowed and ours, else
+ * any allowed CPU that has a domain.  -1 if it may run on none of them.
+ */
+static s32 queue_cpu(struct task_struct *p)
+{
+	s32 cpu = scx_bpf_task_cpu(p);
+	struct online_ctx *octx;
+	struct bpf_cpumask *online;
+	u32 zero = 0;
+
+	if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr) &&
+	    cpu_domain(cpu) != SLO_NO_DOMAIN)
+		return cpu;
+	stat_inc(SLO_STAT_AFFINITY_FIXUP);
+	octx = bpf_map_lookup_elem(&online_ctxs, &zero);
+	if (!octx || !(online = octx->cpumask))
+		return -1;
+	cpu = bpf_cpumask_any_and_distribute(p->cpus_ptr,
+					     (const struct cpumask *)online);
+	return (u32)cpu < nr_cpu_ids ? cpu : -1;
+}
+
+static struct slo_domain_info *lookup_domain_info(u32 dom)
+{
+	struct slo_domain_info *info = bpf_map_lookup_elem(&domain_info, &dom);
+
+	if (!info)
+		scx_bpf_error("no domain_info for domain %u", dom);
+	return info;
+}
+
+static struct domain_ctx *lookup_domain_ctx(u32 dom)
+{
+	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
+
+	if (!dctx)
+		scx_bpf_error("no domain_ctx for domain %u", dom);
+	return dctx;
+}
+
+static u64 dsq_of(u32 dom)
+{
+	return single_dsq ? SLO_SINGLE_DSQ : dom;
+}
+
+/* The domain whose clock orders @dom's queue: one clock in single mode. */
+static u32 clock_domain(u32 dom)
+{
+	return single_dsq ? 0 : dom;
 }
 
 /*
@@ -155,10 +380,6 @@ static u64 resolve_budget(struct cgroup *cgrp)
 	return default_budget_ns;
 }
 
-/*
- * Cache the budget per task; a wakeup only pays for the cgroup walk when the
- * task changed cgroup or the loader changed the budgets.
- */
 static void refresh_budget(struct task_struct *p, struct task_ctx *tctx)
 {
 	struct cgroup *cgrp = task_dfl_cgroup(p);
@@ -173,6 +394,39 @@ static void refresh_budget(struct task_struct *p, struct task_ctx *tctx)
 	tctx->cgroup_id = id;
 	tctx->budget_gen = gen;
 	tctx->budget_ns = resolve_budget(cgrp);
+}
+
+/*
+ * Move the task's vruntime onto @dom's clock, keeping its lag: clocks of
+ * different domains advance independently.
+ */
+static void task_set_domain(struct task_ctx *tctx, u32 dom)
+{
+	struct domain_ctx *from, *to;
+	u32 from_clock, to_clock = clock_domain(dom);
+
+	if (tctx->domain == dom)
+		return;
+	from_clock = clock_domain(tctx->domain);
+	tctx->domain = dom;
+	if (from_clock == to_clock)
+		return;
+	from = bpf_map_lookup_elem(&domain_ctxs, &from_clock);
+	to = lookup_domain_ctx(to_clock);
+	if (!from || !to)
+		return;
+	tctx->vruntime = tctx->vruntime - from->vclock + to->vclock;
+}
+
+/* Sleeping banks at most lag_cap_ns of credit against the domain's clock. */
+static void clamp_lag(struct task_ctx *tctx)
+{
+	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(tctx->domain));
+
+	if (!dctx)
+		return;
+	if ((s64)(dctx->vclock - lag_cap_ns - tctx->vruntime) > 0)
+		tctx->vruntime = dctx->vclock - lag_cap_ns;
 }
 
 /* Index of the highest set bit, 0 for 0. */
@@ -215,16 +469,38 @@ static struct slo_cgroup_stats *lookup_cgroup_stats(u64 cgroup_id)
 	return cs;
 }
 
-static void account_start(struct task_ctx *tctx, u64 now)
+/* Rule 6: a task starts running on a CPU of domain @dom at @now. */
+static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 {
 	u64 wall_deadline = tctx->queued_at + tctx->budget_ns;
 	u64 delay = now - tctx->queued_at;
+	bool overdue = (s64)(now - wall_deadline) > 0;
+	struct slo_domain_stats *ds = domain_stats(dom);
 	struct slo_cgroup_stats *cs;
-	bool missed = (s64)(now - wall_deadline) > 0;
+	u32 from = tctx->queued_domain;
 
 	stat_inc(SLO_STAT_RUNS);
-	if (missed)
+	if (overdue)
 		stat_inc(SLO_STAT_MISSES);
+
+	if (ds) {
+		if (from == QUEUED_DIRECT) {
+			ds->direct_dispatches++;
+		} else if (from == dom || single_dsq) {
+			ds->local_dispatches++;
+		} else {
+			struct slo_domain_info *finfo =
+				bpf_map_lookup_elem(&domain_info, &from);
+
+			if (finfo && finfo->node == node) {
+				ds->steals_same_node++;
+			} else {
+				ds->steals_other_node++;
+				if (!overdue)
+					ds->steals_not_overdue++;
+			}
+		}
+	}
 
 	cs = lookup_cgroup_stats(tctx->cgroup_id);
 	if (!cs)
@@ -232,80 +508,377 @@ static void account_start(struct task_ctx *tctx, u64 now)
 	cs->runs++;
 	cs->delay_ns += delay;
 	cs->delay_hist[delay_bucket(delay)]++;
-	if (missed) {
+	if (overdue) {
 		cs->misses++;
 		cs->lateness_ns += now - wall_deadline;
 	}
 }
 
+/*
+ * An idle CPU in @mask & p->cpus_ptr, claimed, or -1.  With SMT, a CPU
+ * whose whole core is idle comes first.
+ */
+static s32 pick_idle_in(struct task_struct *p, const struct cpumask *mask,
+			struct bpf_cpumask *scratch)
+{
+	s32 cpu;
+
+	bpf_cpumask_and(scratch, p->cpus_ptr, mask);
+	if (smt_enabled) {
+		cpu = scx_bpf_pick_idle_cpu((const struct cpumask *)scratch,
+					    SCX_PICK_IDLE_CORE);
+		if (cpu >= 0)
+			return cpu;
+	}
+	return scx_bpf_pick_idle_cpu((const struct cpumask *)scratch, 0);
+}
+
+/* Rule 4: prev CPU, its LLC, its node, anywhere. */
+static s32 pick_idle_cpu(struct task_struct *p, s32 prev_cpu)
+{
+	struct slo_cpu_info *info;
+	struct domain_ctx *dctx;
+	struct node_ctx *nctx;
+	struct cpu_ctx *cctx;
+	struct bpf_cpumask *scratch, *mask;
+	u32 this_cpu = bpf_get_smp_processor_id();
+	s32 cpu;
+
+	if (bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr) &&
+	    scx_bpf_test_and_clear_cpu_idle(prev_cpu))
+		return prev_cpu;
+	if (p->nr_cpus_allowed == 1)
+		return -1;
+
+	info = bpf_map_lookup_elem(&cpu_info, &prev_cpu);
+	cctx = bpf_map_lookup_elem(&cpu_ctxs, &this_cpu);
+	if (!info || info->domain >= nr_domains || !cctx)
+		goto anywhere;
+	scratch = cctx->scratch;
+	if (!scratch)
+		goto anywhere;
+
+	dctx = bpf_map_lookup_elem(&domain_ctxs, &info->domain);
+	if (dctx && (mask = dctx->cpumask)) {
+		cpu = pick_idle_in(p, (const struct cpumask *)mask, scratch);
+		if (cpu >= 0)
+			return cpu;
+	}
+	nctx = bpf_map_lookup_elem(&node_ctxs, &info->node);
+	if (nr_nodes > 1 && nctx && (mask = nctx->cpumask)) {
+		cpu = pick_idle_in(p, (const struct cpumask *)mask, scratch);
+		if (cpu >= 0)
+			return cpu;
+	}
+anywhere:
+	return scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+}
+
 s32 BPF_STRUCT_OPS(slo_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
-	bool is_idle = false;
+	struct task_ctx *tctx = lookup_task_ctx(p);
 	s32 cpu;
 
-	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
-	if (is_idle) {
-		stat_inc(SLO_STAT_DIRECT_DISPATCH);
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
-	}
+	if (!tctx)
+		return prev_cpu;
+	cpu = pick_idle_cpu(p, prev_cpu);
+	if (cpu < 0)
+		return prev_cpu;
+	tctx->queued_domain = QUEUED_DIRECT;
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
 	return cpu;
+}
+
+/*
+ * Rule 3: wake an idle CPU of @dom that @p may use, or preempt the one
+ * running the latest deadline if @vdeadline beats it by more than a slice.
+ * A CPU between two tasks is about to dispatch and will see @p: nothing to
+ * do then.  In single-DSQ mode every CPU shares the queue and is a
+ * candidate.
+ */
+static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
+{
+	const struct cpumask *idle;
+	struct slo_domain_info *dinfo;
+	struct slo_domain_stats *ds;
+	u32 start, end, i, victim = 0;
+	s32 wake = -1;
+	u64 latest = 0;
+	bool switching = false;
+
+	if (single_dsq) {
+		start = 0;
+		end = nr_online_cpus;
+	} else {
+		dinfo = lookup_domain_info(dom);
+		if (!dinfo)
+			return;
+		start = dinfo->cpus_start;
+		end = dinfo->cpus_start + dinfo->nr_cpus;
+	}
+
+	idle = scx_bpf_get_idle_cpumask();
+	bpf_for(i, start, end) {
+		struct cpu_ctx *cctx;
+		u32 *cpup, cpu, idx = i;
+		u64 running;
+
+		cpup = bpf_map_lookup_elem(&domain_cpus, &idx);
+		if (!cpup)
+			break;
+		cpu = *cpup;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		if (bpf_cpumask_test_cpu(cpu, idle)) {
+			wake = cpu;
+			break;
+		}
+		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+		if (!cctx)
+			continue;
+		running = cctx->running_deadline;
+		if (!running) {
+			switching = true;
+			break;
+		}
+		if (running > latest) {
+			latest = running;
+			victim = cpu;
+		}
+	}
+	scx_bpf_put_idle_cpumask(idle);
+
+	ds = domain_stats(dom);
+	if (wake >= 0) {
+		scx_bpf_kick_cpu(wake, SCX_KICK_IDLE);
+		if (ds)
+			ds->idle_kicks++;
+		return;
+	}
+	if (switching || !latest || (s64)(latest - vdeadline) <= (s64)slice_ns)
+		return;
+	{
+		struct cpu_ctx *vctx = bpf_map_lookup_elem(&cpu_ctxs, &victim);
+
+		/* one kick per victim until it reschedules */
+		if (vctx)
+			vctx->running_deadline = vdeadline;
+	}
+	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
+	if (ds)
+		ds->preempt_kicks++;
 }
 
 void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	struct task_ctx *tctx = lookup_task_ctx(p);
+	struct slo_domain_stats *ds;
+	struct slo_cpu_info *info;
+	struct task_ctx *tctx;
+	s32 cpu;
 
+	tctx = lookup_task_ctx(p);
 	if (!tctx)
 		return;
-	stat_inc(SLO_STAT_ENQUEUE);
-	scx_bpf_dsq_insert_vtime(p, SLO_GLOBAL_DSQ, slice_ns,
-				 tctx->vruntime + tctx->budget_ns, enq_flags);
+	refresh_budget(p, tctx);
+
+	/* per-CPU kthreads (ksoftirqd, kworkers) run where they must, now */
+	if ((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) {
+		stat_inc(SLO_STAT_KTHREAD_LOCAL);
+		tctx->queued_domain = QUEUED_DIRECT;
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+		return;
+	}
+
+	/* queue in the domain of a CPU the task may actually use */
+	cpu = queue_cpu(p);
+	if (cpu < 0) {
+		scx_bpf_error("pid %d may run on no CPU we schedule", p->pid);
+		return;
+	}
+	info = lookup_cpu_info(cpu);
+	if (!info)
+		return;
+
+	task_set_domain(tctx, info->domain);
+	tctx->vdeadline = tctx->vruntime + tctx->budget_ns;
+	tctx->wall_deadline = tctx->queued_at + tctx->budget_ns;
+	tctx->queued_domain = info->domain;
+	ds = domain_stats(info->domain);
+	if (ds)
+		ds->enqueues++;
+	scx_bpf_dsq_insert_vtime(p, dsq_of(info->domain), slice_ns,
+				 tctx->vdeadline, enq_flags);
+	kick_for(p, info->domain, tctx->vdeadline);
+}
+
+/* Wall deadline of the first task queued on @dsq_id, or U64_MAX if none. */
+static u64 head_wall_deadline(u64 dsq_id)
+{
+	struct task_struct *p = NULL;
+	struct task_ctx *tctx;
+
+	if (use_dsq_peek && bpf_ksym_exists(scx_bpf_dsq_peek___compat)) {
+		p = scx_bpf_dsq_peek___compat(dsq_id);
+		if (!p)
+			return (u64)-1;
+		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+		return tctx ? tctx->wall_deadline : (u64)-1;
+	}
+	bpf_for_each(scx_dsq, p, dsq_id, 0) {
+		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+		return tctx ? tctx->wall_deadline : (u64)-1;
+	}
+	return (u64)-1;
+}
+
+/*
+ * Rule 5: take an overdue task, earlier than @own_head, that may run on
+ * @cpu from the first SLO_STEAL_DEPTH tasks of domain @victim's queue.
+ */
+static bool steal_overdue_from(u32 victim, s32 cpu, u64 own_head, u64 now)
+{
+	struct task_struct *p;
+	int depth = 0;
+
+	bpf_for_each(scx_dsq, p, dsq_of(victim), 0) {
+		struct task_ctx *tctx;
+
+		if (++depth > SLO_STEAL_DEPTH)
+			break;
+		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+		if (!tctx)
+			continue;
+		if ((s64)(now - tctx->wall_deadline) <= 0 ||
+		    tctx->wall_deadline >= own_head)
+			continue;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0))
+			return true;
+	}
+	return false;
 }
 
 void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 {
-	if (scx_bpf_dsq_move_to_local(SLO_GLOBAL_DSQ))
-		stat_inc(SLO_STAT_DSQ_DISPATCH);
+	struct slo_domain_info *dinfo;
+	u64 own_head, now;
+	u32 i, dom, nr_scan;
+
+	if (single_dsq) {
+		scx_bpf_dsq_move_to_local(SLO_SINGLE_DSQ);
+		return;
+	}
+
+	dom = cpu_domain(cpu);
+	if (dom == SLO_NO_DOMAIN) {
+		unknown_cpu(cpu);
+		return;
+	}
+	dinfo = lookup_domain_info(dom);
+	if (!dinfo)
+		return;
+
+	/* 1. an overdue head elsewhere that beats ours, nearest first */
+	now = scx_bpf_now();
+	own_head = head_wall_deadline(dom);
+	nr_scan = dinfo->nr_steal < steal_scan_max ? dinfo->nr_steal : steal_scan_max;
+	bpf_for(i, 0, nr_scan) {
+		u32 idx = dinfo->steal_start + i, *victim;
+		u64 head;
+
+		victim = bpf_map_lookup_elem(&steal_order, &idx);
+		if (!victim)
+			break;
+		if (scx_bpf_dsq_nr_queued(*victim) <= 0)
+			continue;
+		head = head_wall_deadline(*victim);
+		if ((s64)(now - head) <= 0 || head >= own_head)
+			continue;
+		if (steal_overdue_from(*victim, cpu, own_head, now))
+			return;
+	}
+
+	/* 2. our own queue */
+	if (scx_bpf_dsq_move_to_local(dom))
+		return;
+
+	/* 3. idle: help a same-node domain with more queued than CPUs */
+	bpf_for(i, 0, dinfo->nr_same_node) {
+		u32 idx = dinfo->steal_start + i, *victim;
+		struct slo_domain_info *vinfo;
+
+		victim = bpf_map_lookup_elem(&steal_order, &idx);
+		if (!victim)
+			break;
+		vinfo = bpf_map_lookup_elem(&domain_info, victim);
+		if (!vinfo)
+			continue;
+		if (scx_bpf_dsq_nr_queued(*victim) > (s32)vinfo->nr_cpus &&
+		    scx_bpf_dsq_move_to_local(*victim))
+			return;
+	}
 }
 
 void BPF_STRUCT_OPS(slo_runnable, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	u64 clock = vclock;
 
 	if (!tctx)
 		return;
 	tctx->queued_at = scx_bpf_now();
 	refresh_budget(p, tctx);
-	/* sleeping banks at most lag_cap_ns of credit */
-	if (clock > lag_cap_ns && tctx->vruntime < clock - lag_cap_ns)
-		tctx->vruntime = clock - lag_cap_ns;
+	clamp_lag(tctx);
 }
 
 void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
+	s32 cpu = scx_bpf_task_cpu(p);
+	struct slo_cpu_info *info;
+	struct domain_ctx *dctx;
+	struct cpu_ctx *cctx;
 	u64 now = scx_bpf_now();
 
 	if (!tctx)
 		return;
 	tctx->started_at = now;
-	if (tctx->vruntime > vclock)
-		vclock = tctx->vruntime;
-	account_start(tctx, now);
+	if (cpu_domain(cpu) == SLO_NO_DOMAIN) {
+		unknown_cpu(cpu);
+		return;
+	}
+	info = lookup_cpu_info(cpu);
+	if (!info)
+		return;
+	task_set_domain(tctx, info->domain);
+	if (tctx->queued_domain == QUEUED_DIRECT)
+		tctx->vdeadline = tctx->vruntime + tctx->budget_ns;
+
+	dctx = lookup_domain_ctx(clock_domain(info->domain));
+	if (dctx && (s64)(tctx->vruntime - dctx->vclock) > 0)
+		dctx->vclock = tctx->vruntime;
+	cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+	if (cctx)
+		cctx->running_deadline = tctx->vdeadline ?: 1;
+
+	account_start(tctx, info->domain, info->node, now);
+	tctx->queued_domain = QUEUED_DIRECT;
 }
 
 void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	u64 now = scx_bpf_now(), used;
+	s32 cpu = scx_bpf_task_cpu(p);
+	struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+	u64 now = scx_bpf_now();
 
+	if (cctx)
+		cctx->running_deadline = 0;
 	if (!tctx)
 		return;
-	used = now - tctx->started_at;
-	tctx->vruntime += used * 100 / (p->scx.weight ?: 100);
-	/* still runnable: it goes back in the queue and waits from now */
+	tctx->vruntime += (now - tctx->started_at) * 100 / (p->scx.weight ?: 100);
+	/* still runnable: it goes back in a queue and waits from now */
 	if (runnable)
 		tctx->queued_at = now;
 }
@@ -313,10 +886,19 @@ void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
 void BPF_STRUCT_OPS(slo_enable, struct task_struct *p)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
+	struct domain_ctx *dctx;
+	u32 dom;
 
 	if (!tctx)
 		return;
-	tctx->vruntime = vclock;
+	/* a task last run on a CPU now offline starts on domain 0's clock */
+	dom = cpu_domain(scx_bpf_task_cpu(p));
+	if (dom == SLO_NO_DOMAIN)
+		dom = 0;
+	tctx->domain = dom;
+	tctx->queued_domain = QUEUED_DIRECT;
+	dctx = lookup_domain_ctx(clock_domain(dom));
+	tctx->vruntime = dctx ? dctx->vclock : 0;
 	tctx->queued_at = scx_bpf_now();
 	refresh_budget(p, tctx);
 }
@@ -330,15 +912,124 @@ s32 BPF_STRUCT_OPS(slo_init_task, struct task_struct *p,
 	return 0;
 }
 
+/* Build domain @dom's cpumask from the loader's CPU list and OR it into its node's. */
+static s32 init_domain(u32 dom)
+{
+	struct bpf_cpumask *mask, *node_mask, *online, *old;
+	struct slo_domain_info *dinfo;
+	struct online_ctx *octx;
+	struct domain_ctx *dctx;
+	struct node_ctx *nctx;
+	u32 i, zero = 0;
+	s32 ret;
+
+	dinfo = lookup_domain_info(dom);
+	dctx = lookup_domain_ctx(dom);
+	if (!dinfo || !dctx)
+		return -EINVAL;
+	nctx = bpf_map_lookup_elem(&node_ctxs, &dinfo->node);
+	if (!nctx) {
+		scx_bpf_error("domain %u: bad node %u", dom, dinfo->node);
+		return -EINVAL;
+	}
+	if (!single_dsq) {
+		ret = scx_bpf_create_dsq(dom, dinfo->numa_id);
+		if (ret) {
+			scx_bpf_error("cannot create DSQ %u: %d", dom, ret);
+			return ret;
+		}
+	}
+
+	mask = bpf_cpumask_create();
+	if (!mask)
+		return -ENOMEM;
+	bpf_for(i, dinfo->cpus_start, dinfo->cpus_start + dinfo->nr_cpus) {
+		u32 *cpu = bpf_map_lookup_elem(&domain_cpus, &i);
+
+		if (cpu)
+			bpf_cpumask_set_cpu(*cpu, mask);
+	}
+	old = bpf_kptr_xchg(&dctx->cpumask, mask);
+	if (old)
+		bpf_cpumask_release(old);
+
+	/* node and online masks start empty (slo_init) and gain each domain */
+	octx = bpf_map_lookup_elem(&online_ctxs, &zero);
+	if (!octx)
+		return -EINVAL;
+	bpf_rcu_read_lock();
+	node_mask = nctx->cpumask;
+	online = octx->cpumask;
+	if (node_mask && online) {
+		bpf_for(i, dinfo->cpus_start, dinfo->cpus_start + dinfo->nr_cpus) {
+			u32 *cpu = bpf_map_lookup_elem(&domain_cpus, &i);
+
+			if (!cpu)
+				continue;
+			bpf_cpumask_set_cpu(*cpu, node_mask);
+			bpf_cpumask_set_cpu(*cpu, online);
+		}
+	}
+	bpf_rcu_read_unlock();
+	return 0;
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(slo_init)
 {
+	struct bpf_cpumask *mask, *old;
+	struct online_ctx *octx;
+	u32 i, zero = 0;
+	s32 ret;
+
 	if (debug_verifier_reject) {
 		/* deliberately invalid: a store through a scalar */
 		u64 *bogus = (u64 *)bpf_ktime_get_ns();
 
 		*bogus = 0;
 	}
-	return scx_bpf_create_dsq(SLO_GLOBAL_DSQ, -1);
+
+	octx = bpf_map_lookup_elem(&online_ctxs, &zero);
+	if (!octx)
+		return -EINVAL;
+	mask = bpf_cpumask_create();
+	if (!mask)
+		return -ENOMEM;
+	old = bpf_kptr_xchg(&octx->cpumask, mask);
+	if (old)
+		bpf_cpumask_release(old);
+
+	bpf_for(i, 0, nr_nodes) {
+		struct node_ctx *nctx = bpf_map_lookup_elem(&node_ctxs, &i);
+
+		if (!nctx)
+			return -EINVAL;
+		mask = bpf_cpumask_create();
+		if (!mask)
+			return -ENOMEM;
+		old = bpf_kptr_xchg(&nctx->cpumask, mask);
+		if (old)
+			bpf_cpumask_release(old);
+	}
+	bpf_for(i, 0, nr_domains) {
+		ret = init_domain(i);
+		if (ret)
+			return ret;
+	}
+	bpf_for(i, 0, nr_cpu_ids) {
+		struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &i);
+
+		if (!cctx)
+			return -EINVAL;
+		mask = bpf_cpumask_create();
+		if (!mask)
+			return -ENOMEM;
+		old = bpf_kptr_xchg(&cctx->scratch, mask);
+		if (old)
+			bpf_cpumask_release(old);
+	}
+	if (single_dsq)
+		return scx_bpf_create_dsq(SLO_SINGLE_DSQ, -1);
+	return 0;
 }
 
 void BPF_STRUCT_OPS(slo_exit, struct scx_exit_info *ei)

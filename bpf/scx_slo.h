@@ -24,8 +24,14 @@ typedef __s64 s64;
 /* Name shown in /sys/kernel/sched_ext/root/ops. */
 #define SCX_SLO_OPS_NAME		"slo"
 
-/* The one deadline-ordered DSQ of the walking skeleton. */
-#define SLO_GLOBAL_DSQ			0ULL
+/*
+ * DSQ ids: LLC domain d queues on DSQ d (its llc_dsq_id); --single-dsq
+ * queues everything on SLO_SINGLE_DSQ, above any domain id.
+ */
+#define SLO_SINGLE_DSQ			(1ULL << 32)
+
+/* cpu_info.domain of a CPU that is possible but not online. */
+#define SLO_NO_DOMAIN			0xffffffffU
 
 #define SLO_NSEC_PER_USEC		1000ULL
 #define SLO_NSEC_PER_MSEC		1000000ULL
@@ -40,6 +46,11 @@ typedef __s64 s64;
 #define SLO_MAX_BUDGETS			4096
 #define SLO_MAX_CGROUP_STATS		8192
 
+/* Domains of the steal order inspected per dispatch, nearest first. */
+#define SLO_STEAL_SCAN_DFL		16
+/* Tasks looked at from the head of a remote queue for an overdue one. */
+#define SLO_STEAL_DEPTH			4
+
 /* Deepest cgroup nesting walked when looking for an inherited budget. */
 #define SLO_MAX_CGROUP_DEPTH		16
 
@@ -52,13 +63,48 @@ typedef __s64 s64;
 
 /* Global counters, one per-CPU array slot each; the loader sums the CPUs. */
 enum slo_stat_idx {
-	SLO_STAT_ENQUEUE,		/* ops.enqueue into the deadline queue */
-	SLO_STAT_DIRECT_DISPATCH,	/* woken onto an idle CPU from select_cpu */
-	SLO_STAT_DSQ_DISPATCH,		/* moved from the deadline queue to a CPU */
 	SLO_STAT_RUNS,			/* tasks started running */
 	SLO_STAT_MISSES,		/* ... after their wall deadline */
+	SLO_STAT_KTHREAD_LOCAL,		/* per-CPU kthreads queued on their CPU */
+	SLO_STAT_AFFINITY_FIXUP,	/* task_cpu() not allowed: CPU re-picked */
 	SLO_STAT_CGROUP_STATS_FULL,	/* runs not attributed: cgroup map full */
 	SLO_NR_STATS,
+};
+
+/* Per LLC domain counters, one per-CPU array slot per domain. */
+struct slo_domain_stats {
+	__u64 enqueues;			/* tasks queued on this domain's DSQ */
+	__u64 direct_dispatches;	/* started without queueing (idle CPU) */
+	__u64 local_dispatches;		/* started from this domain's own DSQ */
+	__u64 steals_same_node;		/* started here from a same-node DSQ */
+	__u64 steals_other_node;	/* started here from another node's DSQ */
+	__u64 steals_not_overdue;	/* other-node steals of a task not yet
+					   overdue: the policy says never */
+	__u64 preempt_kicks;		/* CPUs here kicked for an earlier deadline */
+	__u64 idle_kicks;		/* idle CPUs here woken for a queued task */
+};
+
+/*
+ * The topology, as the loader hands it to BPF before the program loads.
+ * Maps sized from the machine: cpu_info[nr_cpu_ids], domain_info[nr_domains],
+ * domain_cpus[nr_online_cpus] (each domain's CPUs, contiguous) and
+ * steal_order[nr_domains * (nr_domains - 1)] (each domain's steal order,
+ * contiguous, nearest first).
+ */
+struct slo_cpu_info {
+	__u32 domain;			/* SLO_NO_DOMAIN when offline */
+	__u32 node;			/* index into the node list */
+};
+
+struct slo_domain_info {
+	__u32 node;			/* index into the node list */
+	__s32 numa_id;			/* kernel NUMA node, for DSQ allocation */
+	__u32 nr_cpus;
+	__u32 cpus_start;		/* first index in domain_cpus */
+	__u32 steal_start;		/* first index in steal_order */
+	__u32 nr_steal;			/* nr_domains - 1 */
+	__u32 nr_same_node;		/* leading steal_order entries on our node */
+	__u32 pad;
 };
 
 /* Value of the slo_budgets map, keyed by cgroup id (the cgroup2 inode). */

@@ -50,6 +50,31 @@ void scx_bpf_exit_bstr(s64 exit_code, char *fmt, unsigned long long *data,
 		       u32 data__sz) __ksym;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
 u32 scx_bpf_nr_cpu_ids(void) __ksym;
+s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
+bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
+s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
+const struct cpumask *scx_bpf_get_idle_cpumask(void) __ksym;
+void scx_bpf_put_idle_cpumask(const struct cpumask *cpumask) __ksym;
+
+/* The DSQ iterator (6.12+), for bpf_for_each(scx_dsq, p, dsq_id, flags). */
+int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym __weak;
+struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym __weak;
+void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym __weak;
+/* The iterator variable bpf_for_each() declares, for scx_bpf_dsq_move(). */
+#define BPF_FOR_EACH_ITER	(&___it)
+
+/* BPF cpumasks (kernel/bpf/cpumask.c). */
+struct bpf_cpumask *bpf_cpumask_create(void) __ksym;
+void bpf_cpumask_release(struct bpf_cpumask *cpumask) __ksym;
+void bpf_cpumask_set_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
+bool bpf_cpumask_and(struct bpf_cpumask *dst, const struct cpumask *src1,
+		     const struct cpumask *src2) __ksym;
+u32 bpf_cpumask_any_distribute(const struct cpumask *cpumask) __ksym;
+u32 bpf_cpumask_any_and_distribute(const struct cpumask *src1,
+				   const struct cpumask *src2) __ksym;
+void bpf_rcu_read_lock(void) __ksym;
+void bpf_rcu_read_unlock(void) __ksym;
 
 /* Renamed or added along the way: resolved at load time. */
 bool scx_bpf_dsq_insert___v2___compat(struct task_struct *p, u64 dsq_id,
@@ -70,6 +95,21 @@ bool scx_bpf_dsq_move_to_local___compat(u64 dsq_id) __ksym __weak;
 bool scx_bpf_consume___compat(u64 dsq_id) __ksym __weak;
 
 u64 scx_bpf_now___compat(void) __ksym __weak;
+
+/* Move a task found by the DSQ iterator: 6.13+ name, then 6.12's. */
+bool scx_bpf_dsq_move___compat(struct bpf_iter_scx_dsq *it__iter,
+			       struct task_struct *p, u64 dsq_id,
+			       u64 enq_flags) __ksym __weak;
+bool scx_bpf_dispatch_from_dsq___compat(struct bpf_iter_scx_dsq *it__iter,
+					struct task_struct *p, u64 dsq_id,
+					u64 enq_flags) __ksym __weak;
+
+/*
+ * Peek at a DSQ's first task without locking it (6.19+).  It is only safe
+ * from 7.1 on; the loader decides whether to use it (rodata) and this
+ * declaration only makes the call possible.
+ */
+struct task_struct *scx_bpf_dsq_peek___compat(u64 dsq_id) __ksym __weak;
 
 /*
  * "___v1" above is not a kernel name: libbpf strips it and resolves the
@@ -111,6 +151,15 @@ static __always_inline bool scx_bpf_dsq_move_to_local(u64 dsq_id)
 	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local___compat))
 		return scx_bpf_dsq_move_to_local___compat(dsq_id);
 	return scx_bpf_consume___compat(dsq_id);
+}
+
+static __always_inline bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it,
+					     struct task_struct *p, u64 dsq_id,
+					     u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move___compat))
+		return scx_bpf_dsq_move___compat(it, p, dsq_id, enq_flags);
+	return scx_bpf_dispatch_from_dsq___compat(it, p, dsq_id, enq_flags);
 }
 
 /*

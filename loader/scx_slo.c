@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
@@ -63,6 +64,8 @@ static struct options {
 	uint64_t default_budget_ns;
 	uint64_t watchdog_ns;
 	bool debug_verifier_reject;
+	bool single_dsq;
+	enum { PEEK_AUTO, PEEK_KFUNC, PEEK_ITER } dsq_peek;
 	bool show_topology;
 	bool json;
 	const char *topology_xml;
@@ -220,6 +223,11 @@ static void usage(FILE *out)
 "  -l, --slice DUR           time slice (3ms)\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
 "  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
+"  -1, --single-dsq          one global deadline queue instead of one per LLC\n"
+"                            (the baseline per-LLC queues are measured against)\n"
+"      --dsq-peek MODE       how to read a queue's head: auto (default:\n"
+"                            scx_bpf_dsq_peek() where safe, kernel 7.1+),\n"
+"                            kfunc, or iter (the DSQ iterator)\n"
 "\n"
 "Topology (no root, no sched_ext, no BPF needed):\n"
 "  -t, --show-topology       print packages, NUMA nodes and distances, LLC\n"
@@ -314,6 +322,7 @@ static int parse_args(int argc, char **argv)
 		OPT_DEBUG_VERIFIER_REJECT = 256,
 		OPT_TOPOLOGY_XML,
 		OPT_TOPOLOGY_SYNTHETIC,
+		OPT_DSQ_PEEK,
 	};
 	static const struct option long_opts[] = {
 		{ "slo",		required_argument, NULL, 's' },
@@ -324,6 +333,8 @@ static int parse_args(int argc, char **argv)
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
+		{ "single-dsq",		no_argument,	   NULL, '1' },
+		{ "dsq-peek",		required_argument, NULL, OPT_DSQ_PEEK },
 		{ "show-topology",	no_argument,	   NULL, 't' },
 		{ "json",		no_argument,	   NULL, 'j' },
 		{ "topology-xml",	required_argument, NULL, OPT_TOPOLOGY_XML },
@@ -335,7 +346,7 @@ static int parse_args(int argc, char **argv)
 	long val;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:b:l:w:S:tjvVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:b:l:w:S:1tjvVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_slo_opt(optarg))
@@ -377,6 +388,21 @@ static int parse_args(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
+		case '1':
+			opts.single_dsq = true;
+			break;
+		case OPT_DSQ_PEEK:
+			if (!strcmp(optarg, "auto")) {
+				opts.dsq_peek = PEEK_AUTO;
+			} else if (!strcmp(optarg, "kfunc")) {
+				opts.dsq_peek = PEEK_KFUNC;
+			} else if (!strcmp(optarg, "iter")) {
+				opts.dsq_peek = PEEK_ITER;
+			} else {
+				msg("--dsq-peek '%s': expected auto, kfunc or iter", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 't':
 			opts.show_topology = true;
 			break;
@@ -551,6 +577,46 @@ static void sum_global_stats(struct scx_slo *skel, uint64_t *totals, int nr_cpus
 	free(percpu);
 }
 
+static void print_domain_stats(struct scx_slo *skel, int nr_cpus)
+{
+	int fd = bpf_map__fd(skel->maps.slo_domain_stats);
+	uint32_t dom, nr_domains = skel->rodata->nr_domains;
+	struct slo_domain_stats *percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
+
+	if (!percpu)
+		return;
+	printf("%-6s %10s %10s %10s %10s %10s %10s %9s %9s\n", "DOMAIN", "ENQUEUED",
+	       "DIRECT", "LOCAL", "STEAL_NODE", "STEAL_FAR", "NOT_LATE", "PREEMPT",
+	       "IDLE_KICK");
+	for (dom = 0; dom < nr_domains; dom++) {
+		struct slo_domain_stats sum = {};
+		int cpu;
+
+		if (bpf_map_lookup_elem(fd, &dom, percpu))
+			continue;
+		for (cpu = 0; cpu < nr_cpus; cpu++) {
+			sum.enqueues += percpu[cpu].enqueues;
+			sum.direct_dispatches += percpu[cpu].direct_dispatches;
+			sum.local_dispatches += percpu[cpu].local_dispatches;
+			sum.steals_same_node += percpu[cpu].steals_same_node;
+			sum.steals_other_node += percpu[cpu].steals_other_node;
+			sum.steals_not_overdue += percpu[cpu].steals_not_overdue;
+			sum.preempt_kicks += percpu[cpu].preempt_kicks;
+			sum.idle_kicks += percpu[cpu].idle_kicks;
+		}
+		printf("%-6u %10llu %10llu %10llu %10llu %10llu %10llu %9llu %9llu\n", dom,
+		       (unsigned long long)sum.enqueues,
+		       (unsigned long long)sum.direct_dispatches,
+		       (unsigned long long)sum.local_dispatches,
+		       (unsigned long long)sum.steals_same_node,
+		       (unsigned long long)sum.steals_other_node,
+		       (unsigned long long)sum.steals_not_overdue,
+		       (unsigned long long)sum.preempt_kicks,
+		       (unsigned long long)sum.idle_kicks);
+	}
+	free(percpu);
+}
+
 static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title)
 {
 	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
@@ -562,16 +628,15 @@ static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title)
 
 	sum_global_stats(skel, totals, nr_cpus);
 	printf("=== %s ===\n", title);
-	printf("runs %llu  misses %llu  enqueued %llu  direct %llu  "
-	       "from-queue %llu\n",
+	printf("runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu\n",
 	       (unsigned long long)totals[SLO_STAT_RUNS],
 	       (unsigned long long)totals[SLO_STAT_MISSES],
-	       (unsigned long long)totals[SLO_STAT_ENQUEUE],
-	       (unsigned long long)totals[SLO_STAT_DIRECT_DISPATCH],
-	       (unsigned long long)totals[SLO_STAT_DSQ_DISPATCH]);
+	       (unsigned long long)totals[SLO_STAT_KTHREAD_LOCAL],
+	       (unsigned long long)totals[SLO_STAT_AFFINITY_FIXUP]);
 	if (totals[SLO_STAT_CGROUP_STATS_FULL])
 		printf("warning: %llu runs not attributed (cgroup stats map full)\n",
 		       (unsigned long long)totals[SLO_STAT_CGROUP_STATS_FULL]);
+	print_domain_stats(skel, nr_cpus);
 
 	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
 		     !slo_cgroup_table_build(mount, &table);
@@ -635,16 +700,187 @@ static void report_exit(const struct slo_exit_info *ei)
 	}
 }
 
+/* Does the running kernel have the kfunc @name? */
+static bool kernel_has_kfunc(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	return found;
+}
+
+static bool kernel_at_least(int want_major, int want_minor)
+{
+	struct utsname uts;
+	int major = 0, minor = 0;
+
+	if (uname(&uts) || sscanf(uts.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > want_major || (major == want_major && minor >= want_minor);
+}
+
+/*
+ * scx_bpf_dsq_peek() appeared in 6.19 but could return a task being
+ * dequeued until 7.1; before that, the DSQ iterator reads the head.
+ */
+static int decide_dsq_peek(bool *use_peek)
+{
+	bool have = kernel_has_kfunc("scx_bpf_dsq_peek");
+
+	switch (opts.dsq_peek) {
+	case PEEK_ITER:
+		*use_peek = false;
+		return 0;
+	case PEEK_KFUNC:
+		if (!have) {
+			msg("--dsq-peek kfunc: this kernel has no scx_bpf_dsq_peek()");
+			return -1;
+		}
+		*use_peek = true;
+		return 0;
+	default:
+		*use_peek = have && kernel_at_least(7, 1);
+		return 0;
+	}
+}
+
+/* The shape BPF is sized for: every CPU id the kernel can hand us. */
+struct bpf_shape {
+	uint32_t nr_cpu_ids;
+	uint32_t nr_online;		/* CPUs listed in domains */
+	uint32_t nr_steal;		/* steal_order entries */
+};
+
+static int size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
+		    bool use_peek, struct bpf_shape *shape)
+{
+	int nr_possible = libbpf_num_possible_cpus();
+	uint32_t nr_dom = (uint32_t)topo->nr_domains;
+	int d, i;
+	struct {
+		struct bpf_map *map;
+		uint32_t entries;
+	} sizes[8];
+
+	shape->nr_cpu_ids = (uint32_t)topo->nr_cpu_ids;
+	if (nr_possible > 0 && (uint32_t)nr_possible > shape->nr_cpu_ids)
+		shape->nr_cpu_ids = (uint32_t)nr_possible;
+	shape->nr_online = 0;
+	for (d = 0; d < topo->nr_domains; d++)
+		shape->nr_online += (uint32_t)topo->domains[d].nr_cpus;
+	shape->nr_steal = nr_dom * (nr_dom - 1);
+
+	skel->rodata->nr_cpu_ids = shape->nr_cpu_ids;
+	skel->rodata->nr_online_cpus = shape->nr_online;
+	skel->rodata->nr_domains = nr_dom;
+	skel->rodata->nr_nodes = (uint32_t)topo->nr_nodes;
+	skel->rodata->single_dsq = opts.single_dsq;
+	skel->rodata->smt_enabled = topo->nr_cores < topo->nr_online_cpus;
+	skel->rodata->use_dsq_peek = use_peek;
+
+	sizes[0].map = skel->maps.cpu_info;		sizes[0].entries = shape->nr_cpu_ids;
+	sizes[1].map = skel->maps.cpu_ctxs;		sizes[1].entries = shape->nr_cpu_ids;
+	sizes[2].map = skel->maps.domain_info;		sizes[2].entries = nr_dom;
+	sizes[3].map = skel->maps.domain_ctxs;		sizes[3].entries = nr_dom;
+	sizes[4].map = skel->maps.slo_domain_stats;	sizes[4].entries = nr_dom;
+	sizes[5].map = skel->maps.domain_cpus;		sizes[5].entries = shape->nr_online;
+	sizes[6].map = skel->maps.steal_order;		sizes[6].entries = shape->nr_steal;
+	sizes[7].map = skel->maps.node_ctxs;		sizes[7].entries = (uint32_t)topo->nr_nodes;
+	for (i = 0; i < 8; i++) {
+		/* an array map needs at least one entry */
+		int err = bpf_map__set_max_entries(sizes[i].map,
+						   sizes[i].entries ? sizes[i].entries : 1);
+
+		if (err) {
+			msg("cannot size map %s: %s", bpf_map__name(sizes[i].map),
+			    strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Hand the topology to the loaded program, before it is attached. */
+static int fill_topology_maps(struct scx_slo *skel, const struct slo_topology *topo,
+			      const struct bpf_shape *shape)
+{
+	int cpu_fd = bpf_map__fd(skel->maps.cpu_info);
+	int dom_fd = bpf_map__fd(skel->maps.domain_info);
+	int cpus_fd = bpf_map__fd(skel->maps.domain_cpus);
+	int steal_fd = bpf_map__fd(skel->maps.steal_order);
+	uint32_t cpu, pos = 0, steal_pos = 0;
+	int d, i;
+
+	for (cpu = 0; cpu < shape->nr_cpu_ids; cpu++) {
+		struct slo_cpu_info info = { .domain = SLO_NO_DOMAIN };
+
+		if (cpu < (uint32_t)topo->nr_cpu_ids && topo->cpus[cpu].online) {
+			info.domain = (uint32_t)topo->cpus[cpu].domain;
+			info.node = (uint32_t)topo->cpus[cpu].node;
+		}
+		if (bpf_map_update_elem(cpu_fd, &cpu, &info, BPF_ANY))
+			return -errno;
+	}
+	for (d = 0; d < topo->nr_domains; d++) {
+		const struct slo_domain *dom = &topo->domains[d];
+		struct slo_domain_info info = {
+			.node = (uint32_t)dom->node,
+			.numa_id = topo->nodes[dom->node].os_id,
+			.nr_cpus = (uint32_t)dom->nr_cpus,
+			.cpus_start = pos,
+			.steal_start = steal_pos,
+			.nr_steal = (uint32_t)topo->nr_domains - 1,
+			.nr_same_node = (uint32_t)dom->nr_same_node,
+		};
+		uint32_t key = (uint32_t)d;
+		int c;
+
+		slo_cpumask_for_each(c, dom->cpus) {
+			uint32_t val = (uint32_t)c;
+
+			if (bpf_map_update_elem(cpus_fd, &pos, &val, BPF_ANY))
+				return -errno;
+			pos++;
+		}
+		for (i = 0; i < topo->nr_domains - 1; i++) {
+			uint32_t val = (uint32_t)dom->steal_order[i];
+
+			if (bpf_map_update_elem(steal_fd, &steal_pos, &val, BPF_ANY))
+				return -errno;
+			steal_pos++;
+		}
+		if (bpf_map_update_elem(dom_fd, &key, &info, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static uint64_t read_hotplug_seq(void)
+{
+	char buf[32];
+
+	if (read_sysfs(SCHED_EXT_SYSFS "/hotplug_seq", buf, sizeof(buf)))
+		return 0;
+	return strtoull(buf, NULL, 10);
+}
+
 static int exit_kind(struct scx_slo *skel)
 {
 	return __atomic_load_n(&skel->bss->exit_info.kind, __ATOMIC_ACQUIRE);
 }
 
 /* Load, attach, run until a signal or an exit; returns an exit code. */
-static int run_once(bool *restart)
+static int run_once(bool use_peek, bool *restart)
 {
+	struct slo_topology *topo = NULL;
 	struct bpf_link *link = NULL;
-	struct scx_slo *skel;
+	struct scx_slo *skel = NULL;
+	struct bpf_shape shape;
+	char errbuf[512];
 	struct timespec last_stats, now;
 	struct slo_exit_info ei;
 	struct utsname uts;
@@ -657,11 +893,24 @@ static int run_once(bool *restart)
 		return EXIT_FAILURE_OTHER;
 	}
 
+	/* the topology is read afresh on every (re)start: hotplug restarts us */
+	err = slo_topology_load_live(&topo, errbuf, sizeof(errbuf));
+	if (err < 0) {
+		msg("%s", errbuf);
+		return EXIT_FAILURE_OTHER;
+	}
+
 	skel = scx_slo__open();
 	if (!skel) {
 		msg("cannot open the BPF object: %s", strerror(errno));
-		return EXIT_FAILURE_OTHER;
+		ret = EXIT_FAILURE_OTHER;
+		goto out;
 	}
+	if (size_bpf(skel, topo, use_peek, &shape)) {
+		ret = EXIT_FAILURE_OTHER;
+		goto out;
+	}
+	skel->struct_ops.slo_ops->hotplug_seq = read_hotplug_seq();
 	skel->rodata->slice_ns = opts.slice_ns;
 	skel->rodata->default_budget_ns = opts.default_budget_ns;
 	skel->rodata->lag_cap_ns = opts.slice_ns;
@@ -679,6 +928,12 @@ static int run_once(bool *restart)
 			    opts.verbose ? "" : " (-v shows libbpf's log)");
 			ret = EXIT_FAILURE_OTHER;
 		}
+		goto out;
+	}
+	err = fill_topology_maps(skel, topo, &shape);
+	if (err) {
+		msg("cannot pass the topology to BPF: %s", strerror(-err));
+		ret = EXIT_FAILURE_OTHER;
 		goto out;
 	}
 	if (apply_slos(skel)) {
@@ -704,10 +959,14 @@ static int run_once(bool *restart)
 		goto out;
 	}
 	uname(&uts);
-	msg("scheduler '%s' attached on %s, %d CPUs, default budget %llums, %zu SLO(s)",
-	    SCX_SLO_OPS_NAME, uts.release, nr_cpus,
+	msg("scheduler '%s' attached on %s: %d CPUs, %s, %s, default budget %llums, %zu SLO(s)",
+	    SCX_SLO_OPS_NAME, uts.release, topo->nr_online_cpus,
+	    opts.single_dsq ? "one global queue" : "one queue per LLC",
+	    use_peek ? "dsq peek" : "dsq iterator",
 	    (unsigned long long)(opts.default_budget_ns / SLO_NSEC_PER_MSEC),
 	    opts.nr_slos);
+	if (!opts.single_dsq)
+		msg("%d LLC domains on %d NUMA node(s)", topo->nr_domains, topo->nr_nodes);
 
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
 	while (!exiting && !exit_kind(skel)) {
@@ -734,13 +993,14 @@ static int run_once(bool *restart)
 out:
 	bpf_link__destroy(link);
 	scx_slo__destroy(skel);
+	slo_topology_free(topo);
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	bool restart;
+	bool restart, use_peek;
 	int ret;
 
 	ret = parse_args(argc, argv);
@@ -758,13 +1018,15 @@ int main(int argc, char **argv)
 		return ret;
 	if (resolve_slos())
 		return EXIT_USAGE;
+	if (decide_dsq_peek(&use_peek))
+		return EXIT_USAGE;
 
 	libbpf_set_print(libbpf_print);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
 	do {
-		ret = run_once(&restart);
+		ret = run_once(use_peek, &restart);
 		if (restart)
 			msg("the kernel asked for a restart: reloading");
 	} while (restart && !exiting);

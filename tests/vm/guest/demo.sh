@@ -5,8 +5,8 @@ cg_create demo-web
 cg_create demo-batch
 start_scx_slo --slo /demo-web=5ms --stats 5
 echo "state: $(sched_state), ops: $(sched_ops)"
-cg_run demo-batch stress-ng --cpu "$(nproc)" --timeout "$((seconds + 5))s" -q &
-batch=$!
+cg_spawn demo-batch stress-ng --cpu "$(nproc)" --timeout "$((seconds + 5))s" -q
+batch=$SPAWNED
 cg_run demo-web cyclictest --policy=other -t 1 -i 2000 -D "$seconds" -q > /tmp/cyclictest.out ||
 	fail "cyclictest failed"
 echo "state: $(sched_state), ops: $(sched_ops)"

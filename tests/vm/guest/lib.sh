@@ -52,10 +52,18 @@ stop_scx_slo() {
 
 cg_create() { mkdir -p "$CG/$1" || fail "cannot create cgroup $1"; }
 
-# cg_run CGROUP CMD...: exec CMD inside CGROUP (relative to the mount).
+# cg_run CGROUP CMD...: run CMD inside CGROUP (relative to the mount).
 cg_run() {
 	_cg=$1; shift
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$_cg" "$@"
+}
+
+# cg_spawn CGROUP CMD...: the same in the background; SPAWNED is its pid
+# (the command's own, not a wrapper's).
+cg_spawn() {
+	_cg=$1; shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$_cg" "$@" &
+	SPAWNED=$!
 }
 
 # final_stat CGROUP COLUMN: a column of CGROUP's row in the final stats
@@ -66,3 +74,23 @@ final_stat() {
 		final && $1 == cg { v = $col }
 		END { print v }' "$OUT"
 }
+
+# final_domain_sum COLUMN: sum of a column over the domains in the final
+# stats (5 STEAL_NODE, 6 STEAL_FAR, 7 NOT_LATE, 8 PREEMPT, 2 ENQUEUED).
+final_domain_sum() {
+	awk -v col="$1" '
+		/^=== scx_slo final stats ===/ { final = 1; next }
+		final && /^DOMAIN/ { table = 1; next }
+		final && /^CGROUP/ { table = 0 }
+		final && table { s += $col }
+		END { print s + 0 }' "$OUT"
+}
+
+# cpu_ticks PID...: user + system clock ticks consumed by the PIDs.
+cpu_ticks() {
+	for _p in "$@"; do awk '{print $14 + $15}' "/proc/$_p/stat"; done |
+		awk '{s += $1} END {print s + 0}'
+}
+
+# spin: a CPU hog (busybox sh, so it is visible as its own process)
+spin() { exec sh -c 'while :; do :; done'; }

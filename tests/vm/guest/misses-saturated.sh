@@ -2,8 +2,8 @@
 cg_create tight
 cg_create batch
 start_scx_slo --slo /tight=1ms
-cg_run batch stress-ng --cpu "$(nproc)" --timeout 15s -q &
-stress=$!
+cg_spawn batch stress-ng --cpu "$(nproc)" --timeout 15s -q
+stress=$SPAWNED
 sleep 2
 cg_run tight cyclictest --policy=other -t 1 -i 1000 -D 8 -q ||
 	fail "cyclictest failed"

@@ -9,6 +9,6 @@ kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited during the stress run"
 [ "$(sched_ops)" = slo ] || fail "ops is '$(sched_ops)' after stress"
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-grep -q 'EXIT:' "$ERR" && fail "the kernel reported an error exit"
-dmesg | grep -q 'sched_ext: BPF scheduler "slo" errored' && fail "sched_ext error in dmesg"
+if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+if dmesg | grep -q 'sched_ext: BPF scheduler "slo" errored'; then fail "sched_ext error in dmesg"; fi
 log "runs $(awk '/^runs/{print $2}' "$OUT" | tail -n1) under stress, no error exit"

@@ -6,7 +6,7 @@ cat /tmp/v.err
 [ "$rc" -eq 6 ] || fail "exit status $rc, want 6"
 grep -q 'verifier rejected' /tmp/v.err || fail "no rejection message"
 grep -q -- '--- verifier log' /tmp/v.err || fail "no verifier log tail"
-grep -q '^libbpf:' /tmp/v.err && fail "libbpf noise printed without -v"
+if grep -q '^libbpf:' /tmp/v.err; then fail "libbpf noise printed without -v"; fi
 [ "$(sched_state)" = disabled ] || fail "state is $(sched_state)"
 scx_slo -v --debug-verifier-reject > /dev/null 2> /tmp/v2.err
 rc=$?

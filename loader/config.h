@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __SLO_CONFIG_H
+#define __SLO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The SLO configuration file (YAML, usually a Kubernetes ConfigMap mount):
+ *
+ *	default_budget: 100ms		# optional
+ *	slos:				# optional
+ *	  - cgroup: /kubepods.slice/pod1234.slice
+ *	    budget: 5ms
+ *	    weight: 200			# optional, 1..10000, default 100
+ *
+ * A file is accepted whole or not at all: any problem rejects it with one
+ * message "NAME:LINE: problem" (1-based line), or "NAME: problem" for
+ * problems that belong to no line (the file cannot be read, is too large).
+ */
+
+/* Input limits, checked before any YAML is parsed. */
+#define SLO_CONFIG_MAX_BYTES	(1024 * 1024)
+#define SLO_CONFIG_MAX_LINE	4096	/* bytes, line break excluded */
+#define SLO_CONFIG_MAX_PATH	4095	/* bytes of a cgroup path (PATH_MAX - 1) */
+
+#define SLO_WEIGHT_MIN		1
+#define SLO_WEIGHT_MAX		10000
+#define SLO_WEIGHT_DEFAULT	100
+
+struct slo_config_entry {
+	char *path;		/* normalised: "/a/b", "/" for the root */
+	uint64_t budget_ns;	/* within [SLO_BUDGET_MIN_NS, SLO_BUDGET_MAX_NS] */
+	uint32_t weight;	/* within [SLO_WEIGHT_MIN, SLO_WEIGHT_MAX] */
+	unsigned int line;	/* 1-based line of the entry, for messages */
+};
+
+struct slo_config {
+	uint64_t default_budget_ns;	/* SLO_DEFAULT_BUDGET_NS if not set */
+	bool has_default_budget;
+	struct slo_config_entry *entries;	/* file order, paths unique */
+	size_t nr_entries;		/* <= SLO_MAX_BUDGETS */
+};
+
+/*
+ * Parse and validate @len bytes at @buf (need not be NUL-terminated).
+ * @name is the file name used in messages.  Returns 0 with *out filled
+ * (owned by the caller, release with slo_config_free()) and err set to "";
+ * or -1 with *out not written at all and @err holding the message.
+ */
+int slo_config_parse(const char *buf, size_t len, const char *name,
+		     struct slo_config *out, char *err, size_t errlen);
+
+/*
+ * Read @path (following symlinks, as in a ConfigMap mount: the file is a
+ * link into a "..data" directory that Kubernetes swaps atomically) and
+ * parse it.  Only regular files of at most SLO_CONFIG_MAX_BYTES are read.
+ * Same contract as slo_config_parse().
+ */
+int slo_config_load(const char *path, struct slo_config *out, char *err,
+		    size_t errlen);
+
+/* Release what a successful parse allocated; leaves *cfg empty. */
+void slo_config_free(struct slo_config *cfg);
+
+#endif /* __SLO_CONFIG_H */

@@ -1,0 +1,50 @@
+// Consistency checks between the kustomize base and the Helm chart renders.
+//   node compare.mjs NPM_DIR KUSTOMIZE_BASE.yaml HELM_DEFAULT.yaml OUTDIR
+// - the init container's kernel check is the same script in both;
+// - the default SLO set of the chart equals the base's slo.yaml (as data);
+// - both DaemonSets grant the same capabilities and mount the same paths.
+// Writes each rendered slo.yaml to OUTDIR/{kustomize,helm}-slo.yaml for
+// `scx_slo --check-config`.  Prints "ok ..." / "FAIL ..." lines.
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const [npmDir, kFile, hFile, outDir] = process.argv.slice(2);
+const require = createRequire(path.join(path.resolve(npmDir), "package.json"));
+const YAML = require("yaml");
+const load = (f) => YAML.parseAllDocuments(fs.readFileSync(f, "utf8")).map((d) => d.toJS()).filter(Boolean);
+const k = load(kFile), h = load(hFile);
+const find = (docs, kind) => docs.find((d) => d.kind === kind);
+let bad = 0;
+const check = (what, cond, detail = "") => {
+	console.log(`${cond ? "ok  " : "FAIL"} ${what}${!cond && detail ? ": " + detail : ""}`);
+	if (!cond) bad++;
+};
+
+const kds = find(k, "DaemonSet"), hds = find(h, "DaemonSet");
+const script = (ds) => {
+	const c = (ds.spec.template.spec.initContainers || []).find((c) => c.name === "check-kernel");
+	const s = c && c.command[2];
+	return s && s.slice(s.indexOf("# BEGIN check-kernel"), s.indexOf("# END check-kernel"));
+};
+check("kernel check: the same script in kustomize and helm", script(kds) && script(kds) === script(hds));
+
+const kcm = find(k, "ConfigMap"), hcm = find(h, "ConfigMap");
+const kslo = YAML.parse(kcm.data["slo.yaml"]), hslo = YAML.parse(hcm.data["slo.yaml"]);
+check("default SLOs: helm values == kustomize slo.yaml", JSON.stringify(kslo) === JSON.stringify(hslo),
+	`${JSON.stringify(kslo)} vs ${JSON.stringify(hslo)}`);
+fs.writeFileSync(path.join(outDir, "kustomize-slo.yaml"), kcm.data["slo.yaml"]);
+fs.writeFileSync(path.join(outDir, "helm-slo.yaml"), hcm.data["slo.yaml"]);
+
+const main = (ds) => ds.spec.template.spec.containers.find((c) => c.name === "scx-slo");
+const caps = (ds) => {
+	const c = main(ds).securityContext.capabilities;
+	return JSON.stringify({ add: [...(c.add || [])].sort(), drop: [...(c.drop || [])].sort() });
+};
+check("capabilities: the same in both", caps(kds) === caps(hds), `${caps(kds)} vs ${caps(hds)}`);
+const mounts = (ds) => JSON.stringify(main(ds).volumeMounts.map((m) => [m.mountPath, !!m.readOnly]));
+check("mounts: the same in both", mounts(kds) === mounts(hds), `${mounts(kds)} vs ${mounts(hds)}`);
+const cfgArg = (ds) => main(ds).args.join(" ");
+check("scx_slo reads /etc/scx-slo/slo.yaml in both",
+	[kds, hds].every((ds) => / --config \/etc\/scx-slo\/slo\.yaml/.test(" " + cfgArg(ds))));
+process.exit(bad ? 1 : 0);

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Manifest validation (ctest label "deploy"), offline:
+#   - yamllint --strict over deploy/ (deploy/.yamllint; Helm templates excluded);
+#   - `kubectl kustomize` renders deploy/kustomize/base and deploy/kustomize/demo;
+#   - `helm lint --strict` on deploy/helm/scx-slo, with default and test values;
+#   - `helm template` with both value sets;
+#   - every rendered object validates against kubernetes-models' schemas, with
+#     unknown fields rejected (validate.mjs);
+#   - kustomize and Helm agree (kernel check, default SLOs, capabilities, mounts);
+#   - with SCX_SLO path given and supporting it, `scx_slo --check-config`
+#     accepts the rendered SLO files.
+# kubectl, helm, kubernetes-models and TypeScript come from npm (lib.sh).
+#   manifests-test.sh [PATH/TO/scx_slo]
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+scx_slo=${1:-}
+
+need_pkgs yamllint
+need_npm
+OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT
+CHART=$TOP/deploy/helm/scx-slo
+
+if out=$(cd "$TOP/deploy" && yamllint --strict . 2>&1 &&
+	yamllint --strict -c "$TOP/deploy/.yamllint" "$DEPLOY_TESTS"/*.yaml 2>&1); then
+	ok "yamllint --strict deploy/ tests/deploy/*.yaml"
+else fail "yamllint:"; echo "$out"; fi
+
+# kinds FILE: "Kind/name" per object, sorted
+kinds() { grep -E '^(kind|  name):' "$1" | paste - - | awk '{print $2 "/" $4}' | sort | tr '\n' ' '; }
+
+for k in base demo; do
+	if "$KUBECTL" kustomize "$TOP/deploy/kustomize/$k" > "$OUT/kustomize-$k.yaml" 2> "$OUT/err"; then
+		ok "kubectl kustomize deploy/kustomize/$k: $(kinds "$OUT/kustomize-$k.yaml")"
+	else fail "kubectl kustomize deploy/kustomize/$k: $(cat "$OUT/err")"; fi
+done
+want="ConfigMap/scx-slo-config DaemonSet/scx-slo Service/scx-slo-metrics ServiceAccount/scx-slo "
+[ "$(kinds "$OUT/kustomize-base.yaml")" = "$want" ] && ok "base has exactly: $want" ||
+	fail "base objects: $(kinds "$OUT/kustomize-base.yaml"), want $want"
+grep -q '^  namespace: kube-system$' "$OUT/kustomize-base.yaml" &&
+	! grep '^  namespace:' "$OUT/kustomize-base.yaml" | grep -vq 'kube-system$' &&
+	ok "base: every object in kube-system" || fail "base: objects outside kube-system"
+
+for v in default test; do
+	args=(); [ $v = test ] && args=(-f "$DEPLOY_TESTS/helm-values-test.yaml")
+	if out=$("$HELM" lint --strict "$CHART" "${args[@]}" 2>&1); then ok "helm lint --strict ($v values)"
+	else fail "helm lint --strict ($v values):"; echo "$out"; fi
+	if "$HELM" template scx-slo "$CHART" -n kube-system "${args[@]}" > "$OUT/helm-$v.yaml" 2> "$OUT/err"; then
+		ok "helm template ($v values): $(kinds "$OUT/helm-$v.yaml")"
+	else fail "helm template ($v values): $(cat "$OUT/err")"; fi
+done
+
+# Values the chart's values.schema.json must refuse, each in a values file.
+bad_values=(
+	'config: {defaultBudget: 100, slos: []}'
+	'config: {defaultBudget: 100ms, slos: [{cgroup: kubepods.slice, budget: 5ms}]}'
+	'config: {defaultBudget: 100ms, slos: [{cgroup: /web, budget: 5 ms}]}'
+	'config: {defaultBudget: 100ms, slos: [{cgroup: /web, budget: 5ms, weight: 0}]}'
+	'config: {defaultBudget: 100ms, slos: [{cgroup: /web, budgets: 5ms}]}'
+	'metrics: {port: 70000}'
+	'metrics: {prot: 9180}'
+	'nodeSelektor: {scx-slo.io/sched-ext: "true"}'
+)
+for bad in "${bad_values[@]}"; do
+	printf '%s\n' "$bad" > "$OUT/bad-values.yaml"
+	if "$HELM" template scx-slo "$CHART" -f "$OUT/bad-values.yaml" >/dev/null 2>"$OUT/err"; then
+		fail "helm accepted bad values: $bad"
+	else ok "helm values schema refuses '$bad': $(grep '^- ' "$OUT/err" | sed 's/^- //' | paste -sd';' -)"; fi
+done
+
+rendered=("$OUT"/kustomize-base.yaml "$OUT"/kustomize-demo.yaml "$OUT"/helm-default.yaml "$OUT"/helm-test.yaml)
+if out=$(node "$DEPLOY_TESTS/validate.mjs" "$NPM_DIR" "${rendered[@]}" 2>&1); then
+	ok "schemas (kubernetes-models, unknown fields rejected): $(tail -n1 <<<"$out")"
+else fail "schema validation:"; echo "$out"; fi
+
+if out=$(node "$DEPLOY_TESTS/compare.mjs" "$NPM_DIR" "$OUT/kustomize-base.yaml" "$OUT/helm-default.yaml" "$OUT" 2>&1); then
+	ok "kustomize and helm agree:"; sed 's/^/       /' <<<"$out"
+else fail "kustomize and helm differ:"; echo "$out"; fi
+
+# The rendered SLO files, as scx_slo itself parses them (once it can).
+if [ -n "$scx_slo" ] && [ -x "$scx_slo" ] && "$scx_slo" --help 2>&1 | grep -q -- '--check-config'; then
+	for f in kustomize-slo helm-slo; do
+		if out=$("$scx_slo" --check-config "$OUT/$f.yaml" 2>&1); then ok "scx_slo --check-config $f.yaml"
+		else fail "scx_slo --check-config $f.yaml: $out"; fi
+	done
+else
+	echo "note: scx_slo --check-config not available; rendered SLO files not parsed by scx_slo"
+fi
+finish

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Negative test of the manifest validation (ctest label "deploy"): take the
+# rendered manifests, which pass, break one field at a time the way a typo
+# would, and check that validate.mjs rejects each one and names the field.
+# A misspelled field is what the API server silently drops (e.g.
+# readOnlyRootFileSystem would leave the root filesystem writable), so the
+# schema check must refuse unknown fields, not only wrong types.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+
+need_npm
+OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT
+"$KUBECTL" kustomize "$TOP/deploy/kustomize/base" > "$OUT/base.yaml" || die "kustomize base failed"
+"$KUBECTL" kustomize "$TOP/deploy/kustomize/demo" > "$OUT/demo.yaml" || die "kustomize demo failed"
+"$HELM" template scx-slo "$TOP/deploy/helm/scx-slo" -n kube-system > "$OUT/helm.yaml" || die "helm template failed"
+
+validate() { node "$DEPLOY_TESTS/validate.mjs" "$NPM_DIR" "$@" 2>&1; }
+
+# The control: unchanged, all three pass.
+if out=$(validate "$OUT/base.yaml" "$OUT/demo.yaml" "$OUT/helm.yaml"); then ok "control: the rendered manifests pass"
+else fail "control: the rendered manifests do not pass:"; echo "$out"; finish; exit 1; fi
+
+# mutate NAME FILE SED-EXPR EXPECTED-REGEX: a copy of FILE with the sed
+# edit (the first match) must fail validation with a line matching the regex.
+# All copies are validated in one run (TypeScript starts once), then judged.
+names=() wants=() n=0
+mutate() {
+	local name=$1 file=$2 expr=$3 want=$4
+	n=$((n + 1))
+	sed "$expr" "$OUT/$file" > "$OUT/bad-$n.yaml"
+	if cmp -s "$OUT/$file" "$OUT/bad-$n.yaml"; then
+		fail "$name: the edit '$expr' changed nothing"; rm -f "$OUT/bad-$n.yaml"
+	fi
+	names[n]=$name wants[n]=$want
+}
+judge() {
+	local out i mine
+	out=$(validate "$OUT"/bad-*.yaml)
+	for ((i = 1; i <= n; i++)); do
+		[ -f "$OUT/bad-$i.yaml" ] || continue
+		mine=$(grep "^invalid: $OUT/bad-$i.yaml:" <<<"$out" | sed "s|^invalid: $OUT/bad-$i.yaml|line|")
+		if [ -z "$mine" ]; then
+			fail "${names[i]}: accepted"
+		elif grep -q -- "${wants[i]}" <<<"$mine"; then
+			ok "${names[i]}: $(grep -m1 -- "${wants[i]}" <<<"$mine")"
+		else
+			fail "${names[i]}: rejected, but without '${wants[i]}':"; echo "$mine"
+		fi
+	done
+}
+
+# Misspelled fields, from the top of an object down to a list item's field.
+mutate "misspelled volumeMount field" base.yaml '0,/mountPath: \/sys\/fs\/bpf/s//mountPth: \/sys\/fs\/bpf/' \
+	"volumeMounts\[[0-9]*\]\.mountPth: unknown field 'mountPth'.*did you mean 'mountPath'"
+mutate "misspelled securityContext field" base.yaml '0,/readOnlyRootFilesystem:/s//readOnlyRootFileSystem:/' \
+	"securityContext\.readOnlyRootFileSystem: unknown field"
+mutate "misspelled pod spec field" base.yaml 's/hostPID: true/hostPid: true/' \
+	"spec\.template\.spec\.hostPid: unknown field 'hostPid'.*did you mean 'hostPID'"
+mutate "misspelled DaemonSet spec field" base.yaml 's/^  updateStrategy:/  updateStrategey:/' \
+	"spec\.updateStrategey: unknown field"
+mutate "misspelled probe" helm.yaml '0,/livenessProbe:/s//livenesProbe:/' \
+	"containers\[0\]\.livenesProbe: unknown field"
+mutate "misspelled capability list" base.yaml '0,/^\( *\)add:$/s//\1adds:/' \
+	"capabilities\.adds: unknown field"
+mutate "misspelled top-level field" demo.yaml '0,/^metadata:/s//metdata:/' \
+	"metdata: unknown field"
+mutate "misspelled Deployment field" demo.yaml 's/^  replicas: 2/  replica: 2/' \
+	"spec\.replica: unknown field 'replica'"
+mutate "misspelled Service field" base.yaml 's/^  clusterIP: None/  clusterIp: None/' \
+	"spec\.clusterIp: unknown field"
+# Wrong types, a missing required field, an unknown kind.
+mutate "string for an integer" base.yaml '0,/containerPort: 9180/s//containerPort: "9180"/' \
+	"containerPort: must be integer"
+mutate "missing required field" demo.yaml '0,/containerPort: 8080/s//containerPrt: 8080/' \
+	"must have required property 'containerPort'\|missingProperty.*containerPort"
+mutate "misspelled kind" base.yaml 's/^kind: DaemonSet/kind: Daemonset/' \
+	"no schema for apiVersion 'apps/v1' kind 'Daemonset'"
+judge
+finish

@@ -1,0 +1,28 @@
+# Hotplug: a CPU going offline and back online under load ends with the
+# scheduler attached (reattached on the new topology), every task alive.
+cpu=/sys/devices/system/cpu/cpu3/online
+[ -w "$cpu" ] || fail "CPU 3 cannot be hotplugged in this VM"
+start_scx_slo
+stress-ng --cpu "$(nproc)" --timeout 40s -q &
+load=$!
+sh -c 'while :; do usleep 1000; done' &
+sleeper=$!
+sleep 3
+echo 0 > "$cpu" || fail "cannot offline CPU 3"
+log "CPU 3 offline"
+sleep 5
+wait_state enabled || fail "not re-enabled after CPU 3 went offline"
+echo 1 > "$cpu" || fail "cannot online CPU 3"
+log "CPU 3 online"
+sleep 5
+wait_state enabled || fail "not re-enabled after CPU 3 came back"
+kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited"
+[ "$(sched_ops)" = slo ] || fail "ops is '$(sched_ops)'"
+kill -0 "$sleeper" || fail "the sleeper died"
+kill -0 "$load" || fail "stress-ng died"
+grep -q 'restart' "$ERR" || fail "no restart reported"
+wait "$load" || fail "stress-ng failed"
+kill "$sleeper"
+stop_scx_slo
+[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
+log "restarts: $(grep -c 'reloading' "$ERR")"
