@@ -17,6 +17,10 @@
 #
 # The BPF object is CO-RE: one image loads on every sched_ext kernel (6.12+),
 # whichever sched_ext kernel's BTF it was compiled against.
+#
+# Both stages install from the mirror at build time.  If a cached build stage
+# is older than the mirror's current packages, the runtime stage can fail with
+# "Version ... was not found": rebuild with --no-cache (and --pull).
 
 ARG BUILD_BASE=docker.io/library/debian:bookworm
 ARG RUNTIME_BASE=docker.io/library/debian:bookworm-slim

@@ -33,7 +33,7 @@ struct slo_config_entry {
 	char *path;		/* normalised: "/a/b", "/" for the root */
 	uint64_t budget_ns;	/* within [SLO_BUDGET_MIN_NS, SLO_BUDGET_MAX_NS] */
 	uint32_t weight;	/* within [SLO_WEIGHT_MIN, SLO_WEIGHT_MAX] */
-	unsigned int line;	/* 1-based line of the entry, for messages */
+	unsigned int line;	/* 1-based line of its cgroup, for messages */
 };
 
 struct slo_config {

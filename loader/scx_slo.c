@@ -692,11 +692,9 @@ static void report_exit(const struct slo_exit_info *ei)
 		if (ei->msg[0])
 			msg("EXIT: %s", ei->msg);
 	} else {
-		msg("detached: %s%s%s%s%s", kind, ei->reason[0] ? " (" : "",
-		    ei->reason, ei->reason[0] ? ")" : "",
-		    ei->msg[0] ? ": " : "");
-		if (ei->msg[0])
-			fprintf(stderr, "%s\n", ei->msg);
+		msg("detached: %s%s%s%s%s%s", kind,
+		    ei->reason[0] ? " (" : "", ei->reason, ei->reason[0] ? ")" : "",
+		    ei->msg[0] ? ": " : "", ei->msg);
 	}
 }
 

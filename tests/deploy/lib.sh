@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: sets variables for its callers
 # Shared helpers of the deploy tests (sourced, not run).
 #
 # Everything a test needs is installed here, idempotently: Debian packages
@@ -54,7 +55,7 @@ need_npm() {
 	lock_sum=$(cat "$DEPLOY_TESTS/package.json" "$DEPLOY_TESTS/package-lock.json" | sha256sum | cut -c1-16)
 	if [ "$(cat "$NPM_DIR/.installed" 2>/dev/null)" != "$lock_sum" ]; then
 		mkdir -p "$NPM_DIR"
-		rm -rf "$NPM_DIR/node_modules" "$NPM_DIR/bin" "$NPM_DIR/.installed"
+		rm -rf "${NPM_DIR:?}/node_modules" "${NPM_DIR:?}/bin" "${NPM_DIR:?}/.installed"
 		cp "$DEPLOY_TESTS/package.json" "$DEPLOY_TESTS/package-lock.json" "$NPM_DIR/"
 		# legacy-peer-deps: the lambda layer's peers (aws-cdk-lib, 160 MB)
 		# are not needed to read its layer.zip.

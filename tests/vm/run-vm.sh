@@ -2,20 +2,21 @@
 # run-vm.sh: boot a sched_ext kernel in QEMU and run one guest test script.
 #
 #   run-vm.sh [--kernel VER] [--preset NAME] [--timeout SEC]
-#             [--initramfs FILE] [--log FILE] TEST
+#             [--initramfs FILE] [--log FILE] [--args "SCX_SLO ARGS"] TEST
 #
 # TEST is a name under tests/vm/guest/ (e.g. "load") or a path to a script.
 # VER is a kernel version cached by tests/setup.sh, or a prefix of one
 # ("7.3"); the newest is the default.  Exit status: 0 when the guest printed
 # PASS, 1 when it printed FAIL, 2 when it printed no result (hang, panic,
 # timeout), 3 for a setup error.  The guest's result line carries a random
-# token, so output of the test itself can never pass for it.
+# token, so output of the test itself can never pass for it.  --args are
+# added to every scx_slo the guest test starts (e.g. "--single-dsq").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${SCX_SLO_CACHE:-/var/cache/scx_slo}
 BUILD=${SCX_SLO_BUILD:-$here/../../build}
 
-kernel= preset=${SCXVM_PRESET:-1s1l4c} timeout=300 initramfs= log=
+kernel= preset=${SCXVM_PRESET:-1s1l4c} timeout=300 initramfs= log= args=
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run-vm: $*" >&2; exit 3; }
 while [ $# -gt 0 ]; do
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--initramfs) initramfs=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	--args) args=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -49,6 +51,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not insta
 # Topology presets.  Intel vendor + level=0x1e: QEMU 10 aborts on dies > 1
 # with CPUID leaf 0x1f visible, and AMD under TCG gives every CPU its own L3.
 cpu=(-cpu max,vendor=GenuineIntel,level=0x1e)
+case $args in *[\"\$\`]*) die "--args must not contain quotes, \$ or backquotes" ;; esac
 case $preset in
 2s2l2c)	# 2 sockets x 2 LLCs x 2 cores, 2 NUMA nodes: the topology shape
 	mem=2G
@@ -79,6 +82,7 @@ SCXVM_TOKEN=$token
 SCXVM_TEST=$name
 SCXVM_PRESET=$preset
 SCXVM_GUEST_TIMEOUT=$((timeout > 30 ? timeout - 20 : timeout))
+SCX_SLO_ARGS="$args"
 ENV
 # The kernel reads concatenated cpio archives only from 4-byte boundaries.
 cp "$initramfs" "$work/initrd"

@@ -32,9 +32,11 @@ wait_state() {
 }
 
 # start_scx_slo ARGS...: run the scheduler in the background, wait for it.
+# $SCX_SLO_ARGS (run-vm.sh --args) come first.
 start_scx_slo() {
 	: > "$OUT"; : > "$ERR"
-	scx_slo "$@" > "$OUT" 2> "$ERR" &
+	# shellcheck disable=SC2086 # word splitting of the extra args is meant
+	scx_slo $SCX_SLO_ARGS "$@" > "$OUT" 2> "$ERR" &
 	SCX_PID=$!
 	wait_state enabled || fail "sched_ext did not become enabled (state $(sched_state))"
 	kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited right after enabling"
