@@ -3,12 +3,14 @@
  * scx_slo: per-cgroup latency budgets, earliest deadline first, one deadline
  * queue per last-level cache.
  *
- * Budgets.  Every task has a latency budget B: that of the nearest cgroup,
- * walking up from its own, with an entry in slo_budgets, or the default
- * (100 ms).  The loader writes the map; the BPF side never calls back.  A
- * task caches its budget and re-resolves it when its cgroup id or the
- * loader's budget_generation changes, so moves and reconfiguration apply on
- * the next wakeup or requeue.
+ * Budgets.  Every task has a latency budget B (and a CPU weight): that of
+ * the nearest cgroup, walking up from its own, with an entry in the active
+ * budget set, or the default (100 ms).  The loader writes a whole new
+ * configuration into the inactive set of two and flips slo_control, so a
+ * configuration applies all at once; the BPF side never calls back.  A task
+ * caches its budget and re-resolves it when its cgroup id or the control
+ * generation changes, so moves and reconfiguration apply on the next wakeup
+ * or requeue.
  *
  * Domains.  CPUs sharing a last-level cache form a domain, and each domain
  * has one deadline-ordered DSQ (its llc_dsq_id).  The loader describes the
@@ -99,9 +101,6 @@ const volatile bool debug_verifier_reject;
 /* Written by ops.exit, polled by the loader. */
 struct slo_exit_info exit_info;
 
-/* Bumped by the loader after it changes slo_budgets. */
-volatile u64 budget_generation;
-
 /* Filled by the loader between load and attach; read-only here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -131,12 +130,31 @@ struct {
 	__type(value, u32);
 } steal_order SEC(".maps");
 
-struct {
+struct budget_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SLO_MAX_BUDGETS);
+	__uint(max_entries, SLO_BUDGET_MAP_ENTRIES);
 	__type(key, u64);			/* cgroup id */
 	__type(value, struct slo_budget);
-} slo_budgets SEC(".maps");
+};
+
+struct budget_map slo_budgets_0 SEC(".maps");
+struct budget_map slo_budgets_1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, u32);
+	__array(values, struct budget_map);
+} slo_budget_sets SEC(".maps") = {
+	.values = { &slo_budgets_0, &slo_budgets_1 },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct slo_control);
+} slo_control SEC(".maps");
 
 /* Statistics, per CPU, summed by the loader. */
 struct {
@@ -221,7 +239,8 @@ struct task_ctx {
 	u64 started_at;		/* last started running */
 	u64 cgroup_id;		/* own cgroup, key for slo_cgroup_stats */
 	u64 budget_ns;		/* resolved budget, cached */
-	u64 budget_gen;		/* budget_generation it was resolved at */
+	u64 budget_gen;		/* slo_control generation it was resolved at */
+	u32 weight;		/* the SLO's CPU weight, 100 = normal */
 	u32 domain;		/* whose clock vruntime is on */
 	u32 queued_domain;	/* DSQ it waits in, or QUEUED_DIRECT */
 };
@@ -355,11 +374,30 @@ static u64 cgroup_id_of(struct cgroup *cgrp)
 	return BPF_CORE_READ(cgrp, kn, id);
 }
 
-/* The budget of the nearest cgroup, from @cgrp up, that has one. */
-static u64 resolve_budget(struct cgroup *cgrp)
+static struct slo_control *lookup_control(void)
+{
+	u32 zero = 0;
+
+	return bpf_map_lookup_elem(&slo_control, &zero);
+}
+
+/*
+ * The budget and weight of the nearest cgroup, from @cgrp up, with an
+ * entry in the active budget set; else the default budget.
+ */
+static void resolve_budget(struct cgroup *cgrp, struct slo_control *ctl,
+			   struct task_ctx *tctx)
 {
 	int level = BPF_CORE_READ(cgrp, level);
+	u32 set = ctl->active_set;
+	void *budgets;
 	int i;
+
+	tctx->budget_ns = ctl->default_budget_ns ?: default_budget_ns;
+	tctx->weight = 100;
+	budgets = bpf_map_lookup_elem(&slo_budget_sets, &set);
+	if (!budgets)
+		return;
 
 	for (i = 0; i < SLO_MAX_CGROUP_DEPTH; i++) {
 		struct cgroup *ancestor = NULL;
@@ -373,27 +411,34 @@ static u64 resolve_budget(struct cgroup *cgrp)
 		if (!ancestor)
 			break;
 		id = cgroup_id_of(ancestor);
-		budget = bpf_map_lookup_elem(&slo_budgets, &id);
-		if (budget)
-			return budget->budget_ns;
+		budget = bpf_map_lookup_elem(budgets, &id);
+		if (budget) {
+			tctx->budget_ns = budget->budget_ns;
+			tctx->weight = budget->weight ?: 100;
+			return;
+		}
 	}
-	return default_budget_ns;
 }
 
+/*
+ * Cache the budget per task; a wakeup only pays for the cgroup walk when the
+ * task changed cgroup or the loader changed the budgets.
+ */
 static void refresh_budget(struct task_struct *p, struct task_ctx *tctx)
 {
 	struct cgroup *cgrp = task_dfl_cgroup(p);
-	u64 gen = budget_generation;
-	u64 id;
+	struct slo_control *ctl = lookup_control();
+	u64 gen, id;
 
-	if (!cgrp)
+	if (!cgrp || !ctl)
 		return;
+	gen = ctl->generation;
 	id = cgroup_id_of(cgrp);
 	if (id == tctx->cgroup_id && gen == tctx->budget_gen && tctx->budget_ns)
 		return;
 	tctx->cgroup_id = id;
 	tctx->budget_gen = gen;
-	tctx->budget_ns = resolve_budget(cgrp);
+	resolve_budget(cgrp, ctl, tctx);
 }
 
 /*
@@ -877,7 +922,9 @@ void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
 		cctx->running_deadline = 0;
 	if (!tctx)
 		return;
-	tctx->vruntime += (now - tctx->started_at) * 100 / (p->scx.weight ?: 100);
+	/* the task's own weight (nice, cpu.weight) times its SLO's weight */
+	tctx->vruntime += (now - tctx->started_at) * 10000 /
+			  ((u64)(p->scx.weight ?: 100) * (tctx->weight ?: 100));
 	/* still runnable: it goes back in a queue and waits from now */
 	if (runnable)
 		tctx->queued_at = now;

@@ -42,8 +42,10 @@ typedef __s64 s64;
 #define SLO_BUDGET_MAX_NS		(10 * SLO_NSEC_PER_SEC)
 #define SLO_DEFAULT_BUDGET_NS		(100 * SLO_NSEC_PER_MSEC)
 
-/* Map capacities. */
+/* Map capacities: a config holds at most SLO_MAX_BUDGETS entries; each
+ * budget map has room for as many runtime overrides (scx_slo slo set). */
 #define SLO_MAX_BUDGETS			4096
+#define SLO_BUDGET_MAP_ENTRIES		(2 * SLO_MAX_BUDGETS)
 #define SLO_MAX_CGROUP_STATS		8192
 
 /* Domains of the steal order inspected per dispatch, nearest first. */
@@ -107,9 +109,28 @@ struct slo_domain_info {
 	__u32 pad;
 };
 
-/* Value of the slo_budgets map, keyed by cgroup id (the cgroup2 inode). */
+/*
+ * Budgets live in two hash maps, slo_budgets_0 and slo_budgets_1, keyed by
+ * cgroup id (the cgroup2 inode).  The loader fills the inactive one with a
+ * whole new configuration and then flips slo_control.active_set, so BPF
+ * sees either the old configuration or the new one, never a mix.
+ */
 struct slo_budget {
 	__u64 budget_ns;
+	__u32 weight;			/* CPU share, 1..10000, 100 = normal */
+	__u32 pad;
+};
+
+/*
+ * slo_control[0].  Written in two steps: active_set and default_budget_ns
+ * first, then a new generation, so a task that caches its budget under the
+ * new generation resolved it against the new set.
+ */
+struct slo_control {
+	__u64 generation;		/* changes on every change of budgets */
+	__u64 default_budget_ns;	/* 0: the load-time default */
+	__u32 active_set;		/* 0 or 1 */
+	__u32 pad;
 };
 
 /* Value of the per-CPU slo_cgroup_stats map, keyed by cgroup id. */

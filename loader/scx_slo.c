@@ -8,7 +8,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,10 +29,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "budgets.h"
 #include "cgroup.h"
+#include "config.h"
 #include "duration.h"
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
+#include "slo_cli.h"
 #include "topology.h"
 
 #ifndef SCX_SLO_VERSION
@@ -51,12 +59,6 @@ enum slo_exit_code {
 #define SCX_EXIT_ERROR_FIRST	1024
 #define SCX_ECODE_ACT_RESTART	(1ULL << 48)
 
-struct slo_entry {
-	char path[PATH_MAX];
-	uint64_t cgroup_id;
-	uint64_t budget_ns;
-};
-
 static struct options {
 	bool verbose;
 	unsigned int stats_interval;
@@ -70,20 +72,26 @@ static struct options {
 	bool json;
 	const char *topology_xml;
 	const char *topology_synthetic;
-	struct slo_entry *slos;
-	size_t nr_slos;
+	const char *config_path;
+	const char *check_config_path;
+	struct slo_config cli_slos;	/* from --slo */
 } opts = {
 	.slice_ns = 3 * SLO_NSEC_PER_MSEC,
 	.default_budget_ns = SLO_DEFAULT_BUDGET_NS,
 	.watchdog_ns = 10 * SLO_NSEC_PER_SEC,
 };
 
-static volatile sig_atomic_t exiting;
-static char cgroup_mount[PATH_MAX];
+static volatile sig_atomic_t exiting, reload_requested;
+
+/* The SLO configuration in force, kept across scheduler restarts. */
+static struct slo_budgets budgets;
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		exiting = 1;
 }
 
 static void msg(const char *fmt, ...)
@@ -211,14 +219,20 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: scx_slo [OPTIONS]\n"
+"       scx_slo slo list|get|set|del ...   (see scx_slo slo --help)\n"
 "\n"
 "Run the scx_slo sched_ext scheduler until SIGINT or SIGTERM: every cgroup\n"
 "gets a latency budget and tasks run earliest-deadline-first.\n"
 "\n"
 "Options:\n"
+"  -c, --config FILE         SLO configuration (YAML, see README), applied at\n"
+"                            start and again whenever FILE changes or on SIGHUP;\n"
+"                            a bad file is rejected and the SLOs in force stay\n"
+"      --check-config FILE   validate FILE and exit (0 valid, 2 not)\n"
 "  -s, --slo PATH=DURATION   latency budget for the cgroup at PATH (relative\n"
 "                            to the cgroup2 mount; inherited by descendants).\n"
-"                            Repeatable.  Example: --slo /kubepods/web=5ms\n"
+"                            Repeatable; instead of --config.\n"
+"                            Example: --slo /kubepods/web=5ms\n"
 "  -b, --default-budget DUR  budget of tasks with no SLO above them (100ms)\n"
 "  -l, --slice DUR           time slice (3ms)\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
@@ -251,7 +265,7 @@ static void usage(FILE *out)
 "Exit status: 0 clean detach, 1 load or attach failure, 2 bad usage,\n"
 "3 not root, 4 kernel without sched_ext, 5 another sched_ext scheduler is\n"
 "attached, 6 rejected by the BPF verifier, 7 the kernel ejected the\n"
-"scheduler (the reason is printed).\n");
+"scheduler (the reason is printed), 8 (scx_slo slo) no scheduler running.\n");
 }
 
 static int parse_duration_opt(const char *name, const char *arg, uint64_t min,
@@ -273,12 +287,14 @@ static int parse_duration_opt(const char *name, const char *arg, uint64_t min,
 	return 0;
 }
 
-/* "--slo PATH=DURATION": validated here, resolved to an id after the checks. */
+/* "--slo PATH=DURATION": one more entry of the command-line configuration. */
 static int parse_slo_opt(const char *arg)
 {
+	struct slo_config *cfg = &opts.cli_slos;
 	const char *eq = strrchr(arg, '='), *why = NULL;
-	struct slo_entry *grown, *e;
-	char path[PATH_MAX];
+	struct slo_config_entry *grown, *e;
+	char path[PATH_MAX], norm[PATH_MAX];
+	uint64_t budget;
 	size_t i;
 
 	if (!eq || eq == arg) {
@@ -291,28 +307,39 @@ static int parse_slo_opt(const char *arg)
 	}
 	memcpy(path, arg, (size_t)(eq - arg));
 	path[eq - arg] = '\0';
-
-	grown = realloc(opts.slos, (opts.nr_slos + 1) * sizeof(*opts.slos));
-	if (!grown) {
-		msg("out of memory");
-		return -1;
-	}
-	opts.slos = grown;
-	e = &opts.slos[opts.nr_slos];
-	if (slo_cgroup_normalize(path, e->path, sizeof(e->path), &why)) {
+	if (slo_cgroup_normalize(path, norm, sizeof(norm), &why)) {
 		msg("--slo '%s': %s", arg, why);
 		return -1;
 	}
 	if (parse_duration_opt("--slo", eq + 1, SLO_BUDGET_MIN_NS,
-			       SLO_BUDGET_MAX_NS, &e->budget_ns))
+			       SLO_BUDGET_MAX_NS, &budget))
 		return -1;
-	for (i = 0; i < opts.nr_slos; i++) {
-		if (!strcmp(opts.slos[i].path, e->path)) {
-			msg("--slo '%s': cgroup %s is given twice", arg, e->path);
+	for (i = 0; i < cfg->nr_entries; i++) {
+		if (!strcmp(cfg->entries[i].path, norm)) {
+			msg("--slo '%s': cgroup %s is given twice", arg, norm);
 			return -1;
 		}
 	}
-	opts.nr_slos++;
+	if (cfg->nr_entries >= SLO_MAX_BUDGETS) {
+		msg("--slo: more than %d SLOs", SLO_MAX_BUDGETS);
+		return -1;
+	}
+	grown = realloc(cfg->entries, (cfg->nr_entries + 1) * sizeof(*cfg->entries));
+	if (!grown) {
+		msg("out of memory");
+		return -1;
+	}
+	cfg->entries = grown;
+	e = &cfg->entries[cfg->nr_entries];
+	e->path = strdup(norm);
+	if (!e->path) {
+		msg("out of memory");
+		return -1;
+	}
+	e->budget_ns = budget;
+	e->weight = SLO_WEIGHT_DEFAULT;
+	e->line = 0;
+	cfg->nr_entries++;
 	return 0;
 }
 
@@ -323,8 +350,11 @@ static int parse_args(int argc, char **argv)
 		OPT_TOPOLOGY_XML,
 		OPT_TOPOLOGY_SYNTHETIC,
 		OPT_DSQ_PEEK,
+		OPT_CHECK_CONFIG,
 	};
 	static const struct option long_opts[] = {
+		{ "config",		required_argument, NULL, 'c' },
+		{ "check-config",	required_argument, NULL, OPT_CHECK_CONFIG },
 		{ "slo",		required_argument, NULL, 's' },
 		{ "default-budget",	required_argument, NULL, 'b' },
 		{ "slice",		required_argument, NULL, 'l' },
@@ -346,8 +376,14 @@ static int parse_args(int argc, char **argv)
 	long val;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:b:l:w:S:1tjvVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:b:l:w:S:1tjvVh", long_opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			opts.config_path = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			opts.check_config_path = optarg;
+			break;
 		case 's':
 			if (parse_slo_opt(optarg))
 				return EXIT_USAGE;
@@ -428,8 +464,16 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "Try 'scx_slo --help'.\n");
 		return EXIT_USAGE;
 	}
+	if (opts.config_path && opts.cli_slos.nr_entries) {
+		msg("--config and --slo are exclusive: put the SLOs in the file");
+		return EXIT_USAGE;
+	}
 	if (opts.topology_xml && opts.topology_synthetic) {
 		msg("--topology-xml and --topology-synthetic are exclusive");
+		return EXIT_USAGE;
+	}
+	if (opts.check_config_path && (opts.config_path || opts.show_topology)) {
+		msg("--check-config only validates a file: no other mode with it");
 		return EXIT_USAGE;
 	}
 	if (opts.json && !opts.show_topology) {
@@ -494,65 +538,199 @@ static int check_kernel(void)
 	return EXIT_OK;
 }
 
-static int resolve_slos(void)
+/*
+ * The configuration to start with: the file, or the --slo entries (whose
+ * cgroups must exist: a typo on the command line is an error, while a file
+ * may name cgroups that appear later).  0, or an exit code.
+ */
+static int initial_config(struct slo_config *cfg, char *mount, size_t mountlen)
 {
+	char err[768];
 	size_t i;
-	int err;
+	int ret;
 
-	if (!opts.nr_slos)
-		return 0;
-	err = slo_cgroup_mount(cgroup_mount, sizeof(cgroup_mount));
-	if (err) {
-		msg("no cgroup2 mount found (%s): --slo needs the unified hierarchy",
-		    strerror(-err));
-		return -1;
+	ret = slo_cgroup_mount(mount, mountlen);
+	if (ret && (opts.config_path || opts.cli_slos.nr_entries)) {
+		msg("no cgroup2 mount found (%s): SLOs need the unified hierarchy",
+		    strerror(-ret));
+		return EXIT_USAGE;
 	}
-	for (i = 0; i < opts.nr_slos; i++) {
-		struct slo_entry *e = &opts.slos[i];
+	if (opts.config_path) {
+		if (slo_config_load(opts.config_path, cfg, err, sizeof(err))) {
+			msg("%s", err);
+			return EXIT_USAGE;
+		}
+	} else {
+		*cfg = opts.cli_slos;
+		memset(&opts.cli_slos, 0, sizeof(opts.cli_slos));
+		for (i = 0; i < cfg->nr_entries; i++) {
+			uint64_t id;
 
-		err = slo_cgroup_id(cgroup_mount, e->path, &e->cgroup_id);
-		if (err) {
-			msg("--slo %s: cgroup %s%s: %s", e->path, cgroup_mount,
-			    e->path, strerror(-err));
-			return -1;
+			ret = slo_cgroup_id(mount, cfg->entries[i].path, &id);
+			if (ret) {
+				msg("--slo %s: cgroup %s%s: %s", cfg->entries[i].path,
+				    mount, cfg->entries[i].path, strerror(-ret));
+				slo_config_free(cfg);
+				return EXIT_USAGE;
+			}
 		}
 	}
+	if (!cfg->has_default_budget)
+		cfg->default_budget_ns = opts.default_budget_ns;
 	return 0;
 }
 
-static int apply_slos(struct scx_slo *skel)
+static bool configs_equal(const struct slo_config *a, const struct slo_config *b)
 {
-	int fd = bpf_map__fd(skel->maps.slo_budgets);
 	size_t i;
 
-	for (i = 0; i < opts.nr_slos; i++) {
-		struct slo_budget budget = { .budget_ns = opts.slos[i].budget_ns };
+	if (a->default_budget_ns != b->default_budget_ns ||
+	    a->nr_entries != b->nr_entries)
+		return false;
+	for (i = 0; i < a->nr_entries; i++) {
+		if (strcmp(a->entries[i].path, b->entries[i].path) ||
+		    a->entries[i].budget_ns != b->entries[i].budget_ns ||
+		    a->entries[i].weight != b->entries[i].weight)
+			return false;
+	}
+	return true;
+}
 
-		if (bpf_map_update_elem(fd, &opts.slos[i].cgroup_id, &budget, BPF_ANY)) {
-			msg("cannot set the budget of %s: %s", opts.slos[i].path,
-			    strerror(errno));
-			return -1;
+/*
+ * Re-read the configuration file: apply it whole, or keep what is in force.
+ * A file event with unchanged content is ignored (a ConfigMap update fires
+ * several); SIGHUP (@force) re-applies regardless, which also drops
+ * `scx_slo slo set/del` overrides.
+ */
+static void reload_config(const char *why, bool force)
+{
+	struct slo_config cfg;
+	char err[768], budget[32];
+
+	if (slo_config_load(opts.config_path, &cfg, err, sizeof(err))) {
+		msg("config rejected (%s): %s; the SLOs in force stay", why, err);
+		return;
+	}
+	if (!cfg.has_default_budget)
+		cfg.default_budget_ns = opts.default_budget_ns;
+	if (!force && configs_equal(&cfg, &budgets.cfg)) {
+		slo_config_free(&cfg);
+		return;
+	}
+	if (slo_budgets_apply(&budgets, &cfg, err, sizeof(err))) {
+		msg("config not applied (%s): %s; the SLOs in force stay", why, err);
+		slo_config_free(&cfg);
+		return;
+	}
+	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
+	msg("config %s applied (%s): %zu SLO(s), %zu with a cgroup now, default budget %s",
+	    opts.config_path, why, budgets.cfg.nr_entries,
+	    slo_budgets_nr_active(&budgets), budget);
+}
+
+/*
+ * Watch the configuration file's directory, not the file: editors and
+ * Kubernetes replace files (ConfigMaps swap a ..data symlink) rather than
+ * write them in place.  Returns an inotify fd, or -1 (reloads then come
+ * from SIGHUP only).
+ */
+static int watch_config(void)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (!opts.config_path)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", opts.config_path);
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0) {
+		msg("cannot watch %s (%s): reload with SIGHUP", opts.config_path,
+		    strerror(errno));
+		return -1;
+	}
+	if (inotify_add_watch(fd, dirname(dir), IN_CLOSE_WRITE | IN_MOVED_TO |
+			      IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MOVE_SELF |
+			      IN_DELETE_SELF) < 0) {
+		msg("cannot watch %s (%s): reload with SIGHUP", opts.config_path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool drain_inotify(int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		any = true;
+	return any;
+}
+
+/*
+ * Pin the budget maps for `scx_slo slo ...`: root-only directory and
+ * files.  Failure only costs runtime control, so it is a warning.
+ */
+static const struct {
+	const char *path;
+	size_t map_off;
+} pins[] = {
+	{ SLO_PIN_BUDGETS_0, offsetof(struct scx_slo, maps.slo_budgets_0) },
+	{ SLO_PIN_BUDGETS_1, offsetof(struct scx_slo, maps.slo_budgets_1) },
+	{ SLO_PIN_CONTROL, offsetof(struct scx_slo, maps.slo_control) },
+};
+
+static void unpin_maps(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		unlink(pins[i].path);
+	rmdir(SLO_PIN_DIR);
+}
+
+static void pin_maps(struct scx_slo *skel)
+{
+	size_t i;
+
+	/* we are the attached scheduler: pins left by a killed one are stale */
+	unpin_maps();
+	if (mkdir(SLO_PIN_DIR, 0700) && errno != EEXIST) {
+		msg("warning: cannot create %s (%s): scx_slo slo ... unavailable",
+		    SLO_PIN_DIR, strerror(errno));
+		return;
+	}
+	chmod(SLO_PIN_DIR, 0700);
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		struct bpf_map *map = *(struct bpf_map **)((char *)skel + pins[i].map_off);
+
+		if (bpf_map__pin(map, pins[i].path) || chmod(pins[i].path, 0600)) {
+			msg("warning: cannot pin %s (%s): scx_slo slo ... unavailable",
+			    pins[i].path, strerror(errno));
+			unpin_maps();
+			return;
 		}
 	}
-	__atomic_add_fetch(&skel->bss->budget_generation, 1, __ATOMIC_RELEASE);
-	return 0;
 }
 
 /* Budget in force for @path: its own SLO or the nearest ancestor's. */
 static uint64_t budget_for_path(const char *path)
 {
+	const struct slo_config *cfg = &budgets.cfg;
+	uint64_t budget = cfg->default_budget_ns;
 	size_t i, best_len = 0;
-	uint64_t budget = opts.default_budget_ns;
 
-	for (i = 0; i < opts.nr_slos; i++) {
-		const char *p = opts.slos[i].path;
+	for (i = 0; i < cfg->nr_entries; i++) {
+		const char *p = cfg->entries[i].path;
 		size_t n = strlen(p);
 		bool covers = !strcmp(p, "/") ||
 			(!strncmp(path, p, n) && (path[n] == '\0' || path[n] == '/'));
 
 		if (covers && n >= best_len) {
 			best_len = n;
-			budget = opts.slos[i].budget_ns;
+			budget = cfg->entries[i].budget_ns;
 		}
 	}
 	return budget;
@@ -872,14 +1050,15 @@ static int exit_kind(struct scx_slo *skel)
 }
 
 /* Load, attach, run until a signal or an exit; returns an exit code. */
-static int run_once(bool use_peek, bool *restart)
+static int run_once(bool use_peek, int inotify_fd, bool *restart)
 {
 	struct slo_topology *topo = NULL;
 	struct bpf_link *link = NULL;
 	struct scx_slo *skel = NULL;
+	struct slo_budget_maps maps;
 	struct bpf_shape shape;
-	char errbuf[512];
-	struct timespec last_stats, now;
+	char errbuf[768], budget[32];
+	struct timespec last_stats, last_rescan, now;
 	struct slo_exit_info ei;
 	struct utsname uts;
 	int nr_cpus, err, ret = EXIT_OK;
@@ -934,7 +1113,11 @@ static int run_once(bool use_peek, bool *restart)
 		ret = EXIT_FAILURE_OTHER;
 		goto out;
 	}
-	if (apply_slos(skel)) {
+	maps.set_fd[0] = bpf_map__fd(skel->maps.slo_budgets_0);
+	maps.set_fd[1] = bpf_map__fd(skel->maps.slo_budgets_1);
+	maps.control_fd = bpf_map__fd(skel->maps.slo_control);
+	if (slo_budgets_bind(&budgets, &maps, errbuf, sizeof(errbuf))) {
+		msg("cannot set the SLOs: %s", errbuf);
 		ret = EXIT_FAILURE_OTHER;
 		goto out;
 	}
@@ -956,27 +1139,50 @@ static int run_once(bool use_peek, bool *restart)
 		}
 		goto out;
 	}
+	pin_maps(skel);
 	uname(&uts);
-	msg("scheduler '%s' attached on %s: %d CPUs, %s, %s, default budget %llums, %zu SLO(s)",
+	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
+	msg("scheduler '%s' attached on %s: %d CPUs, %s, %s, default budget %s, "
+	    "%zu SLO(s), %zu with a cgroup now",
 	    SCX_SLO_OPS_NAME, uts.release, topo->nr_online_cpus,
 	    opts.single_dsq ? "one global queue" : "one queue per LLC",
-	    use_peek ? "dsq peek" : "dsq iterator",
-	    (unsigned long long)(opts.default_budget_ns / SLO_NSEC_PER_MSEC),
-	    opts.nr_slos);
+	    use_peek ? "dsq peek" : "dsq iterator", budget,
+	    budgets.cfg.nr_entries, slo_budgets_nr_active(&budgets));
 	if (!opts.single_dsq)
 		msg("%d LLC domains on %d NUMA node(s)", topo->nr_domains, topo->nr_nodes);
 
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
+	last_rescan = last_stats;
 	while (!exiting && !exit_kind(skel)) {
-		usleep(100 * 1000);
-		if (!opts.stats_interval)
-			continue;
+		struct pollfd pfd = { .fd = inotify_fd, .events = POLLIN };
+
+		/* a signal interrupts the wait: SIGHUP reloads at once */
+		if (poll(&pfd, inotify_fd >= 0 ? 1 : 0, 100) > 0 &&
+		    drain_inotify(inotify_fd))
+			reload_config("file changed", false);
+		if (reload_requested) {
+			reload_requested = 0;
+			if (opts.config_path)
+				reload_config("SIGHUP", true);
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - last_stats.tv_sec >= (time_t)opts.stats_interval) {
+		/* cgroups come and go: pending SLOs apply, dead ones are dropped */
+		if (now.tv_sec != last_rescan.tv_sec) {
+			int changed = slo_budgets_rescan(&budgets);
+
+			if (changed > 0)
+				msg("%d SLO cgroup(s) appeared or went away: %zu of %zu SLOs in force",
+				    changed, slo_budgets_nr_active(&budgets),
+				    budgets.cfg.nr_entries);
+			last_rescan = now;
+		}
+		if (opts.stats_interval &&
+		    now.tv_sec - last_stats.tv_sec >= (time_t)opts.stats_interval) {
 			print_stats(skel, nr_cpus, "scx_slo stats");
 			last_stats = now;
 		}
 	}
+	unpin_maps();
 
 	/* Detaching makes the kernel run ops.exit, which fills exit_info. */
 	bpf_link__destroy(link);
@@ -995,17 +1201,41 @@ out:
 	return ret;
 }
 
+/* --check-config: parse only; nothing is loaded. */
+static int check_config(void)
+{
+	struct slo_config cfg;
+	char err[768], budget[32];
+
+	if (slo_config_load(opts.check_config_path, &cfg, err, sizeof(err))) {
+		msg("%s", err);
+		return EXIT_USAGE;
+	}
+	slo_format_duration(cfg.has_default_budget ? cfg.default_budget_ns :
+			    opts.default_budget_ns, budget, sizeof(budget));
+	printf("%s: valid, %zu SLO(s), default budget %s\n", opts.check_config_path,
+	       cfg.nr_entries, budget);
+	slo_config_free(&cfg);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	char mount[PATH_MAX] = "";
+	struct slo_config cfg;
 	bool restart, use_peek;
-	int ret;
+	int ret, inotify_fd;
 
+	if (argc > 1 && !strcmp(argv[1], "slo"))
+		return slo_cli_main(argc - 1, argv + 1);
 	ret = parse_args(argc, argv);
 	if (ret)
 		return ret;
 	if (opts.show_topology)
 		return show_topology();
+	if (opts.check_config_path)
+		return check_config();
 	if (geteuid() != 0) {
 		msg("must run as root: loading a sched_ext scheduler needs "
 		    "CAP_SYS_ADMIN and CAP_BPF");
@@ -1014,22 +1244,30 @@ int main(int argc, char **argv)
 	ret = check_kernel();
 	if (ret)
 		return ret;
-	if (resolve_slos())
+	ret = initial_config(&cfg, mount, sizeof(mount));
+	if (ret)
+		return ret;
+	slo_budgets_init(&budgets, mount, &cfg);
+	if (decide_dsq_peek(&use_peek)) {
+		slo_budgets_free(&budgets);
 		return EXIT_USAGE;
-	if (decide_dsq_peek(&use_peek))
-		return EXIT_USAGE;
+	}
 
 	libbpf_set_print(libbpf_print);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	inotify_fd = watch_config();
 
 	do {
-		ret = run_once(use_peek, &restart);
+		ret = run_once(use_peek, inotify_fd, &restart);
 		if (restart)
 			msg("the kernel asked for a restart: reloading");
 	} while (restart && !exiting);
 
-	free(opts.slos);
+	if (inotify_fd >= 0)
+		close(inotify_fd);
+	slo_budgets_free(&budgets);
 	free(libbpf_log);
 	return ret;
 }

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Double-buffered budget sets: a new configuration is written whole into
+ * the set BPF does not read, then one control write switches BPF over.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "budgets.h"
+#include "cgroup.h"
+#include "scx_slo.h"
+
+int slo_control_read(int control_fd, struct slo_control *ctl)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(control_fd, &zero, ctl))
+		return -errno;
+	return 0;
+}
+
+int slo_control_publish(int control_fd, uint32_t active_set,
+			uint64_t default_budget_ns)
+{
+	struct slo_control ctl;
+	uint32_t zero = 0;
+	int err;
+
+	err = slo_control_read(control_fd, &ctl);
+	if (err)
+		return err;
+	ctl.active_set = active_set;
+	ctl.default_budget_ns = default_budget_ns;
+	if (bpf_map_update_elem(control_fd, &zero, &ctl, BPF_ANY))
+		return -errno;
+	ctl.generation++;
+	if (bpf_map_update_elem(control_fd, &zero, &ctl, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void slo_budgets_init(struct slo_budgets *b, const char *mount,
+		      struct slo_config *cfg)
+{
+	memset(b, 0, sizeof(*b));
+	b->maps.set_fd[0] = b->maps.set_fd[1] = b->maps.control_fd = -1;
+	snprintf(b->mount, sizeof(b->mount), "%s", mount);
+	b->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int clear_map(int fd)
+{
+	uint64_t key;
+
+	/* deleting the first key each time: no iterator to invalidate */
+	while (!bpf_map_get_next_key(fd, NULL, &key)) {
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Write @cfg (with @ids) into the inactive set and switch BPF to it. */
+static int publish(struct slo_budgets *b, const struct slo_config *cfg,
+		   const uint64_t *ids, char *err, size_t errlen)
+{
+	struct slo_control ctl;
+	uint32_t inactive;
+	size_t i;
+	int fd, ret;
+
+	ret = slo_control_read(b->maps.control_fd, &ctl);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the control map: %s", strerror(-ret));
+		return ret;
+	}
+	inactive = ctl.active_set ? 0 : 1;
+	fd = b->maps.set_fd[inactive];
+	ret = clear_map(fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot clear budget set %u: %s", inactive,
+			 strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < cfg->nr_entries; i++) {
+		struct slo_budget val = {
+			.budget_ns = cfg->entries[i].budget_ns,
+			.weight = cfg->entries[i].weight,
+		};
+
+		if (!ids[i])
+			continue;
+		if (bpf_map_update_elem(fd, &ids[i], &val, BPF_ANY)) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot store the budget of %s: %s",
+				 cfg->entries[i].path, strerror(errno));
+			return ret;
+		}
+	}
+	ret = slo_control_publish(b->maps.control_fd, inactive, cfg->default_budget_ns);
+	if (ret)
+		snprintf(err, errlen, "cannot switch budget sets: %s", strerror(-ret));
+	return ret;
+}
+
+/* Resolve every entry's cgroup: 0 for one that does not exist (yet). */
+static uint64_t *resolve_ids(const struct slo_budgets *b, const struct slo_config *cfg)
+{
+	uint64_t *ids = calloc(cfg->nr_entries ? cfg->nr_entries : 1, sizeof(*ids));
+	size_t i;
+
+	if (!ids)
+		return NULL;
+	for (i = 0; i < cfg->nr_entries; i++) {
+		if (slo_cgroup_id(b->mount, cfg->entries[i].path, &ids[i]))
+			ids[i] = 0;
+	}
+	return ids;
+}
+
+int slo_budgets_bind(struct slo_budgets *b, const struct slo_budget_maps *maps,
+		     char *err, size_t errlen)
+{
+	uint64_t *ids;
+	int ret;
+
+	b->maps = *maps;
+	ids = resolve_ids(b, &b->cfg);
+	if (!ids) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = publish(b, &b->cfg, ids, err, errlen);
+	if (ret) {
+		free(ids);
+		return ret;
+	}
+	free(b->ids);
+	b->ids = ids;
+	return 0;
+}
+
+int slo_budgets_apply(struct slo_budgets *b, struct slo_config *cfg,
+		      char *err, size_t errlen)
+{
+	uint64_t *ids = resolve_ids(b, cfg);
+	int ret;
+
+	if (!ids) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = publish(b, cfg, ids, err, errlen);
+	if (ret) {
+		free(ids);
+		return ret;
+	}
+	slo_config_free(&b->cfg);
+	free(b->ids);
+	b->cfg = *cfg;
+	b->ids = ids;
+	memset(cfg, 0, sizeof(*cfg));
+	return 0;
+}
+
+int slo_budgets_rescan(struct slo_budgets *b)
+{
+	struct slo_control ctl;
+	uint64_t *ids;
+	size_t i;
+	int changed = 0, fd, ret;
+
+	if (!b->cfg.nr_entries)
+		return 0;
+	ids = resolve_ids(b, &b->cfg);
+	if (!ids)
+		return -ENOMEM;
+	ret = slo_control_read(b->maps.control_fd, &ctl);
+	if (ret)
+		goto out;
+	/*
+	 * Edit the active set in place: each change stands alone, so it needs
+	 * no flip, and `scx_slo slo set` overrides of other cgroups survive.
+	 */
+	fd = b->maps.set_fd[ctl.active_set ? 1 : 0];
+	for (i = 0; i < b->cfg.nr_entries; i++) {
+		struct slo_budget val = {
+			.budget_ns = b->cfg.entries[i].budget_ns,
+			.weight = b->cfg.entries[i].weight,
+		};
+
+		if (ids[i] == b->ids[i])
+			continue;
+		changed++;
+		if (b->ids[i] && bpf_map_delete_elem(fd, &b->ids[i]) && errno != ENOENT) {
+			ret = -errno;
+			goto out;
+		}
+		if (ids[i] && bpf_map_update_elem(fd, &ids[i], &val, BPF_ANY)) {
+			ret = -errno;
+			goto out;
+		}
+		b->ids[i] = ids[i];
+	}
+	if (changed)
+		ret = slo_control_publish(b->maps.control_fd, ctl.active_set,
+					  ctl.default_budget_ns);
+out:
+	free(ids);
+	return ret ? ret : changed;
+}
+
+size_t slo_budgets_nr_active(const struct slo_budgets *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; b->ids && i < b->cfg.nr_entries; i++)
+		n += b->ids[i] != 0;
+	return n;
+}
+
+void slo_budgets_free(struct slo_budgets *b)
+{
+	slo_config_free(&b->cfg);
+	free(b->ids);
+	b->ids = NULL;
+}
