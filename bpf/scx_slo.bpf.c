@@ -619,6 +619,98 @@ anywhere:
 	return scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
 }
 
+/*
+ * Of @dom's CPUs that @p may use, the one running the latest deadline, if
+ * @p's deadline (@rel_deadline past the domain's clock) beats it by more
+ * than a slice; else -1.  *@budget_left counts down the CPUs looked at.
+ */
+static s32 preemptible_in(struct task_struct *p, u32 dom, s64 rel_deadline,
+			  int *budget_left)
+{
+	struct slo_domain_info *dinfo = bpf_map_lookup_elem(&domain_info, &dom);
+	u32 clock_dom = clock_domain(dom), i;
+	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &clock_dom);
+	s64 best = (s64)slice_ns;
+	s32 victim = -1;
+
+	if (!dinfo || !dctx)
+		return -1;
+	bpf_for(i, dinfo->cpus_start, dinfo->cpus_start + dinfo->nr_cpus) {
+		struct cpu_ctx *cctx;
+		u32 *cpup, cpu;
+		s64 ahead;
+
+		if (--(*budget_left) < 0)
+			break;
+		cpup = bpf_map_lookup_elem(&domain_cpus, &i);
+		if (!cpup)
+			break;
+		cpu = *cpup;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+		if (!cctx || !cctx->running_deadline)
+			continue;
+		/* how much later the running deadline is than ours */
+		ahead = (s64)(cctx->running_deadline - dctx->vclock) - rel_deadline;
+		if (ahead > best) {
+			best = ahead;
+			victim = cpu;
+		}
+	}
+	return victim;
+}
+
+/*
+ * No CPU is idle: queue @p where it will run at once, on a CPU near
+ * @prev_cpu (its LLC, then the steal order) running a deadline it beats by
+ * more than a slice; enqueue then preempts that CPU (rule 3).  Deadlines
+ * are compared as distances from each domain's own clock.  At most
+ * SLO_PREEMPT_SCAN CPUs are looked at.  -1 if there is none.
+ */
+static s32 pick_preempt_cpu(struct task_struct *p, struct task_ctx *tctx,
+			    s32 prev_cpu)
+{
+	struct slo_domain_info *dinfo;
+	struct domain_ctx *dctx;
+	u32 dom = cpu_domain(prev_cpu), clock_dom, i, nr_scan;
+	int budget_left = SLO_PREEMPT_SCAN;
+	s64 lag;
+	s32 cpu;
+
+	if (single_dsq || dom == SLO_NO_DOMAIN)
+		return -1;
+	clock_dom = clock_domain(tctx->domain);
+	dctx = bpf_map_lookup_elem(&domain_ctxs, &clock_dom);
+	if (!dctx)
+		return -1;
+	/* its lag once woken: runnable() will clamp it to lag_cap_ns */
+	lag = (s64)(dctx->vclock - tctx->vruntime);
+	if (lag > (s64)lag_cap_ns)
+		lag = lag_cap_ns;
+
+	cpu = preemptible_in(p, dom, (s64)tctx->budget_ns - lag, &budget_left);
+	if (cpu >= 0)
+		return cpu;
+	dinfo = bpf_map_lookup_elem(&domain_info, &dom);
+	if (!dinfo)
+		return -1;
+	nr_scan = dinfo->nr_steal < steal_scan_max ? dinfo->nr_steal : steal_scan_max;
+	bpf_for(i, 0, nr_scan) {
+		u32 idx = dinfo->steal_start + i, *other;
+
+		if (budget_left <= 0)
+			break;
+		other = bpf_map_lookup_elem(&steal_order, &idx);
+		if (!other)
+			break;
+		cpu = preemptible_in(p, *other, (s64)tctx->budget_ns - lag, &budget_left);
+		if (cpu >= 0)
+			return cpu;
+	}
+	return -1;
+}
+
 s32 BPF_STRUCT_OPS(slo_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
@@ -628,13 +720,19 @@ s32 BPF_STRUCT_OPS(slo_select_cpu, struct task_struct *p, s32 prev_cpu,
 	if (!tctx)
 		return prev_cpu;
 	cpu = pick_idle_cpu(p, prev_cpu);
-	if (cpu < 0)
-		return prev_cpu;
-	tctx->queued_domain = QUEUED_DIRECT;
-	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
-	return cpu;
+	if (cpu >= 0) {
+		tctx->queued_domain = QUEUED_DIRECT;
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		return cpu;
+	}
+	if (p->nr_cpus_allowed > 1) {
+		refresh_budget(p, tctx);
+		cpu = pick_preempt_cpu(p, tctx, prev_cpu);
+		if (cpu >= 0)
+			return cpu;
+	}
+	return prev_cpu;
 }
-
 /*
  * Rule 3: wake an idle CPU of @dom that @p may use, or preempt the one
  * running the latest deadline if @vdeadline beats it by more than a slice.

@@ -50,6 +50,8 @@ typedef __s64 s64;
 
 /* Domains of the steal order inspected per dispatch, nearest first. */
 #define SLO_STEAL_SCAN_DFL		16
+/* CPUs looked at, nearest first, for one a waking task can preempt. */
+#define SLO_PREEMPT_SCAN		64
 /* Tasks looked at from the head of a remote queue for an overdue one. */
 #define SLO_STEAL_DEPTH			4
 
