@@ -178,6 +178,14 @@ struct {
 	__type(value, struct slo_cgroup_stats);
 } slo_cgroup_stats SEC(".maps");
 
+/* Queue depth per domain, filled on demand by slo_read_depths. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_domains */
+	__type(key, u32);
+	__type(value, u64);
+} domain_depths SEC(".maps");
+
 /* Run-time state. */
 struct domain_ctx {
 	struct bpf_cpumask __kptr *cpumask;
@@ -1174,6 +1182,31 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(slo_init)
 	}
 	if (single_dsq)
 		return scx_bpf_create_dsq(SLO_SINGLE_DSQ, -1);
+	return 0;
+}
+
+/*
+ * Run by the loader (BPF_PROG_TEST_RUN) for its statistics: DSQ depths are
+ * only known to the kernel.  In single-DSQ mode the one queue's depth is
+ * reported on domain 0.
+ */
+SEC("syscall")
+int slo_read_depths(void *ctx)
+{
+	u32 i;
+
+	bpf_for(i, 0, nr_domains) {
+		u64 *depth = bpf_map_lookup_elem(&domain_depths, &i);
+		s32 queued;
+
+		if (!depth)
+			break;
+		if (single_dsq)
+			queued = i ? 0 : scx_bpf_dsq_nr_queued(SLO_SINGLE_DSQ);
+		else
+			queued = scx_bpf_dsq_nr_queued(i);
+		*depth = queued > 0 ? queued : 0;
+	}
 	return 0;
 }
 

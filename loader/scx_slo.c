@@ -36,6 +36,7 @@
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
 #include "slo_cli.h"
+#include "stats.h"
 #include "topology.h"
 
 #ifndef SCX_SLO_VERSION
@@ -736,128 +737,16 @@ static uint64_t budget_for_path(const char *path)
 	return budget;
 }
 
-static void sum_global_stats(struct scx_slo *skel, uint64_t *totals, int nr_cpus)
-{
-	uint64_t *percpu = calloc((size_t)nr_cpus, sizeof(uint64_t));
-	int fd = bpf_map__fd(skel->maps.slo_stats);
-	uint32_t idx;
-	int cpu;
-
-	memset(totals, 0, SLO_NR_STATS * sizeof(*totals));
-	if (!percpu)
-		return;
-	for (idx = 0; idx < SLO_NR_STATS; idx++) {
-		if (bpf_map_lookup_elem(fd, &idx, percpu))
-			continue;
-		for (cpu = 0; cpu < nr_cpus; cpu++)
-			totals[idx] += percpu[cpu];
-	}
-	free(percpu);
-}
-
-static void print_domain_stats(struct scx_slo *skel, int nr_cpus)
-{
-	int fd = bpf_map__fd(skel->maps.slo_domain_stats);
-	uint32_t dom, nr_domains = skel->rodata->nr_domains;
-	struct slo_domain_stats *percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
-
-	if (!percpu)
-		return;
-	printf("%-6s %10s %10s %10s %10s %10s %10s %9s %9s\n", "DOMAIN", "ENQUEUED",
-	       "DIRECT", "LOCAL", "STEAL_NODE", "STEAL_FAR", "NOT_LATE", "PREEMPT",
-	       "IDLE_KICK");
-	for (dom = 0; dom < nr_domains; dom++) {
-		struct slo_domain_stats sum = {};
-		int cpu;
-
-		if (bpf_map_lookup_elem(fd, &dom, percpu))
-			continue;
-		for (cpu = 0; cpu < nr_cpus; cpu++) {
-			sum.enqueues += percpu[cpu].enqueues;
-			sum.direct_dispatches += percpu[cpu].direct_dispatches;
-			sum.local_dispatches += percpu[cpu].local_dispatches;
-			sum.steals_same_node += percpu[cpu].steals_same_node;
-			sum.steals_other_node += percpu[cpu].steals_other_node;
-			sum.steals_not_overdue += percpu[cpu].steals_not_overdue;
-			sum.preempt_kicks += percpu[cpu].preempt_kicks;
-			sum.idle_kicks += percpu[cpu].idle_kicks;
-		}
-		printf("%-6u %10llu %10llu %10llu %10llu %10llu %10llu %9llu %9llu\n", dom,
-		       (unsigned long long)sum.enqueues,
-		       (unsigned long long)sum.direct_dispatches,
-		       (unsigned long long)sum.local_dispatches,
-		       (unsigned long long)sum.steals_same_node,
-		       (unsigned long long)sum.steals_other_node,
-		       (unsigned long long)sum.steals_not_overdue,
-		       (unsigned long long)sum.preempt_kicks,
-		       (unsigned long long)sum.idle_kicks);
-	}
-	free(percpu);
-}
-
 static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title)
 {
-	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
-	struct slo_cgroup_stats *percpu;
-	struct slo_cgroup_table table = {};
-	uint64_t totals[SLO_NR_STATS], key, next;
-	bool have_key = false, have_names;
-	char mount[PATH_MAX];
+	struct slo_stats st;
 
-	sum_global_stats(skel, totals, nr_cpus);
-	printf("=== %s ===\n", title);
-	printf("runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu\n",
-	       (unsigned long long)totals[SLO_STAT_RUNS],
-	       (unsigned long long)totals[SLO_STAT_MISSES],
-	       (unsigned long long)totals[SLO_STAT_KTHREAD_LOCAL],
-	       (unsigned long long)totals[SLO_STAT_AFFINITY_FIXUP]);
-	if (totals[SLO_STAT_CGROUP_STATS_FULL])
-		printf("warning: %llu runs not attributed (cgroup stats map full)\n",
-		       (unsigned long long)totals[SLO_STAT_CGROUP_STATS_FULL]);
-	print_domain_stats(skel, nr_cpus);
-
-	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
-		     !slo_cgroup_table_build(mount, &table);
-	percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
-	if (!percpu)
-		goto out;
-
-	printf("%-40s %8s %10s %10s %7s %10s %10s\n", "CGROUP", "BUDGET", "RUNS",
-	       "MISSES", "MISS%", "AVG_DELAY", "AVG_LATE");
-	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
-		struct slo_cgroup_stats sum = {};
-		const char *path = have_names ? slo_cgroup_table_path(&table, next) : NULL;
-		char idbuf[32], budget[32];
-		int cpu;
-
-		key = next;
-		have_key = true;
-		if (bpf_map_lookup_elem(fd, &key, percpu))
-			continue;
-		for (cpu = 0; cpu < nr_cpus; cpu++) {
-			sum.runs += percpu[cpu].runs;
-			sum.misses += percpu[cpu].misses;
-			sum.lateness_ns += percpu[cpu].lateness_ns;
-			sum.delay_ns += percpu[cpu].delay_ns;
-		}
-		if (!sum.runs)
-			continue;
-		if (!path) {
-			snprintf(idbuf, sizeof(idbuf), "<id %llu>", (unsigned long long)key);
-			path = idbuf;
-		}
-		slo_format_duration(budget_for_path(path), budget, sizeof(budget));
-		printf("%-40s %8s %10llu %10llu %6.2f%% %8.3fms %8.3fms\n", path, budget,
-		       (unsigned long long)sum.runs, (unsigned long long)sum.misses,
-		       100.0 * (double)sum.misses / (double)sum.runs,
-		       (double)sum.delay_ns / (double)sum.runs / 1e6,
-		       sum.misses ? (double)sum.lateness_ns / (double)sum.misses / 1e6 : 0.0);
+	if (slo_stats_collect(skel, nr_cpus, budget_for_path, &st)) {
+		msg("cannot read the statistics: out of memory");
+		return;
 	}
-	free(percpu);
-out:
-	if (have_names)
-		slo_cgroup_table_free(&table);
-	fflush(stdout);
+	slo_stats_print(stdout, &st, title);
+	slo_stats_free(&st);
 }
 
 static void report_exit(const struct slo_exit_info *ei)
@@ -940,7 +829,7 @@ static int size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
 	struct {
 		struct bpf_map *map;
 		uint32_t entries;
-	} sizes[8];
+	} sizes[9];
 
 	shape->nr_cpu_ids = (uint32_t)topo->nr_cpu_ids;
 	if (nr_possible > 0 && (uint32_t)nr_possible > shape->nr_cpu_ids)
@@ -966,7 +855,8 @@ static int size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
 	sizes[5].map = skel->maps.domain_cpus;		sizes[5].entries = shape->nr_online;
 	sizes[6].map = skel->maps.steal_order;		sizes[6].entries = shape->nr_steal;
 	sizes[7].map = skel->maps.node_ctxs;		sizes[7].entries = (uint32_t)topo->nr_nodes;
-	for (i = 0; i < 8; i++) {
+	sizes[8].map = skel->maps.domain_depths;	sizes[8].entries = nr_dom;
+	for (i = 0; i < 9; i++) {
 		/* an array map needs at least one entry */
 		int err = bpf_map__set_max_entries(sizes[i].map,
 						   sizes[i].entries ? sizes[i].entries : 1);

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading and summing the scheduler's per-CPU statistics maps. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cgroup.h"
+#include "duration.h"
+#include "scx_slo.h"		/* before the skeleton: it uses the u64 types */
+#include "scx_slo.skel.h"
+#include "stats.h"
+
+static void sum_global(struct scx_slo *skel, int nr_cpus, uint64_t *totals)
+{
+	uint64_t *percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
+	int fd = bpf_map__fd(skel->maps.slo_stats);
+	uint32_t idx;
+	int cpu;
+
+	memset(totals, 0, SLO_NR_STATS * sizeof(*totals));
+	if (!percpu)
+		return;
+	for (idx = 0; idx < SLO_NR_STATS; idx++) {
+		if (bpf_map_lookup_elem(fd, &idx, percpu))
+			continue;
+		for (cpu = 0; cpu < nr_cpus; cpu++)
+			totals[idx] += percpu[cpu];
+	}
+	free(percpu);
+}
+
+/* Queue depths are not in any map: a syscall program asks the kernel. */
+static void read_depths(struct scx_slo *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slo_read_depths), &opts);
+}
+
+static int collect_domains(struct scx_slo *skel, int nr_cpus, struct slo_stats *st)
+{
+	int stats_fd = bpf_map__fd(skel->maps.slo_domain_stats);
+	int info_fd = bpf_map__fd(skel->maps.domain_info);
+	int depth_fd = bpf_map__fd(skel->maps.domain_depths);
+	struct slo_domain_stats *percpu;
+	uint32_t dom;
+
+	st->nr_domains = skel->rodata->nr_domains;
+	st->domains = calloc(st->nr_domains, sizeof(*st->domains));
+	percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
+	if (!st->domains || !percpu) {
+		free(percpu);
+		return -ENOMEM;
+	}
+	read_depths(skel);
+	for (dom = 0; dom < st->nr_domains; dom++) {
+		struct slo_metrics_domain *d = &st->domains[dom];
+		struct slo_domain_info info = {};
+		int cpu;
+
+		d->id = dom;
+		if (!bpf_map_lookup_elem(info_fd, &dom, &info)) {
+			d->node = info.numa_id;
+			d->nr_cpus = info.nr_cpus;
+		}
+		bpf_map_lookup_elem(depth_fd, &dom, &d->queue_depth);
+		if (bpf_map_lookup_elem(stats_fd, &dom, percpu))
+			continue;
+		for (cpu = 0; cpu < nr_cpus; cpu++) {
+			const struct slo_domain_stats *c = &percpu[cpu];
+
+			d->stats.enqueues += c->enqueues;
+			d->stats.direct_dispatches += c->direct_dispatches;
+			d->stats.local_dispatches += c->local_dispatches;
+			d->stats.steals_same_node += c->steals_same_node;
+			d->stats.steals_other_node += c->steals_other_node;
+			d->stats.steals_not_overdue += c->steals_not_overdue;
+			d->stats.preempt_kicks += c->preempt_kicks;
+			d->stats.idle_kicks += c->idle_kicks;
+		}
+	}
+	free(percpu);
+	return 0;
+}
+
+static int collect_cgroups(struct scx_slo *skel, int nr_cpus,
+			   slo_budget_of_fn budget_of, struct slo_stats *st)
+{
+	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
+	struct slo_cgroup_table table = {};
+	struct slo_cgroup_stats *percpu;
+	char mount[PATH_MAX];
+	uint64_t key, next;
+	bool have_key = false, have_names;
+	size_t cap = 0;
+	int ret = 0;
+
+	percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
+		     !slo_cgroup_table_build(mount, &table);
+	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
+		struct slo_metrics_cgroup *c;
+		struct slo_cgroup_stats sum = {};
+		const char *path = have_names ? slo_cgroup_table_path(&table, next) : NULL;
+		char idbuf[40];
+		int cpu, b;
+
+		key = next;
+		have_key = true;
+		if (bpf_map_lookup_elem(fd, &key, percpu))
+			continue;
+		for (cpu = 0; cpu < nr_cpus; cpu++) {
+			sum.runs += percpu[cpu].runs;
+			sum.misses += percpu[cpu].misses;
+			sum.lateness_ns += percpu[cpu].lateness_ns;
+			sum.delay_ns += percpu[cpu].delay_ns;
+			for (b = 0; b < SLO_DELAY_BUCKETS; b++)
+				sum.delay_hist[b] += percpu[cpu].delay_hist[b];
+		}
+		if (!sum.runs)
+			continue;
+		if (st->nr_cgroups == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *grown = realloc(st->cgroups, ncap * sizeof(*st->cgroups));
+
+			if (!grown) {
+				ret = -ENOMEM;
+				break;
+			}
+			st->cgroups = grown;
+			cap = ncap;
+		}
+		if (!path) {
+			/* gone since it ran, or no cgroup2 mount to name it by */
+			snprintf(idbuf, sizeof(idbuf), "<id %llu>", (unsigned long long)key);
+			path = idbuf;
+		}
+		c = &st->cgroups[st->nr_cgroups];
+		c->path = strdup(path);
+		if (!c->path) {
+			ret = -ENOMEM;
+			break;
+		}
+		c->budget_ns = budget_of(path);
+		c->stats = sum;
+		st->nr_cgroups++;
+	}
+	if (have_names)
+		slo_cgroup_table_free(&table);
+	free(percpu);
+	return ret;
+}
+
+int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget_of,
+		      struct slo_stats *out)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	sum_global(skel, nr_cpus, out->global);
+	ret = collect_domains(skel, nr_cpus, out);
+	if (!ret)
+		ret = collect_cgroups(skel, nr_cpus, budget_of, out);
+	if (ret)
+		slo_stats_free(out);
+	return ret;
+}
+
+void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title)
+{
+	uint32_t dom;
+	size_t i;
+
+	fprintf(out, "=== %s ===\n", title);
+	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu\n",
+		(unsigned long long)st->global[SLO_STAT_RUNS],
+		(unsigned long long)st->global[SLO_STAT_MISSES],
+		(unsigned long long)st->global[SLO_STAT_KTHREAD_LOCAL],
+		(unsigned long long)st->global[SLO_STAT_AFFINITY_FIXUP]);
+	if (st->global[SLO_STAT_CGROUP_STATS_FULL])
+		fprintf(out, "warning: %llu runs not attributed (cgroup stats map full)\n",
+			(unsigned long long)st->global[SLO_STAT_CGROUP_STATS_FULL]);
+
+	fprintf(out, "%-6s %10s %10s %10s %10s %10s %10s %9s %9s %6s\n", "DOMAIN",
+		"ENQUEUED", "DIRECT", "LOCAL", "STEAL_NODE", "STEAL_FAR", "NOT_LATE",
+		"PREEMPT", "IDLE_KICK", "DEPTH");
+	for (dom = 0; dom < st->nr_domains; dom++) {
+		const struct slo_metrics_domain *d = &st->domains[dom];
+
+		fprintf(out, "%-6u %10llu %10llu %10llu %10llu %10llu %10llu %9llu %9llu %6llu\n",
+			d->id, (unsigned long long)d->stats.enqueues,
+			(unsigned long long)d->stats.direct_dispatches,
+			(unsigned long long)d->stats.local_dispatches,
+			(unsigned long long)d->stats.steals_same_node,
+			(unsigned long long)d->stats.steals_other_node,
+			(unsigned long long)d->stats.steals_not_overdue,
+			(unsigned long long)d->stats.preempt_kicks,
+			(unsigned long long)d->stats.idle_kicks,
+			(unsigned long long)d->queue_depth);
+	}
+
+	fprintf(out, "%-40s %8s %10s %10s %7s %10s %10s\n", "CGROUP", "BUDGET", "RUNS",
+		"MISSES", "MISS%", "AVG_DELAY", "AVG_LATE");
+	for (i = 0; i < st->nr_cgroups; i++) {
+		const struct slo_metrics_cgroup *c = &st->cgroups[i];
+		char budget[32];
+
+		slo_format_duration(c->budget_ns, budget, sizeof(budget));
+		fprintf(out, "%-40s %8s %10llu %10llu %6.2f%% %8.3fms %8.3fms\n", c->path,
+			budget, (unsigned long long)c->stats.runs,
+			(unsigned long long)c->stats.misses,
+			100.0 * (double)c->stats.misses / (double)c->stats.runs,
+			(double)c->stats.delay_ns / (double)c->stats.runs / 1e6,
+			c->stats.misses ?
+				(double)c->stats.lateness_ns / (double)c->stats.misses / 1e6 : 0.0);
+	}
+	fflush(out);
+}
+
+void slo_stats_free(struct slo_stats *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nr_cgroups; i++)
+		free((char *)st->cgroups[i].path);
+	free(st->cgroups);
+	free(st->domains);
+	memset(st, 0, sizeof(*st));
+}

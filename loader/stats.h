@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __SLO_STATS_H
+#define __SLO_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "metrics.h"
+
+struct scx_slo;
+
+/*
+ * The scheduler's counters, per-CPU values summed: what --stats prints and
+ * what /metrics is rendered from.  Owns its arrays and cgroup paths.
+ */
+struct slo_stats {
+	uint64_t global[SLO_NR_STATS];
+	struct slo_metrics_domain *domains;
+	uint32_t nr_domains;
+	struct slo_metrics_cgroup *cgroups;	/* only cgroups that ran */
+	size_t nr_cgroups;
+};
+
+/* Budget in force for a cgroup path (own SLO, an ancestor's, or default). */
+typedef uint64_t (*slo_budget_of_fn)(const char *path);
+
+int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget_of,
+		      struct slo_stats *out);
+void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title);
+void slo_stats_free(struct slo_stats *st);
+
+#endif /* __SLO_STATS_H */
