@@ -99,7 +99,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	"${cpu[@]}" "${topo[@]}" \
 	-kernel "$kdir/vmlinuz" -initrd "$work/initrd" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 nmi_watchdog=0" \
-	< /dev/null 2>&1 | tr -d '\r' | tee "$log"
+	< /dev/null 2>&1 | stdbuf -o0 tr -d '\r' | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 
