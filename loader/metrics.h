@@ -49,4 +49,51 @@ struct slo_metrics_snapshot {
 	size_t nr_exits;
 };
 
+/*
+ * Prometheus text exposition (format 0.0.4) of a snapshot.
+ *
+ * Families (all names prefixed scx_slo_, durations in seconds):
+ *   scx_slo_info{version,kernel,single_dsq} 1, scx_slo_cpus, scx_slo_domains,
+ *   scx_slo_nodes, scx_slo_cgroups_tracked (gauges);
+ *   scx_slo_runs_total, scx_slo_deadline_misses_total,
+ *   scx_slo_kthread_local_dispatches_total, scx_slo_affinity_fixups_total,
+ *   scx_slo_cgroup_stats_full_total (enum slo_stat_idx);
+ *   scx_slo_exits_total{kind};
+ *   per domain {domain,node}: scx_slo_domain_cpus, scx_slo_domain_queue_depth
+ *   (gauges), scx_slo_domain_enqueues_total,
+ *   scx_slo_domain_dispatches_total{kind="direct|local"},
+ *   scx_slo_domain_steals_total{scope="same_node|other_node"},
+ *   scx_slo_domain_steals_not_overdue_total, scx_slo_domain_preempt_kicks_total,
+ *   scx_slo_domain_idle_kicks_total;
+ *   per cgroup {cgroup}: scx_slo_cgroup_runs_total,
+ *   scx_slo_cgroup_deadline_misses_total, scx_slo_cgroup_lateness_seconds_total,
+ *   scx_slo_cgroup_scheduling_delay_seconds (histogram),
+ *   scx_slo_cgroup_budget_seconds (gauge; not for cgroup="other").
+ *
+ * Histogram buckets: the BPF log2 buckets end at exact powers of two of a
+ * microsecond (bucket k holds [2^(k-1), 2^k) us), so le is 2^k us for
+ * k = SLO_METRICS_LE_MIN_LOG2 .. SLO_METRICS_LE_MAX_LOG2, i.e. 16us, 32us, ...
+ * 1.048576s, plus +Inf.  A bucket's count is exact for delays below its
+ * edge (a delay of exactly 2^k us is counted from the next edge on).  _sum is
+ * delay_ns, _count and +Inf are runs (cumulative counts are clamped to runs,
+ * so a snapshot torn between per-CPU reads stays a valid histogram).
+ *
+ * Cardinality: at most @max_cgroups cgroups get their own series, chosen by
+ * deadline misses, then runs (both descending), then path; every other
+ * cgroup (and any whose path is NULL or the literal "other") is summed into
+ * cgroup="other", which has no budget gauge.  Entries with the same path are merged.  Series are
+ * ordered by domain id, cgroup path (then "other" last), exit kind, so the
+ * output depends only on the snapshot's contents, not on its order.  Label
+ * values are escaped (\\, \", \n) and invalid UTF-8 is replaced by U+FFFD.
+ *
+ * On success *buf is a malloc'd NUL-terminated text of *len bytes (the caller
+ * frees it, or hands it to slo_http_set_metrics()) and 0 is returned; on
+ * failure a negative errno (-EINVAL, -ENOMEM) and *buf is untouched.
+ */
+#define SLO_METRICS_LE_MIN_LOG2		4	/* 16us */
+#define SLO_METRICS_LE_MAX_LOG2		20	/* 1.048576s */
+
+int slo_metrics_render(const struct slo_metrics_snapshot *s, size_t max_cgroups,
+		       char **buf, size_t *len);
+
 #endif /* __SLO_METRICS_H */

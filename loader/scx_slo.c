@@ -33,6 +33,8 @@
 #include "cgroup.h"
 #include "config.h"
 #include "duration.h"
+#include "http.h"
+#include "metrics.h"
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
 #include "slo_cli.h"
@@ -75,17 +77,25 @@ static struct options {
 	const char *topology_synthetic;
 	const char *config_path;
 	const char *check_config_path;
+	const char *metrics_addr;
+	unsigned int metrics_max_cgroups;
 	struct slo_config cli_slos;	/* from --slo */
 } opts = {
 	.slice_ns = 3 * SLO_NSEC_PER_MSEC,
 	.default_budget_ns = SLO_DEFAULT_BUDGET_NS,
 	.watchdog_ns = 10 * SLO_NSEC_PER_SEC,
+	.metrics_max_cgroups = 200,
 };
 
 static volatile sig_atomic_t exiting, reload_requested;
 
 /* The SLO configuration in force, kept across scheduler restarts. */
 static struct slo_budgets budgets;
+
+/* --metrics: the HTTP server, and exits seen since start, by kind. */
+static struct slo_http *http;
+static struct slo_metrics_exit exits_seen[16];
+static size_t nr_exits_seen;
 
 static void on_signal(int sig)
 {
@@ -238,6 +248,11 @@ static void usage(FILE *out)
 "  -l, --slice DUR           time slice (3ms)\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
 "  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
+"  -m, --metrics ADDR:PORT   serve Prometheus /metrics and /healthz there\n"
+"                            (numeric address: 127.0.0.1:9464, [::]:9464)\n"
+"      --metrics-max-cgroups N\n"
+"                            cgroups with their own series (200); the rest\n"
+"                            are summed into cgroup=\"other\"\n"
 "  -1, --single-dsq          one global deadline queue instead of one per LLC\n"
 "                            (the baseline per-LLC queues are measured against)\n"
 "      --dsq-peek MODE       how to read a queue's head: auto (default:\n"
@@ -352,6 +367,7 @@ static int parse_args(int argc, char **argv)
 		OPT_TOPOLOGY_SYNTHETIC,
 		OPT_DSQ_PEEK,
 		OPT_CHECK_CONFIG,
+		OPT_METRICS_MAX_CGROUPS,
 	};
 	static const struct option long_opts[] = {
 		{ "config",		required_argument, NULL, 'c' },
@@ -361,6 +377,8 @@ static int parse_args(int argc, char **argv)
 		{ "slice",		required_argument, NULL, 'l' },
 		{ "watchdog",		required_argument, NULL, 'w' },
 		{ "stats",		required_argument, NULL, 'S' },
+		{ "metrics",		required_argument, NULL, 'm' },
+		{ "metrics-max-cgroups", required_argument, NULL, OPT_METRICS_MAX_CGROUPS },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -377,7 +395,7 @@ static int parse_args(int argc, char **argv)
 	long val;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:s:b:l:w:S:1tjvVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:b:l:w:S:m:1tjvVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			opts.config_path = optarg;
@@ -414,6 +432,27 @@ static int parse_args(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opts.stats_interval = (unsigned int)val;
+			break;
+		case 'm': {
+			struct sockaddr_storage ss;
+			socklen_t sslen;
+			char err[256];
+
+			if (slo_http_parse_addr(optarg, &ss, &sslen, err, sizeof(err))) {
+				msg("--metrics: %s", err);
+				return EXIT_USAGE;
+			}
+			opts.metrics_addr = optarg;
+			break;
+		}
+		case OPT_METRICS_MAX_CGROUPS:
+			errno = 0;
+			val = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || val < 0 || val > 100000) {
+				msg("--metrics-max-cgroups '%s': expected 0 to 100000", optarg);
+				return EXIT_USAGE;
+			}
+			opts.metrics_max_cgroups = (unsigned int)val;
 			break;
 		case 'v':
 			opts.verbose = true;
@@ -737,6 +776,53 @@ static uint64_t budget_for_path(const char *path)
 	return budget;
 }
 
+static void count_exit(int kind)
+{
+	const char *name = exit_kind_name(kind);
+	size_t i;
+
+	for (i = 0; i < nr_exits_seen; i++) {
+		if (!strcmp(exits_seen[i].kind, name)) {
+			exits_seen[i].count++;
+			return;
+		}
+	}
+	if (nr_exits_seen < sizeof(exits_seen) / sizeof(exits_seen[0])) {
+		exits_seen[nr_exits_seen].kind = name;
+		exits_seen[nr_exits_seen++].count = 1;
+	}
+}
+
+/* Render the statistics for /metrics; the HTTP thread only sees text. */
+static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_topology *topo)
+{
+	struct slo_metrics_snapshot snap = {};
+	struct slo_stats st;
+	struct utsname uts;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!http || slo_stats_collect(skel, nr_cpus, budget_for_path, &st))
+		return;
+	uname(&uts);
+	snap.version = SCX_SLO_VERSION;
+	snap.kernel = uts.release;
+	snap.nr_cpus = (uint32_t)topo->nr_online_cpus;
+	snap.nr_domains = (uint32_t)topo->nr_domains;
+	snap.nr_nodes = (uint32_t)topo->nr_nodes;
+	snap.single_dsq = opts.single_dsq;
+	memcpy(snap.global, st.global, sizeof(snap.global));
+	snap.domains = st.domains;
+	snap.nr_domains_listed = st.nr_domains;
+	snap.cgroups = st.cgroups;
+	snap.nr_cgroups = st.nr_cgroups;
+	snap.exits = exits_seen;
+	snap.nr_exits = nr_exits_seen;
+	if (!slo_metrics_render(&snap, opts.metrics_max_cgroups, &text, &len))
+		slo_http_set_metrics(http, text, len);
+	slo_stats_free(&st);
+}
+
 static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title)
 {
 	struct slo_stats st;
@@ -1030,6 +1116,8 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		goto out;
 	}
 	pin_maps(skel);
+	slo_http_set_health(http, true, NULL);
+	publish_metrics(skel, nr_cpus, topo);
 	uname(&uts);
 	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
 	msg("scheduler '%s' attached on %s: %d CPUs, %s, %s, default budget %s, "
@@ -1064,6 +1152,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 				msg("%d SLO cgroup(s) appeared or went away: %zu of %zu SLOs in force",
 				    changed, slo_budgets_nr_active(&budgets),
 				    budgets.cfg.nr_entries);
+			publish_metrics(skel, nr_cpus, topo);
 			last_rescan = now;
 		}
 		if (opts.stats_interval &&
@@ -1078,6 +1167,15 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	bpf_link__destroy(link);
 	link = NULL;
 	memcpy(&ei, &skel->bss->exit_info, sizeof(ei));
+	count_exit(ei.kind);
+	{
+		char reason[160];
+
+		snprintf(reason, sizeof(reason), "scheduler detached: %s%s%s",
+			 exit_kind_name(ei.kind), ei.reason[0] ? ": " : "", ei.reason);
+		slo_http_set_health(http, false, reason);
+	}
+	publish_metrics(skel, nr_cpus, topo);
 	print_stats(skel, nr_cpus, "scx_slo final stats");
 	report_exit(&ei);
 	if (ei.kind >= SCX_EXIT_ERROR_FIRST)
@@ -1147,6 +1245,18 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* a dead client must not kill us with SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	if (opts.metrics_addr) {
+		char err[256];
+
+		http = slo_http_start(opts.metrics_addr, err, sizeof(err));
+		if (!http) {
+			msg("--metrics: %s", err);
+			slo_budgets_free(&budgets);
+			return EXIT_FAILURE_OTHER;
+		}
+	}
 	inotify_fd = watch_config();
 
 	do {
@@ -1157,6 +1267,7 @@ int main(int argc, char **argv)
 
 	if (inotify_fd >= 0)
 		close(inotify_fd);
+	slo_http_stop(http);
 	slo_budgets_free(&budgets);
 	free(libbpf_log);
 	return ret;

@@ -23,7 +23,8 @@ MIRROR=$(awk '/^URIs:/{print $2; exit}' "$SRC" 2>/dev/null || true)
 
 BOOKWORM_PKGS=(build-essential cmake pkg-config git clang-19 llvm-19 libelf-dev
 	zlib1g-dev libhwloc-dev hwloc libnuma-dev libcmocka-dev stress-ng zstd
-	cpio busybox-static rt-tests util-linux procps jq libyaml-dev libclang-rt-19-dev)
+	cpio busybox-static rt-tests util-linux procps jq xz-utils wrk libyaml-dev libclang-rt-19-dev
+	gnuplot-nox libmicrohttpd-dev prometheus)
 BACKPORT_PKGS=(libbpf-dev bpftool qemu-system-x86)
 
 have_all() {
@@ -114,6 +115,24 @@ fetch_kernels() { # $1 = suite
 			cp "$vmlinuz" "$out/vmlinuz"
 			[ -n "$config" ] && cp "$config" "$out/config"
 			echo "$suite" > "$out/suite"
+			# the VM's network driver (a module), for tests that scrape the
+			# guest from the host: from linux-modules-<kver>
+			rm -rf "$out/modules"; mkdir -p "$out/modules"
+			(cd "$dir" && ls "linux-modules-${kver}_"*.deb >/dev/null 2>&1 ||
+				apt-get "${O[@]}" download -q "linux-modules-$kver" >/dev/null) ||
+				{ echo "setup: download of linux-modules-$kver failed" >&2; rm -rf "$tmp"; return 1; }
+			local mods ko
+			mods=$(ls -t "$dir/linux-modules-${kver}_"*.deb | head -n1)
+			mkdir -p "$tmp/mods"
+			dpkg-deb --fsys-tarfile "$mods" | tar -x -C "$tmp/mods" --wildcards \
+				'*/virtio_net.ko*' '*/net_failover.ko*' '*/failover.ko*'
+			for ko in $(find "$tmp/mods" -name '*.ko*'); do
+				case $ko in
+				*.xz) xz -dc "$ko" > "$out/modules/$(basename "${ko%.xz}")" ;;
+				*.zst) zstd -qdc "$ko" > "$out/modules/$(basename "${ko%.zst}")" ;;
+				*) cp "$ko" "$out/modules/" ;;
+				esac
+			done
 			rm -rf "$tmp"
 			echo "setup: kernel $kver from $suite in $out"
 			return 0

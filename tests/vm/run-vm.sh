@@ -2,7 +2,8 @@
 # run-vm.sh: boot a sched_ext kernel in QEMU and run one guest test script.
 #
 #   run-vm.sh [--kernel VER] [--preset NAME] [--timeout SEC]
-#             [--initramfs FILE] [--log FILE] [--args "SCX_SLO ARGS"] TEST
+#             [--initramfs FILE] [--log FILE] [--args "SCX_SLO ARGS"]
+#             [--forward HOSTPORT] TEST
 #
 # TEST is a name under tests/vm/guest/ (e.g. "load") or a path to a script.
 # VER is a kernel version cached by tests/setup.sh, or a prefix of one
@@ -11,12 +12,15 @@
 # timeout), 3 for a setup error.  The guest's result line carries a random
 # token, so output of the test itself can never pass for it.  --args are
 # added to every scx_slo the guest test starts (e.g. "--single-dsq").
+# --forward gives the guest a NIC (10.0.2.15, no route out; QEMU restrict=on
+# also cuts it off from everything but the forward) and forwards
+# 127.0.0.1:HOSTPORT on the host to the guest's port 9464.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${SCX_SLO_CACHE:-/var/cache/scx_slo}
 BUILD=${SCX_SLO_BUILD:-$here/../../build}
 
-kernel= preset=${SCXVM_PRESET:-1s1l4c} timeout=300 initramfs= log= args=
+kernel= preset=${SCXVM_PRESET:-1s1l4c} timeout=300 initramfs= log= args= forward=
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run-vm: $*" >&2; exit 3; }
 while [ $# -gt 0 ]; do
@@ -27,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--initramfs) initramfs=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--args) args=$2; shift 2 ;;
+	--forward) forward=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -83,7 +88,17 @@ SCXVM_TEST=$name
 SCXVM_PRESET=$preset
 SCXVM_GUEST_TIMEOUT=$((timeout > 30 ? timeout - 20 : timeout))
 SCX_SLO_ARGS="$args"
+SCXVM_NET=${forward:+1}
 ENV
+nic=(-nic none)
+if [ -n "$forward" ]; then
+	case $forward in ''|*[!0-9]*) die "--forward wants a port number" ;; esac
+	ls "$kdir"/modules/virtio_net.ko >/dev/null 2>&1 ||
+		die "no virtio_net module cached for $kver: run tests/setup.sh"
+	mkdir -p "$work/add/modules"
+	cp "$kdir"/modules/*.ko "$work/add/modules/"
+	nic=(-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$forward-:9464")
+fi
 # The kernel reads concatenated cpio archives only from 4-byte boundaries.
 cp "$initramfs" "$work/initrd"
 pad=$(( (4 - $(stat -c %s "$work/initrd") % 4) % 4 ))
@@ -95,7 +110,7 @@ mkdir -p "$(dirname "$log")"
 echo "run-vm: $name on $kver, preset $preset (log: $log)" >&2
 set +e
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-	-accel tcg,thread=multi -m "$mem" -nographic -no-reboot -nic none \
+	-accel tcg,thread=multi -m "$mem" -nographic -no-reboot "${nic[@]}" \
 	"${cpu[@]}" "${topo[@]}" \
 	-kernel "$kdir/vmlinuz" -initrd "$work/initrd" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 nmi_watchdog=0" \

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus text exposition (version 0.0.4) of a metrics snapshot.
+ *
+ * Pure C, no I/O: the loader's main thread renders, the HTTP threads only
+ * serve the resulting bytes.  See metrics.h for the families, the histogram
+ * buckets and the cardinality rule.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+_Static_assert(SLO_METRICS_LE_MAX_LOG2 < SLO_DELAY_BUCKETS - 1,
+	       "le edges must lie below the open-ended last BPF bucket");
+_Static_assert(SLO_METRICS_LE_MIN_LOG2 >= 0 && SLO_METRICS_LE_MIN_LOG2 <= SLO_METRICS_LE_MAX_LOG2,
+	       "bad le range");
+
+/* ---- growable output buffer ------------------------------------------------ */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int err;		/* first error (-ENOMEM); later appends are no-ops */
+};
+
+static int sb_reserve(struct sbuf *b, size_t more)
+{
+	size_t need, ncap;
+	char *np;
+
+	if (b->err)
+		return -1;
+	if (more > SIZE_MAX / 2 - b->len) {
+		b->err = -ENOMEM;
+		return -1;
+	}
+	need = b->len + more + 1;
+	if (need <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 4096;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(b->p, ncap);
+	if (!np) {
+		b->err = -ENOMEM;
+		return -1;
+	}
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb_reserve(b, 256))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->err = -EINVAL;
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		if (sb_reserve(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+/* ---- value and label formatting ---------------------------------------------- */
+
+/* Exact decimal seconds from nanoseconds: 250000 -> "0.00025", 2e9 -> "2". */
+static void fmt_seconds(char out[32], uint64_t ns)
+{
+	uint64_t sec = ns / SLO_NSEC_PER_SEC, frac = ns % SLO_NSEC_PER_SEC;
+	int n;
+
+	if (!frac) {
+		snprintf(out, 32, "%" PRIu64, sec);
+		return;
+	}
+	n = snprintf(out, 32, "%" PRIu64 ".%09" PRIu64, sec, frac);
+	while (n > 0 && out[n - 1] == '0')
+		out[--n] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * A label value as it appears between the quotes: backslash, double quote
+ * and newline escaped as the exposition format requires, invalid UTF-8
+ * bytes replaced by U+FFFD.  Returns a malloc'd string or NULL.
+ */
+static char *escape_label(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, o = 0;
+	char *out = malloc(3 * n + 1);	/* worst case: every byte -> EF BF BD */
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		size_t l = utf8_seq_len(u + i, n - i);
+
+		if (!l) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (l == 1 && (u[i] == '\\' || u[i] == '"' || u[i] == '\n')) {
+			out[o++] = '\\';
+			out[o++] = u[i] == '\n' ? 'n' : (char)u[i];
+			i++;
+			continue;
+		}
+		memcpy(out + o, u + i, l);
+		o += l;
+		i += l;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void family(struct sbuf *b, const char *name, const char *type, const char *help)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* ---- global families --------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *help;
+} global_stats[] = {
+	[SLO_STAT_RUNS] = { "scx_slo_runs_total",
+		"Tasks that started running, all cgroups." },
+	[SLO_STAT_MISSES] = { "scx_slo_deadline_misses_total",
+		"Tasks that started running after their wall deadline, all cgroups." },
+	[SLO_STAT_KTHREAD_LOCAL] = { "scx_slo_kthread_local_dispatches_total",
+		"Per-CPU kernel threads queued directly on their own CPU." },
+	[SLO_STAT_AFFINITY_FIXUP] = { "scx_slo_affinity_fixups_total",
+		"Tasks whose previous CPU was not allowed by their affinity, so a CPU was re-picked." },
+	[SLO_STAT_CGROUP_STATS_FULL] = { "scx_slo_cgroup_stats_full_total",
+		"Runs not attributed to a cgroup because the per-cgroup statistics map was full." },
+};
+_Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
+	       "every enum slo_stat_idx entry needs a metric name");
+
+static void render_globals(struct sbuf *b, const struct slo_metrics_snapshot *s,
+			   size_t nr_cgroups_tracked)
+{
+	char *version = escape_label(s->version ? s->version : "unknown");
+	char *kernel = escape_label(s->kernel ? s->kernel : "unknown");
+	size_t i;
+
+	if (!version || !kernel) {
+		b->err = -ENOMEM;
+		goto out;
+	}
+	family(b, "scx_slo_info", "gauge",
+	       "Constant 1; labels give the scx_slo version, the kernel release and whether all CPUs share one queue (--single-dsq).");
+	sb_printf(b, "scx_slo_info{version=\"%s\",kernel=\"%s\",single_dsq=\"%s\"} 1\n",
+		  version, kernel, s->single_dsq ? "true" : "false");
+	family(b, "scx_slo_cpus", "gauge", "Online CPUs the scheduler manages.");
+	sb_printf(b, "scx_slo_cpus %" PRIu32 "\n", s->nr_cpus);
+	family(b, "scx_slo_domains", "gauge", "Scheduling domains (last-level caches), one deadline queue each.");
+	sb_printf(b, "scx_slo_domains %" PRIu32 "\n", s->nr_domains);
+	family(b, "scx_slo_nodes", "gauge", "NUMA nodes spanned by the scheduled CPUs.");
+	sb_printf(b, "scx_slo_nodes %" PRIu32 "\n", s->nr_nodes);
+	family(b, "scx_slo_cgroups_tracked", "gauge",
+	       "Cgroups with statistics, before the --metrics-max-cgroups cut.");
+	sb_printf(b, "scx_slo_cgroups_tracked %zu\n", nr_cgroups_tracked);
+
+	for (i = 0; i < SLO_NR_STATS; i++) {
+		family(b, global_stats[i].name, "counter", global_stats[i].help);
+		sb_printf(b, "%s %" PRIu64 "\n", global_stats[i].name, s->global[i]);
+	}
+out:
+	free(version);
+	free(kernel);
+}
+
+/* ---- exits ------------------------------------------------------------------- */
+
+struct exit_row {
+	char *kind;		/* escaped */
+	uint64_t count;
+};
+
+static int cmp_exit(const void *a, const void *b)
+{
+	return strcmp(((const struct exit_row *)a)->kind, ((const struct exit_row *)b)->kind);
+}
+
+static void render_exits(struct sbuf *b, const struct slo_metrics_snapshot *s)
+{
+	struct exit_row *rows = NULL;
+	size_t i, n = 0;
+
+	family(b, "scx_slo_exits_total", "counter",
+	       "Times the kernel stopped the scheduler since the loader started, by sched_ext exit kind.");
+	if (!s->nr_exits)
+		return;
+	rows = calloc(s->nr_exits, sizeof(*rows));
+	if (!rows) {
+		b->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < s->nr_exits; i++) {
+		rows[n].kind = escape_label(s->exits[i].kind ? s->exits[i].kind : "unknown");
+		if (!rows[n].kind) {
+			b->err = -ENOMEM;
+			goto out;
+		}
+		rows[n++].count = s->exits[i].count;
+	}
+	qsort(rows, n, sizeof(*rows), cmp_exit);
+	for (i = 0; i < n; i++) {
+		uint64_t count = rows[i].count;
+
+		while (i + 1 < n && !strcmp(rows[i].kind, rows[i + 1].kind))
+			count += rows[++i].count;
+		sb_printf(b, "scx_slo_exits_total{kind=\"%s\"} %" PRIu64 "\n", rows[i].kind, count);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(rows[i].kind);
+	free(rows);
+}
+
+/* ---- domains ----------------------------------------------------------------- */
+
+static int cmp_domain(const void *a, const void *b)
+{
+	const struct slo_metrics_domain *x = *(const struct slo_metrics_domain *const *)a;
+	const struct slo_metrics_domain *y = *(const struct slo_metrics_domain *const *)b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return 0;
+}
+
+enum dom_val {
+	DV_CPUS, DV_DEPTH, DV_ENQ, DV_DIRECT, DV_LOCAL, DV_STEAL_SAME, DV_STEAL_OTHER,
+	DV_NOT_OVERDUE, DV_PREEMPT, DV_IDLE,
+};
+
+static uint64_t dom_val(const struct slo_metrics_domain *d, enum dom_val v)
+{
+	switch (v) {
+	case DV_CPUS:		return d->nr_cpus;
+	case DV_DEPTH:		return d->queue_depth;
+	case DV_ENQ:		return d->stats.enqueues;
+	case DV_DIRECT:		return d->stats.direct_dispatches;
+	case DV_LOCAL:		return d->stats.local_dispatches;
+	case DV_STEAL_SAME:	return d->stats.steals_same_node;
+	case DV_STEAL_OTHER:	return d->stats.steals_other_node;
+	case DV_NOT_OVERDUE:	return d->stats.steals_not_overdue;
+	case DV_PREEMPT:	return d->stats.preempt_kicks;
+	case DV_IDLE:		return d->stats.idle_kicks;
+	}
+	return 0;
+}
+
+/* One sample per domain: name{domain="..",node=".."[,extra]} value */
+static void dom_series(struct sbuf *b, const struct slo_metrics_domain *const *doms, size_t n,
+		       const char *name, const char *extra, enum dom_val v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sb_printf(b, "%s{domain=\"%" PRIu32 "\",node=\"%" PRId32 "\"%s%s} %" PRIu64 "\n",
+			  name, doms[i]->id, doms[i]->node, extra ? "," : "", extra ? extra : "",
+			  dom_val(doms[i], v));
+}
+
+static void render_domains(struct sbuf *b, const struct slo_metrics_snapshot *s)
+{
+	const struct slo_metrics_domain **doms = NULL;
+	size_t i, n = s->domains ? s->nr_domains_listed : 0;
+
+	if (n) {
+		doms = calloc(n, sizeof(*doms));
+		if (!doms) {
+			b->err = -ENOMEM;
+			return;
+		}
+		for (i = 0; i < n; i++)
+			doms[i] = &s->domains[i];
+		qsort(doms, n, sizeof(*doms), cmp_domain);
+	}
+
+	family(b, "scx_slo_domain_cpus", "gauge", "CPUs in the domain (one last-level cache).");
+	dom_series(b, doms, n, "scx_slo_domain_cpus", NULL, DV_CPUS);
+	family(b, "scx_slo_domain_queue_depth", "gauge", "Tasks waiting on the domain's deadline queue now.");
+	dom_series(b, doms, n, "scx_slo_domain_queue_depth", NULL, DV_DEPTH);
+	family(b, "scx_slo_domain_enqueues_total", "counter", "Tasks put on the domain's deadline queue.");
+	dom_series(b, doms, n, "scx_slo_domain_enqueues_total", NULL, DV_ENQ);
+	family(b, "scx_slo_domain_dispatches_total", "counter",
+	       "Tasks started on the domain's CPUs without stealing: direct (an idle CPU, never queued) or local (from the domain's own queue).");
+	dom_series(b, doms, n, "scx_slo_domain_dispatches_total", "kind=\"direct\"", DV_DIRECT);
+	dom_series(b, doms, n, "scx_slo_domain_dispatches_total", "kind=\"local\"", DV_LOCAL);
+	family(b, "scx_slo_domain_steals_total", "counter",
+	       "Tasks started on the domain's CPUs from another domain's queue, by scope (same_node or other_node).");
+	dom_series(b, doms, n, "scx_slo_domain_steals_total", "scope=\"same_node\"", DV_STEAL_SAME);
+	dom_series(b, doms, n, "scx_slo_domain_steals_total", "scope=\"other_node\"", DV_STEAL_OTHER);
+	family(b, "scx_slo_domain_steals_not_overdue_total", "counter",
+	       "Other-node steals of a task that was not yet overdue (the policy says this never happens).");
+	dom_series(b, doms, n, "scx_slo_domain_steals_not_overdue_total", NULL, DV_NOT_OVERDUE);
+	family(b, "scx_slo_domain_preempt_kicks_total", "counter",
+	       "CPUs of the domain kicked to preempt a task with a later deadline.");
+	dom_series(b, doms, n, "scx_slo_domain_preempt_kicks_total", NULL, DV_PREEMPT);
+	family(b, "scx_slo_domain_idle_kicks_total", "counter",
+	       "Idle CPUs of the domain woken for a queued task.");
+	dom_series(b, doms, n, "scx_slo_domain_idle_kicks_total", NULL, DV_IDLE);
+	free(doms);
+}
+
+/* ---- cgroups ------------------------------------------------------------------- */
+
+struct cg_row {
+	char *label;			/* escaped path */
+	uint64_t budget_ns;
+	struct slo_cgroup_stats st;
+	bool own;			/* gets its own series */
+};
+
+static int cmp_cg_label(const void *a, const void *b)
+{
+	return strcmp(((const struct cg_row *)a)->label, ((const struct cg_row *)b)->label);
+}
+
+/* Rank for the cardinality cut: misses, then runs, descending; then path. */
+static int cmp_cg_rank(const void *a, const void *b)
+{
+	const struct cg_row *x = *(const struct cg_row *const *)a;
+	const struct cg_row *y = *(const struct cg_row *const *)b;
+
+	if (x->st.misses != y->st.misses)
+		return x->st.misses > y->st.misses ? -1 : 1;
+	if (x->st.runs != y->st.runs)
+		return x->st.runs > y->st.runs ? -1 : 1;
+	return strcmp(x->label, y->label);
+}
+
+static void add_stats(struct slo_cgroup_stats *to, const struct slo_cgroup_stats *from)
+{
+	int i;
+
+	to->runs += from->runs;
+	to->misses += from->misses;
+	to->lateness_ns += from->lateness_ns;
+	to->delay_ns += from->delay_ns;
+	for (i = 0; i < SLO_DELAY_BUCKETS; i++)
+		to->delay_hist[i] += from->delay_hist[i];
+}
+
+struct cg_set {
+	struct cg_row *rows;		/* own series, sorted by label */
+	size_t n;
+	bool have_other;
+	struct slo_cgroup_stats other;
+	size_t tracked;			/* distinct cgroups before the cut */
+};
+
+static void cg_set_free(struct cg_set *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		free(cs->rows[i].label);
+	free(cs->rows);
+}
+
+static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s, size_t max)
+{
+	size_t i, n = 0, out;
+	struct cg_row **rank = NULL;
+
+	memset(cs, 0, sizeof(*cs));
+	if (!s->cgroups || !s->nr_cgroups)
+		return 0;
+	cs->rows = calloc(s->nr_cgroups, sizeof(*cs->rows));
+	if (!cs->rows)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_cgroups; i++) {
+		const struct slo_metrics_cgroup *c = &s->cgroups[i];
+
+		if (!c->path || !strcmp(c->path, "other")) {
+			/* nothing to label it by (or it would collide with the
+			 * aggregate): counted, but only in "other" */
+			cs->have_other = true;
+			add_stats(&cs->other, &c->stats);
+			cs->tracked++;
+			continue;
+		}
+		cs->rows[n].label = escape_label(c->path);
+		if (!cs->rows[n].label) {
+			cs->n = n;
+			return -ENOMEM;
+		}
+		cs->rows[n].budget_ns = c->budget_ns;
+		cs->rows[n].st = c->stats;
+		n++;
+	}
+	cs->n = n;
+	if (!n)
+		return 0;
+
+	/* Same label twice (after escaping): one series, stats summed. */
+	qsort(cs->rows, n, sizeof(*cs->rows), cmp_cg_label);
+	for (i = 1, out = 1; i < n; i++) {
+		if (!strcmp(cs->rows[i].label, cs->rows[out - 1].label)) {
+			add_stats(&cs->rows[out - 1].st, &cs->rows[i].st);
+			free(cs->rows[i].label);
+			continue;
+		}
+		cs->rows[out++] = cs->rows[i];
+	}
+	cs->n = n = out;
+	cs->tracked += n;
+
+	if (n <= max) {
+		for (i = 0; i < n; i++)
+			cs->rows[i].own = true;
+		return 0;
+	}
+	rank = calloc(n, sizeof(*rank));
+	if (!rank)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		rank[i] = &cs->rows[i];
+	qsort(rank, n, sizeof(*rank), cmp_cg_rank);
+	for (i = 0; i < n; i++) {
+		if (i < max) {
+			rank[i]->own = true;
+		} else {
+			cs->have_other = true;
+			add_stats(&cs->other, &rank[i]->st);
+		}
+	}
+	free(rank);
+	return 0;
+}
+
+enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET };
+
+static void cg_value(char out[32], const struct slo_cgroup_stats *st, uint64_t budget_ns,
+		     enum cg_val v)
+{
+	switch (v) {
+	case CV_RUNS:
+		snprintf(out, 32, "%" PRIu64, (uint64_t)st->runs);
+		break;
+	case CV_MISSES:
+		snprintf(out, 32, "%" PRIu64, (uint64_t)st->misses);
+		break;
+	case CV_LATENESS:
+		fmt_seconds(out, st->lateness_ns);
+		break;
+	case CV_BUDGET:
+		fmt_seconds(out, budget_ns);
+		break;
+	}
+}
+
+static void cg_series(struct sbuf *b, const struct cg_set *cs, const char *name, enum cg_val v)
+{
+	char val[32];
+	size_t i;
+
+	for (i = 0; i < cs->n; i++) {
+		if (!cs->rows[i].own)
+			continue;
+		cg_value(val, &cs->rows[i].st, cs->rows[i].budget_ns, v);
+		sb_printf(b, "%s{cgroup=\"%s\"} %s\n", name, cs->rows[i].label, val);
+	}
+	if (cs->have_other && v != CV_BUDGET) {
+		cg_value(val, &cs->other, 0, v);
+		sb_printf(b, "%s{cgroup=\"other\"} %s\n", name, val);
+	}
+}
+
+static void cg_histogram(struct sbuf *b, const char *label, const struct slo_cgroup_stats *st)
+{
+	const char *name = "scx_slo_cgroup_scheduling_delay_seconds";
+	uint64_t cum = 0, runs = st->runs;
+	char le[32], sum[32];
+	int k, i;
+
+	/* BPF bucket i < k holds delays below 2^k us. */
+	for (i = 0; i < SLO_METRICS_LE_MIN_LOG2; i++)
+		cum += st->delay_hist[i];
+	for (k = SLO_METRICS_LE_MIN_LOG2; k <= SLO_METRICS_LE_MAX_LOG2; k++) {
+		cum += st->delay_hist[k];
+		fmt_seconds(le, ((uint64_t)1 << k) * SLO_NSEC_PER_USEC);
+		sb_printf(b, "%s_bucket{cgroup=\"%s\",le=\"%s\"} %" PRIu64 "\n", name, label, le,
+			  cum < runs ? cum : runs);
+	}
+	sb_printf(b, "%s_bucket{cgroup=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", name, label, runs);
+	fmt_seconds(sum, st->delay_ns);
+	sb_printf(b, "%s_sum{cgroup=\"%s\"} %s\n", name, label, sum);
+	sb_printf(b, "%s_count{cgroup=\"%s\"} %" PRIu64 "\n", name, label, runs);
+}
+
+static void render_cgroups(struct sbuf *b, const struct cg_set *cs)
+{
+	size_t i;
+
+	family(b, "scx_slo_cgroup_runs_total", "counter", "Tasks of the cgroup that started running.");
+	cg_series(b, cs, "scx_slo_cgroup_runs_total", CV_RUNS);
+	family(b, "scx_slo_cgroup_deadline_misses_total", "counter",
+	       "Tasks of the cgroup that started running after their wall deadline (runnable time plus budget).");
+	cg_series(b, cs, "scx_slo_cgroup_deadline_misses_total", CV_MISSES);
+	family(b, "scx_slo_cgroup_lateness_seconds_total", "counter",
+	       "Sum over deadline misses of how late the task started.");
+	cg_series(b, cs, "scx_slo_cgroup_lateness_seconds_total", CV_LATENESS);
+	family(b, "scx_slo_cgroup_scheduling_delay_seconds", "histogram",
+	       "Time from runnable to running.");
+	for (i = 0; i < cs->n; i++)
+		if (cs->rows[i].own)
+			cg_histogram(b, cs->rows[i].label, &cs->rows[i].st);
+	if (cs->have_other)
+		cg_histogram(b, "other", &cs->other);
+	family(b, "scx_slo_cgroup_budget_seconds", "gauge",
+	       "Latency budget in force for the cgroup (its own SLO, an ancestor's, or the default).");
+	cg_series(b, cs, "scx_slo_cgroup_budget_seconds", CV_BUDGET);
+}
+
+/* ---- entry point ------------------------------------------------------------------- */
+
+int slo_metrics_render(const struct slo_metrics_snapshot *s, size_t max_cgroups,
+		       char **buf, size_t *len)
+{
+	struct sbuf b = {};
+	struct cg_set cs;
+	int ret;
+
+	if (!s || !buf || !len)
+		return -EINVAL;
+	ret = cg_set_build(&cs, s, max_cgroups);
+	if (ret) {
+		cg_set_free(&cs);
+		return ret;
+	}
+	render_globals(&b, s, cs.tracked);
+	render_exits(&b, s);
+	render_domains(&b, s);
+	render_cgroups(&b, &cs);
+	cg_set_free(&cs);
+	if (!b.err && !b.p)
+		sb_reserve(&b, 0);
+	if (b.err) {
+		free(b.p);
+		return b.err;
+	}
+	*buf = b.p;
+	*len = b.len;
+	return 0;
+}

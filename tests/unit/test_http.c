@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The /metrics + /healthz server (loader/http.c), driven with raw sockets on
+ * 127.0.0.1 only: methods, paths, bodies, oversized headers, a stalled
+ * client, 1000 concurrent connections, health from a real and a fake
+ * /sys/kernel/sched_ext.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "http.h"
+
+#define NCONC		1000
+#define SHORT_TIMEOUT_S	1
+
+static struct slo_http *srv;		/* defaults, real /sys/kernel/sched_ext */
+static struct slo_http *srv_short;	/* 1 s idle timeout */
+static struct slo_http *srv_fake;	/* fake sched_ext tree */
+static char fake_dir[] = "/tmp/test_http.XXXXXX";
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int connect_port(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { .tv_sec = 15 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		fail_msg("connect 127.0.0.1:%u: %s", port, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Write what the peer takes; stop quietly when it closes on us. */
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Read until EOF, reset or timeout; NUL-terminated.  Returns bytes read. */
+static size_t recv_all(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < cap - 1) {
+		ssize_t r = recv(fd, buf + n, cap - 1 - n, 0);
+
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* One request on a fresh connection; the whole response in @resp. */
+static int request(uint16_t port, const char *req, char *resp, size_t cap)
+{
+	int fd = connect_port(port), status = 0;
+
+	send_all(fd, req, strlen(req));
+	recv_all(fd, resp, cap);
+	close(fd);
+	if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1)
+		return -1;
+	return status;
+}
+
+static int get(uint16_t port, const char *method, const char *path, char *resp, size_t cap)
+{
+	char req[512];
+
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+		 method, path);
+	return request(port, req, resp, cap);
+}
+
+static const char *body_of(const char *resp)
+{
+	const char *p = strstr(resp, "\r\n\r\n");
+
+	return p ? p + 4 : "";
+}
+
+/* Case-insensitive header lookup; the value's first @cap-1 bytes in @out. */
+static bool header(const char *resp, const char *name, char *out, size_t cap)
+{
+	const char *end = strstr(resp, "\r\n\r\n"), *p = resp;
+	size_t nl = strlen(name);
+
+	while ((p = strstr(p, "\r\n")) && p < end) {
+		p += 2;
+		if (!strncasecmp(p, name, nl) && p[nl] == ':') {
+			const char *v = p + nl + 1, *e = strstr(v, "\r\n");
+
+			while (*v == ' ')
+				v++;
+			snprintf(out, cap, "%.*s", (int)(e - v), v);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static void test_parse_addr(void **state)
+{
+	static const char *good[] = { "127.0.0.1:9464", "0.0.0.0:9464", "[::1]:9464", "[::]:80",
+				      "10.1.2.3:0", "127.0.0.1:65535" };
+	static const char *bad[] = { "", "9464", ":9464", "localhost:9464", "127.0.0.1",
+				     "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:80x", "::1:9464",
+				     "[::1]9464", "[::1", "[::1]:", "1.2.3:80", "[127.0.0.1]:80",
+				     "127.0.0.1:-1", "[]:80", "1.2.3.4.5:80" };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		err[0] = '\0';
+		if (slo_http_parse_addr(good[i], &ss, &len, err, sizeof(err)))
+			fail_msg("%s rejected: %s", good[i], err);
+	}
+	assert_int_equal(slo_http_parse_addr("[::1]:9464", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 9464);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (!slo_http_parse_addr(bad[i], &ss, &len, err, sizeof(err)))
+			fail_msg("%s accepted", bad[i]);
+		assert_non_null(strstr(err, "expected IPv4:PORT or [IPv6]:PORT"));
+		assert_null(strchr(err, '\n'));
+	}
+	assert_null(slo_http_start("localhost:9464", err, sizeof(err)));
+	assert_non_null(strstr(err, "\"localhost:9464\": not a numeric IPv4 address"));
+}
+
+static void test_bind_errors_and_ipv6(void **state)
+{
+	char addr[64], err[256];
+	struct slo_http *h;
+
+	/* the port srv holds */
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", slo_http_port(srv));
+	assert_null(slo_http_start(addr, err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot bind"));
+	assert_non_null(strstr(err, "Address already in use"));
+
+	/* IPv6 loopback: bind and stop only (no traffic) */
+	h = slo_http_start("[::1]:0", err, sizeof(err));
+	if (!h) {
+		print_message("note: no IPv6 loopback here: %s\n", err);
+		return;
+	}
+	assert_true(slo_http_port(h) > 0);
+	slo_http_stop(h);
+}
+
+static void test_metrics_get(void **state)
+{
+	static char resp[65536];
+	char ct[128], cl[32];
+	const char *text = "# HELP x y\n# TYPE x gauge\nx 1\n";
+
+	/* nothing published yet */
+	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 503);
+
+	slo_http_set_metrics(srv, strdup(text), strlen(text));
+	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), text);
+	assert_true(header(resp, "Content-Type", ct, sizeof(ct)));
+	assert_string_equal(ct, "text/plain; version=0.0.4; charset=utf-8");
+	assert_true(header(resp, "Content-Length", cl, sizeof(cl)));
+	assert_int_equal(atoi(cl), strlen(text));
+
+	/* a query string does not change the resource */
+	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics?name[]=x", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), text);
+
+	/* a new text replaces the old one */
+	slo_http_set_metrics(srv, strdup("y 2\n"), 4);
+	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), "y 2\n");
+
+	/* NULL server: the text is still freed (valgrind checks) */
+	slo_http_set_metrics(NULL, strdup("z\n"), 2);
+}
+
+static void test_head(void **state)
+{
+	static char resp[8192];
+	char cl[32], ct[128];
+
+	assert_int_equal(get(slo_http_port(srv), "HEAD", "/metrics", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), "");
+	assert_true(header(resp, "Content-Length", cl, sizeof(cl)));
+	assert_int_equal(atoi(cl), 4);
+	assert_true(header(resp, "Content-Type", ct, sizeof(ct)));
+	assert_string_equal(ct, "text/plain; version=0.0.4; charset=utf-8");
+	assert_int_equal(get(slo_http_port(srv), "HEAD", "/healthz", resp, sizeof(resp)), 503);
+	assert_string_equal(body_of(resp), "");
+}
+
+static void test_methods(void **state)
+{
+	static const char *methods[] = { "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+					 "BREW" };
+	static char resp[8192];
+	char allow[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		int st = get(slo_http_port(srv), methods[i], "/metrics", resp, sizeof(resp));
+
+		if (st != 405)
+			fail_msg("%s /metrics: %d, want 405", methods[i], st);
+		assert_true(header(resp, "Allow", allow, sizeof(allow)));
+		assert_string_equal(allow, "GET, HEAD");
+	}
+	assert_int_equal(get(slo_http_port(srv), "DELETE", "/healthz", resp, sizeof(resp)), 405);
+	/* a POST with a body is refused before the body is read */
+	assert_int_equal(request(slo_http_port(srv),
+				 "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n"
+				 "Connection: close\r\n\r\nhello world", resp, sizeof(resp)), 405);
+}
+
+static void test_not_found(void **state)
+{
+	static const char *paths[] = { "/nope", "/", "/metrics/", "/metrics/x", "/healthz/x",
+				       "/METRICS", "/../metrics" };
+	static char resp[8192];
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int st = get(slo_http_port(srv), "GET", paths[i], resp, sizeof(resp));
+
+		if (st != 404)
+			fail_msg("GET %s: %d, want 404", paths[i], st);
+	}
+}
+
+static void test_body_refused(void **state)
+{
+	static char resp[8192];
+	int st;
+
+	st = request(slo_http_port(srv),
+		     "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", resp,
+		     sizeof(resp));
+	assert_int_equal(st, 413);
+	st = request(slo_http_port(srv),
+		     "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "5\r\nabcde\r\n0\r\n\r\n", resp, sizeof(resp));
+	assert_int_equal(st, 413);
+	/* Content-Length: 0 is no body */
+	st = request(slo_http_port(srv),
+		     "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		     resp, sizeof(resp));
+	assert_int_equal(st, 200);
+	/* garbage is MHD's business: 400, no crash */
+	st = request(slo_http_port(srv), "\x01\x02garbage\r\n\r\n", resp, sizeof(resp));
+	assert_true(st == 400 || st == -1);
+}
+
+#define BIG (64 * 1024)
+
+/* @head, BIG bytes of @fill, @tail: sent on one connection, the status back. */
+static int send_big(uint16_t port, const char *head, char fill, const char *tail,
+		    char *resp, size_t cap)
+{
+	static char req[BIG + 256];
+	size_t hl = strlen(head), tl = strlen(tail);
+	int fd, st = 0;
+
+	assert_true(hl + BIG + tl <= sizeof(req));
+	memcpy(req, head, hl);
+	memset(req + hl, fill, BIG);
+	memcpy(req + hl + BIG, tail, tl);
+	fd = connect_port(port);
+	send_all(fd, req, hl + BIG + tl);
+	recv_all(fd, resp, cap);
+	close(fd);
+	if (sscanf(resp, "HTTP/1.%*d %d", &st) != 1)
+		return -1;
+	return st;
+}
+
+static void test_big_header(void **state)
+{
+	static char resp[8192];
+	int st;
+
+	st = send_big(slo_http_port(srv), "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ", 'a',
+		      "\r\nConnection: close\r\n\r\n", resp, sizeof(resp));
+	if (st < 400 || st > 499)
+		fail_msg("64 KiB header: status %d, want 4xx; got \"%.80s\"", st, resp);
+	print_message("64 KiB header -> %d\n", st);
+
+	/* a huge URL too */
+	st = send_big(slo_http_port(srv), "GET /", 'u', " HTTP/1.1\r\nHost: x\r\n\r\n", resp,
+		      sizeof(resp));
+	if (st < 400 || st > 499)
+		fail_msg("64 KiB URL: status %d, want 4xx", st);
+	print_message("64 KiB URL -> %d\n", st);
+
+	/* many small headers adding up to more than the connection's memory */
+	{
+		static char req[BIG + 256];
+		size_t n = 0;
+		int fd, i;
+
+		n += (size_t)snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: x\r\n");
+		for (i = 0; i < 2000; i++)
+			n += (size_t)snprintf(req + n, sizeof(req) - n, "X-H%d: %d\r\n", i, i);
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n");
+		fd = connect_port(slo_http_port(srv));
+		send_all(fd, req, n);
+		recv_all(fd, resp, sizeof(resp));
+		close(fd);
+		st = 0;
+		sscanf(resp, "HTTP/1.%*d %d", &st);
+		if (st < 400 || st > 499)
+			fail_msg("2000 headers: status %d, want 4xx", st);
+	}
+
+	/* still serving */
+	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
+}
+
+static void test_slow_client(void **state)
+{
+	static const char half[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+	static char resp[8192];
+	double t0, dt;
+	char c;
+	ssize_t r;
+	int fd, idle;
+
+	slo_http_set_metrics(srv_short, strdup("s 1\n"), 4);
+
+	/* half a request, then nothing */
+	fd = connect_port(slo_http_port(srv_short));
+	/* a connection that never says anything */
+	idle = connect_port(slo_http_port(srv_short));
+	send_all(fd, half, strlen(half));
+	t0 = now_s();
+	r = recv(fd, &c, 1, 0);		/* blocks until the server drops us */
+	dt = now_s() - t0;
+	assert_true(r <= 0);
+	print_message("stalled client dropped after %.2f s (timeout %d s)\n", dt, SHORT_TIMEOUT_S);
+	assert_true(dt >= SHORT_TIMEOUT_S * 0.5);
+	assert_true(dt < SHORT_TIMEOUT_S + 4);
+	close(fd);
+
+	r = recv(idle, &c, 1, 0);
+	assert_true(r <= 0);
+	assert_true(now_s() - t0 < SHORT_TIMEOUT_S + 4);
+	close(idle);
+
+	/* and others are still served */
+	assert_int_equal(get(slo_http_port(srv_short), "GET", "/metrics", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), "s 1\n");
+}
+
+static void test_concurrent(void **state)
+{
+	static int fds[NCONC];
+	static size_t got[NCONC];
+	static char bufs[NCONC][512];
+	static struct pollfd pfd[NCONC];
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	static char resp[8192];
+	struct rlimit rl;
+	const char *text = "c 1000\n";
+	int i, open_n = 0, ok = 0;
+	double t0 = now_s();
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2 * NCONC + 200) {
+		rl.rlim_cur = rl.rlim_max;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur < 2 * NCONC + 200)
+		fail_msg("RLIMIT_NOFILE hard limit %llu too low for %d connections",
+			 (unsigned long long)rl.rlim_max, NCONC);
+	slo_http_set_metrics(srv, strdup(text), strlen(text));
+
+	/* open all of them first: 1000 connections held at once */
+	for (i = 0; i < NCONC; i++)
+		fds[i] = connect_port(slo_http_port(srv));
+	/* then a request on each, all outstanding together */
+	for (i = 0; i < NCONC; i++) {
+		send_all(fds[i], req, sizeof(req) - 1);
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		got[i] = 0;
+	}
+	open_n = NCONC;
+	while (open_n && now_s() - t0 < 60) {
+		int n = poll(pfd, NCONC, 1000);
+
+		assert_true(n >= 0);
+		for (i = 0; i < NCONC && n; i++) {
+			ssize_t r;
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			n--;
+			r = recv(pfd[i].fd, bufs[i] + got[i], sizeof(bufs[i]) - 1 - got[i], 0);
+			if (r > 0) {
+				got[i] += (size_t)r;
+				if (got[i] < sizeof(bufs[i]) - 1)
+					continue;
+			} else if (r < 0 && errno == EAGAIN) {
+				continue;
+			}
+			bufs[i][got[i]] = '\0';
+			close(pfd[i].fd);
+			pfd[i].fd = -1;
+			open_n--;
+			if (!strncmp(bufs[i], "HTTP/1.1 200", 12) && !strcmp(body_of(bufs[i]), text))
+				ok++;
+		}
+	}
+	for (i = 0; i < NCONC; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+	print_message("%d concurrent connections: %d answered 200 in %.2f s\n", NCONC, ok,
+		      now_s() - t0);
+	assert_int_equal(open_n, 0);
+	assert_int_equal(ok, NCONC);
+	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
+	assert_int_equal(get(slo_http_port(srv), "GET", "/healthz", resp, sizeof(resp)), 503);
+}
+
+static void test_healthz_host(void **state)
+{
+	static char resp[8192];
+	const char *body;
+	char ct[128];
+	struct stat st;
+
+	slo_http_set_health(srv, true, NULL);
+	assert_int_equal(get(slo_http_port(srv), "GET", "/healthz", resp, sizeof(resp)), 503);
+	body = body_of(resp);
+	print_message("/healthz on this host: %s", body);
+	assert_non_null(strstr(body, "sched_ext"));
+	if (stat("/sys/kernel/sched_ext/state", &st))
+		assert_non_null(strstr(body, "/sys/kernel/sched_ext/state: No such file or directory"));
+	assert_null(strstr(body, "loader:"));
+	assert_true(header(resp, "Content-Type", ct, sizeof(ct)));
+	assert_string_equal(ct, "text/plain; charset=utf-8");
+
+	slo_http_set_health(srv, false, "scheduler exited (ERROR_STALL)");
+	assert_int_equal(get(slo_http_port(srv), "GET", "/healthz", resp, sizeof(resp)), 503);
+	assert_non_null(strstr(body_of(resp), "loader: scheduler exited (ERROR_STALL)\n"));
+}
+
+static void test_healthz_fake(void **state)
+{
+	static char resp[8192];
+	uint16_t port = slo_http_port(srv_fake);
+	char path[128];
+
+	/* not yet reported by the loader */
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 503);
+	assert_non_null(strstr(body_of(resp), "loader: scheduler not attached yet\n"));
+
+	slo_http_set_health(srv_fake, true, NULL);
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), "ok\n");
+
+	write_file(fake_dir, "state", "disabled\n");
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 503);
+	assert_non_null(strstr(body_of(resp), "sched_ext: state is \"disabled\", not \"enabled\""));
+
+	write_file(fake_dir, "state", "enabled\n");
+	write_file(fake_dir, "root/ops", "rusty\n");
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 503);
+	assert_non_null(strstr(body_of(resp), "sched_ext: attached scheduler is \"rusty\", not \"slo\""));
+
+	snprintf(path, sizeof(path), "%s/root/ops", fake_dir);
+	unlink(path);
+	slo_http_set_health(srv_fake, false, "BPF maps unreadable");
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 503);
+	assert_non_null(strstr(body_of(resp), "sched_ext: no BPF scheduler attached"));
+	assert_non_null(strstr(body_of(resp), "\nloader: BPF maps unreadable\n"));
+
+	write_file(fake_dir, "root/ops", "slo\n");
+	slo_http_set_health(srv_fake, true, "");
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), "ok\n");
+}
+
+/* Swapping the text while clients read: every body is one whole version. */
+static atomic_int swapping;
+
+static void *swapper(void *arg)
+{
+	unsigned int v = 0;
+
+	while (swapping) {
+		char *t = malloc(4096);
+		int n;
+
+		/* "v N\n" repeated: a torn body would mix two N */
+		n = 0;
+		while (n < 4000)
+			n += snprintf(t + n, 4096 - (size_t)n, "v %u\n", v);
+		slo_http_set_metrics(srv, t, (size_t)n);
+		v++;
+	}
+	return NULL;
+}
+
+static void test_swap_under_load(void **state)
+{
+	static char resp[16384];
+	char why[160] = "";
+	pthread_t th;
+	int i;
+
+	/* a whole first version before any reader looks */
+	slo_http_set_metrics(srv, strdup("v 0\n"), 4);
+	swapping = 1;
+	assert_int_equal(pthread_create(&th, NULL, swapper, NULL), 0);
+	/* no asserts until the swapper is joined: a failure must not leave it running */
+	for (i = 0; i < 300 && !why[0]; i++) {
+		const char *b, *p;
+		size_t fl;
+		int st = get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp));
+
+		b = body_of(resp);
+		p = strchr(b, '\n');
+		if (st != 200 || !p || strncmp(b, "v ", 2)) {
+			snprintf(why, sizeof(why), "status %d, body \"%.40s\"", st, b);
+			break;
+		}
+		fl = (size_t)(p - b + 1);
+		for (p = b; *p; p += fl) {
+			if (strncmp(p, b, fl)) {
+				snprintf(why, sizeof(why), "torn body: \"%.*s\" then \"%.20s\"",
+					 (int)fl - 1, b, p);
+				break;
+			}
+		}
+	}
+	swapping = 0;
+	pthread_join(th, NULL);
+	if (why[0])
+		fail_msg("%s", why);
+}
+
+static void test_stop_with_connections(void **state)
+{
+	char err[256];
+	struct slo_http *h = slo_http_start("127.0.0.1:0", err, sizeof(err));
+	int fds[20], i;
+	double t0;
+
+	assert_non_null(h);
+	slo_http_set_metrics(h, strdup("q 1\n"), 4);
+	for (i = 0; i < 20; i++)
+		fds[i] = connect_port(slo_http_port(h));
+	send_all(fds[0], "GET /metr", 9);
+	t0 = now_s();
+	slo_http_stop(h);
+	assert_true(now_s() - t0 < 3);
+	for (i = 0; i < 20; i++)
+		close(fds[i]);
+	slo_http_stop(NULL);
+}
+
+/* ---- fixtures ---------------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+	struct slo_http_opts short_opts = { .timeout_s = SHORT_TIMEOUT_S };
+	struct slo_http_opts fake_opts = { .sched_ext_dir = fake_dir };
+	char err[256], root[128];
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(fake_dir))
+		return -1;
+	snprintf(root, sizeof(root), "%s/root", fake_dir);
+	if (mkdir(root, 0755))
+		return -1;
+	write_file(fake_dir, "state", "enabled\n");
+	write_file(fake_dir, "root/ops", "slo\n");
+
+	srv = slo_http_start("127.0.0.1:0", err, sizeof(err));
+	if (!srv) {
+		fprintf(stderr, "start: %s\n", err);
+		return -1;
+	}
+	srv_short = slo_http_start_opts("127.0.0.1:0", &short_opts, err, sizeof(err));
+	srv_fake = slo_http_start_opts("127.0.0.1:0", &fake_opts, err, sizeof(err));
+	if (!srv_short || !srv_fake) {
+		fprintf(stderr, "start: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	slo_http_stop(srv);
+	slo_http_stop(srv_short);
+	slo_http_stop(srv_fake);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fake_dir);
+	return system(cmd) ? -1 : 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_bind_errors_and_ipv6),
+		cmocka_unit_test(test_metrics_get),
+		cmocka_unit_test(test_head),
+		cmocka_unit_test(test_methods),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_body_refused),
+		cmocka_unit_test(test_big_header),
+		cmocka_unit_test(test_slow_client),
+		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_healthz_host),
+		cmocka_unit_test(test_healthz_fake),
+		cmocka_unit_test(test_swap_under_load),
+		cmocka_unit_test(test_stop_with_connections),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
