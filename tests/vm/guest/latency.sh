@@ -1,6 +1,7 @@
 # Latency (DESIGN rules 1 and 3), in the 2-vCPU preset.  A request workload
-# (slo_probe: each wakeup does ~1 ms of CPU; latency from wakeup to the end
-# of that work) runs in a cgroup with a 5 ms budget while stress-ng
+# (slo_probe: 400 requests/s, each wakeup does ~1 ms of CPU; latency from
+# wakeup to the end of that work) runs in a cgroup with a 5 ms budget while
+# stress-ng
 # saturates every CPU from a default-budget cgroup.  In this one boot:
 # the workload alone (the floor), under the kernel's default scheduler,
 # under scx_slo and under scx_slo --single-dsq.  scx_slo's p99 must beat
@@ -14,7 +15,10 @@ slo_probe --json -d 0.001 --warmup 0 > /tmp/cal.json || fail "probe calibration 
 cal=$(jq .config.iters_per_us /tmp/cal.json)
 
 probe() { # NAME: one run in /web; its request p99 (us) in P99_<NAME>
-	cg_run web slo_probe --json -d 10 -s 5000 --calibration "$cal" > "/tmp/$1.json" ||
+	# a fixed rate below the cgroup's fair CPU share: the budget buys
+	# latency, not CPU, so an as-fast-as-possible load would only measure
+	# fairness
+	cg_run web slo_probe --json -r 400 -d 10 -s 5000 --calibration "$cal" > "/tmp/$1.json" ||
 		fail "slo_probe ($1) failed"
 	_p99=$(jq .request_us.p99 "/tmp/$1.json")
 	eval "P99_$1=$_p99"
