@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "budgets.h"
@@ -39,6 +38,7 @@
 #include "scx_slo.skel.h"
 #include "slo_cli.h"
 #include "stats.h"
+#include "topo_maps.h"
 #include "topology.h"
 
 #ifndef SCX_SLO_VERSION
@@ -823,7 +823,8 @@ static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_
 	slo_stats_free(&st);
 }
 
-static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title)
+static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title,
+			size_t max_cgroups)
 {
 	struct slo_stats st;
 
@@ -831,7 +832,7 @@ static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title)
 		msg("cannot read the statistics: out of memory");
 		return;
 	}
-	slo_stats_print(stdout, &st, title);
+	slo_stats_print(stdout, &st, title, max_cgroups);
 	slo_stats_free(&st);
 }
 
@@ -851,36 +852,13 @@ static void report_exit(const struct slo_exit_info *ei)
 	}
 }
 
-/* Does the running kernel have the kfunc @name? */
-static bool kernel_has_kfunc(const char *name)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0;
-	btf__free(btf);
-	return found;
-}
-
-static bool kernel_at_least(int want_major, int want_minor)
-{
-	struct utsname uts;
-	int major = 0, minor = 0;
-
-	if (uname(&uts) || sscanf(uts.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > want_major || (major == want_major && minor >= want_minor);
-}
-
 /*
  * scx_bpf_dsq_peek() appeared in 6.19 but could return a task being
  * dequeued until 7.1; before that, the DSQ iterator reads the head.
  */
 static int decide_dsq_peek(bool *use_peek)
 {
-	bool have = kernel_has_kfunc("scx_bpf_dsq_peek");
+	bool have = slo_kernel_has_kfunc("scx_bpf_dsq_peek");
 
 	switch (opts.dsq_peek) {
 	case PEEK_ITER:
@@ -894,121 +872,9 @@ static int decide_dsq_peek(bool *use_peek)
 		*use_peek = true;
 		return 0;
 	default:
-		*use_peek = have && kernel_at_least(7, 1);
+		*use_peek = have && slo_kernel_at_least(7, 1);
 		return 0;
 	}
-}
-
-/* The shape BPF is sized for: every CPU id the kernel can hand us. */
-struct bpf_shape {
-	uint32_t nr_cpu_ids;
-	uint32_t nr_online;		/* CPUs listed in domains */
-	uint32_t nr_steal;		/* steal_order entries */
-};
-
-static int size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
-		    bool use_peek, struct bpf_shape *shape)
-{
-	int nr_possible = libbpf_num_possible_cpus();
-	uint32_t nr_dom = (uint32_t)topo->nr_domains;
-	int d, i;
-	struct {
-		struct bpf_map *map;
-		uint32_t entries;
-	} sizes[9];
-
-	shape->nr_cpu_ids = (uint32_t)topo->nr_cpu_ids;
-	if (nr_possible > 0 && (uint32_t)nr_possible > shape->nr_cpu_ids)
-		shape->nr_cpu_ids = (uint32_t)nr_possible;
-	shape->nr_online = 0;
-	for (d = 0; d < topo->nr_domains; d++)
-		shape->nr_online += (uint32_t)topo->domains[d].nr_cpus;
-	shape->nr_steal = nr_dom * (nr_dom - 1);
-
-	skel->rodata->nr_cpu_ids = shape->nr_cpu_ids;
-	skel->rodata->nr_online_cpus = shape->nr_online;
-	skel->rodata->nr_domains = nr_dom;
-	skel->rodata->nr_nodes = (uint32_t)topo->nr_nodes;
-	skel->rodata->single_dsq = opts.single_dsq;
-	skel->rodata->smt_enabled = topo->nr_cores < topo->nr_online_cpus;
-	skel->rodata->use_dsq_peek = use_peek;
-
-	sizes[0].map = skel->maps.cpu_info;		sizes[0].entries = shape->nr_cpu_ids;
-	sizes[1].map = skel->maps.cpu_ctxs;		sizes[1].entries = shape->nr_cpu_ids;
-	sizes[2].map = skel->maps.domain_info;		sizes[2].entries = nr_dom;
-	sizes[3].map = skel->maps.domain_ctxs;		sizes[3].entries = nr_dom;
-	sizes[4].map = skel->maps.slo_domain_stats;	sizes[4].entries = nr_dom;
-	sizes[5].map = skel->maps.domain_cpus;		sizes[5].entries = shape->nr_online;
-	sizes[6].map = skel->maps.steal_order;		sizes[6].entries = shape->nr_steal;
-	sizes[7].map = skel->maps.node_ctxs;		sizes[7].entries = (uint32_t)topo->nr_nodes;
-	sizes[8].map = skel->maps.domain_depths;	sizes[8].entries = nr_dom;
-	for (i = 0; i < 9; i++) {
-		/* an array map needs at least one entry */
-		int err = bpf_map__set_max_entries(sizes[i].map,
-						   sizes[i].entries ? sizes[i].entries : 1);
-
-		if (err) {
-			msg("cannot size map %s: %s", bpf_map__name(sizes[i].map),
-			    strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* Hand the topology to the loaded program, before it is attached. */
-static int fill_topology_maps(struct scx_slo *skel, const struct slo_topology *topo,
-			      const struct bpf_shape *shape)
-{
-	int cpu_fd = bpf_map__fd(skel->maps.cpu_info);
-	int dom_fd = bpf_map__fd(skel->maps.domain_info);
-	int cpus_fd = bpf_map__fd(skel->maps.domain_cpus);
-	int steal_fd = bpf_map__fd(skel->maps.steal_order);
-	uint32_t cpu, pos = 0, steal_pos = 0;
-	int d, i;
-
-	for (cpu = 0; cpu < shape->nr_cpu_ids; cpu++) {
-		struct slo_cpu_info info = { .domain = SLO_NO_DOMAIN };
-
-		if (cpu < (uint32_t)topo->nr_cpu_ids && topo->cpus[cpu].online) {
-			info.domain = (uint32_t)topo->cpus[cpu].domain;
-			info.node = (uint32_t)topo->cpus[cpu].node;
-		}
-		if (bpf_map_update_elem(cpu_fd, &cpu, &info, BPF_ANY))
-			return -errno;
-	}
-	for (d = 0; d < topo->nr_domains; d++) {
-		const struct slo_domain *dom = &topo->domains[d];
-		struct slo_domain_info info = {
-			.node = (uint32_t)dom->node,
-			.numa_id = topo->nodes[dom->node].os_id,
-			.nr_cpus = (uint32_t)dom->nr_cpus,
-			.cpus_start = pos,
-			.steal_start = steal_pos,
-			.nr_steal = (uint32_t)topo->nr_domains - 1,
-			.nr_same_node = (uint32_t)dom->nr_same_node,
-		};
-		uint32_t key = (uint32_t)d;
-		int c;
-
-		slo_cpumask_for_each(c, dom->cpus) {
-			uint32_t val = (uint32_t)c;
-
-			if (bpf_map_update_elem(cpus_fd, &pos, &val, BPF_ANY))
-				return -errno;
-			pos++;
-		}
-		for (i = 0; i < topo->nr_domains - 1; i++) {
-			uint32_t val = (uint32_t)dom->steal_order[i];
-
-			if (bpf_map_update_elem(steal_fd, &steal_pos, &val, BPF_ANY))
-				return -errno;
-			steal_pos++;
-		}
-		if (bpf_map_update_elem(dom_fd, &key, &info, BPF_ANY))
-			return -errno;
-	}
-	return 0;
 }
 
 static uint64_t read_hotplug_seq(void)
@@ -1032,7 +898,8 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	struct bpf_link *link = NULL;
 	struct scx_slo *skel = NULL;
 	struct slo_budget_maps maps;
-	struct bpf_shape shape;
+	struct slo_bpf_shape shape;
+	const char *failed = NULL;
 	char errbuf[768], budget[32];
 	struct timespec last_stats, last_rescan, now;
 	struct slo_exit_info ei;
@@ -1059,7 +926,9 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		ret = EXIT_FAILURE_OTHER;
 		goto out;
 	}
-	if (size_bpf(skel, topo, use_peek, &shape)) {
+	err = slo_size_bpf(skel, topo, opts.single_dsq, use_peek, &shape, &failed);
+	if (err) {
+		msg("cannot size map %s: %s", failed, strerror(-err));
 		ret = EXIT_FAILURE_OTHER;
 		goto out;
 	}
@@ -1083,7 +952,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		}
 		goto out;
 	}
-	err = fill_topology_maps(skel, topo, &shape);
+	err = slo_fill_topology_maps(skel, topo, &shape);
 	if (err) {
 		msg("cannot pass the topology to BPF: %s", strerror(-err));
 		ret = EXIT_FAILURE_OTHER;
@@ -1157,7 +1026,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		}
 		if (opts.stats_interval &&
 		    now.tv_sec - last_stats.tv_sec >= (time_t)opts.stats_interval) {
-			print_stats(skel, nr_cpus, "scx_slo stats");
+			print_stats(skel, nr_cpus, "scx_slo stats", 20);
 			last_stats = now;
 		}
 	}
@@ -1176,7 +1045,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		slo_http_set_health(http, false, reason);
 	}
 	publish_metrics(skel, nr_cpus, topo);
-	print_stats(skel, nr_cpus, "scx_slo final stats");
+	print_stats(skel, nr_cpus, "scx_slo final stats", 0);
 	report_exit(&ei);
 	if (ei.kind >= SCX_EXIT_ERROR_FIRST)
 		ret = EXIT_SCHED_ERROR;

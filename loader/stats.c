@@ -173,10 +173,27 @@ int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget
 	return ret;
 }
 
-void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title)
+/* Worst first: most misses, then longest mean queueing delay, then path. */
+static int cmp_cgroup_worst(const void *a, const void *b)
 {
+	const struct slo_metrics_cgroup *ca = *(const struct slo_metrics_cgroup * const *)a;
+	const struct slo_metrics_cgroup *cb = *(const struct slo_metrics_cgroup * const *)b;
+	double da = (double)ca->stats.delay_ns / (double)ca->stats.runs;
+	double db = (double)cb->stats.delay_ns / (double)cb->stats.runs;
+
+	if (ca->stats.misses != cb->stats.misses)
+		return ca->stats.misses > cb->stats.misses ? -1 : 1;
+	if (da != db)
+		return da > db ? -1 : 1;
+	return strcmp(ca->path, cb->path);
+}
+
+void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
+		     size_t max_cgroups)
+{
+	const struct slo_metrics_cgroup **order;
 	uint32_t dom;
-	size_t i;
+	size_t i, shown;
 
 	fprintf(out, "=== %s ===\n", title);
 	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu\n",
@@ -208,8 +225,15 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title)
 
 	fprintf(out, "%-40s %8s %10s %10s %7s %10s %10s\n", "CGROUP", "BUDGET", "RUNS",
 		"MISSES", "MISS%", "AVG_DELAY", "AVG_LATE");
-	for (i = 0; i < st->nr_cgroups; i++) {
-		const struct slo_metrics_cgroup *c = &st->cgroups[i];
+	order = calloc(st->nr_cgroups ? st->nr_cgroups : 1, sizeof(*order));
+	if (!order)
+		return;
+	for (i = 0; i < st->nr_cgroups; i++)
+		order[i] = &st->cgroups[i];
+	qsort(order, st->nr_cgroups, sizeof(*order), cmp_cgroup_worst);
+	shown = max_cgroups && max_cgroups < st->nr_cgroups ? max_cgroups : st->nr_cgroups;
+	for (i = 0; i < shown; i++) {
+		const struct slo_metrics_cgroup *c = order[i];
 		char budget[32];
 
 		slo_format_duration(c->budget_ns, budget, sizeof(budget));
@@ -221,6 +245,9 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title)
 			c->stats.misses ?
 				(double)c->stats.lateness_ns / (double)c->stats.misses / 1e6 : 0.0);
 	}
+	if (shown < st->nr_cgroups)
+		fprintf(out, "(%zu more cgroups)\n", st->nr_cgroups - shown);
+	free(order);
 	fflush(out);
 }
 

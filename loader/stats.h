@@ -26,7 +26,10 @@ typedef uint64_t (*slo_budget_of_fn)(const char *path);
 
 int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget_of,
 		      struct slo_stats *out);
-void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title);
+/* The cgroups worst first (misses, then mean delay); at most @max_cgroups
+ * of them, 0 for all. */
+void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
+		     size_t max_cgroups);
 void slo_stats_free(struct slo_stats *st);
 
 #endif /* __SLO_STATS_H */
