@@ -186,7 +186,12 @@ static int cmd_set(struct cli_maps *m, const char *arg, const char *dur,
 	}
 	val.budget_ns = budget_ns;
 	if (budget_ns < SLO_BUDGET_MIN_NS || budget_ns > SLO_BUDGET_MAX_NS) {
-		cli_msg("budget '%s': must be between 50us and 10s%s", dur, "");
+		char lo[32], hi[32], range[96];
+
+		slo_format_duration(SLO_BUDGET_MIN_NS, lo, sizeof(lo));
+		slo_format_duration(SLO_BUDGET_MAX_NS, hi, sizeof(hi));
+		snprintf(range, sizeof(range), "must be between %s and %s", lo, hi);
+		cli_msg("budget '%s': %s", dur, range);
 		return 2;
 	}
 	if (weight_arg) {
