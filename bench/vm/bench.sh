@@ -115,14 +115,21 @@ stress_json() { # FILE
 
 # cyclictest --policy=other (no -p: that would make it SCHED_FIFO); its
 # histogram (1 us buckets up to 100 ms) gives the percentiles.
-cyclictest_json() {
+cyclictest_run() {
+	rm -f "$T/ct.hist"
 	cg_run "$WEB" cyclictest --policy=other -t 1 -i 1000 -D "$BENCH_DURATION" -q \
-		-h 100000 --histfile="$T/ct.hist" > /dev/null 2>&1 || { echo null; return; }
-	awk '/^#/ { if ($2 == "Histogram" && $3 == "Overflows:") over = $4 + 0
-			if ($2 == "Max" && $3 == "Latencies:") max = $4 + 0
-			if ($2 == "Avg" && $3 == "Latencies:") avg = $4 + 0
+		-h 100000 --histfile="$T/ct.hist" > /dev/null 2>&1 || rm -f "$T/ct.hist"
+}
+# ... read once the load is gone (100,000 lines are slow to read under TCG)
+cyclictest_json() {
+	[ -s "$T/ct.hist" ] || { echo null; return; }
+	# busybox awk reads "000051" as octal: strip the zeros first
+	awk 'function num(s) { sub(/^0+/, "", s); return s + 0 }
+		/^#/ { if ($2 == "Histogram" && $3 == "Overflows:") over = num($4)
+			if ($2 == "Max" && $3 == "Latencies:") max = num($4)
+			if ($2 == "Avg" && $3 == "Latencies:") avg = num($4)
 			next }
-		NF == 2 { n++; v[n] = $1 + 0; c[n] = $2 + 0; tot += $2 }
+		NF == 2 && $2 !~ /^0+$/ { n++; v[n] = num($1); c[n] = num($2); tot += c[n] }
 		END {
 			all = tot + over
 			split("50 90 99 99.9", q, " ")
@@ -182,9 +189,9 @@ run_one() { # REP POS NAME
 	cg_run "$WEB" slo_probe --json -d "$BENCH_DURATION" -s "$BENCH_MIN_SAMPLES" \
 		--calibration "$CAL" $BENCH_PROBE_ARGS $work_args > "$T/probe.json" 2> "$T/probe.err" ||
 		{ say "ERROR: slo_probe failed in $name: $(tail -n 3 "$T/probe.err")"; rm -f "$T/probe.json"; }
-	ct=null sb=null
+	ct=null sb=null ct_ran=
 	if [ "$name" != fifo ] && [ -s "$T/probe.json" ]; then
-		[ "$BENCH_CYCLICTEST" = 1 ] && ct=$(cyclictest_json)
+		[ "$BENCH_CYCLICTEST" = 1 ] && { cyclictest_run; ct_ran=1; }
 		[ -n "$BENCH_SCHBENCH" ] && sb=$(schbench_json)
 	fi
 	thr=null
@@ -193,6 +200,7 @@ run_one() { # REP POS NAME
 		wait "$stress_pid"
 		thr=$(stress_json "$T/stress.yaml")
 	fi
+	[ -n "$ct_ran" ] && ct=$(cyclictest_json)
 	sched_stop
 	miss=null
 	if [ "$SCHED_KIND" = scx_slo ]; then
