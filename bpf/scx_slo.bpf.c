@@ -23,9 +23,9 @@
  * CPU it consumes, scaled by 100 / weight.  Queued, its virtual deadline is
  * vruntime + B and its domain's DSQ runs the earliest first.  On wakeup the
  * vruntime is pulled up to at most lag_cap_ns behind the domain's clock
- * (the largest vruntime seen starting to run there), so the deadline lands
- * about B ahead of the clock: a 5 ms task overtakes a 100 ms task that woke
- * at the same moment.  A task moving between domains keeps its lag against
+ * (the largest vruntime seen starting to run there), and down to at most a
+ * slice ahead of it, so the deadline lands about B ahead of the clock: a
+ * 5 ms task overtakes a 100 ms task that woke at the same moment.  A task moving between domains keeps its lag against
  * the clock, not its raw vruntime, since each domain's clock runs apart.
  *
  * Rule 2, the budget buys latency, not CPU.  B is a constant offset on a
@@ -64,11 +64,16 @@
  * queueing delay.  Per domain: enqueues, direct, local and stolen starts
  * (same node, other node), and kicks.  All in per-CPU maps the loader sums.
  *
- * Rule 7, safety.  The watchdog timeout is set by the loader.  Every path
- * that cannot find its per-task or per-CPU state aborts the scheduler with
- * scx_bpf_error() rather than dropping a task.  CPU hotplug is left to the
- * kernel: without ops.cpu_online/offline it exits us with
- * SCX_ECODE_ACT_RESTART and the loader reloads on the new topology.
+ * Rule 7, safety.  The watchdog timeout is set by the loader.  Weighted
+ * virtual time alone can starve: a nice-19 task is charged 100x its run
+ * time and, among enough hogs, waits longer than the watchdog allows.  So a
+ * task queued for starve_ns (a quarter of the watchdog) runs next on a CPU
+ * of its domain, whatever its deadline; the queue's tail, where such tasks
+ * sit, is looked at every 100 ms.  Every path that cannot find its
+ * per-task or per-CPU state aborts the scheduler with scx_bpf_error()
+ * rather than dropping a task.  CPU hotplug is left to the kernel: without
+ * ops.cpu_online/offline it exits us with SCX_ECODE_ACT_RESTART and the
+ * loader reloads on the new topology.
  *
  * --single-dsq keeps all of this but queues every task on one global DSQ
  * with one clock; it is the baseline the per-LLC design is measured
@@ -86,6 +91,8 @@ char _license[] SEC("license") = "GPL";
 const volatile u64 slice_ns = 3 * SLO_NSEC_PER_MSEC;
 const volatile u64 default_budget_ns = SLO_DEFAULT_BUDGET_NS;
 const volatile u64 lag_cap_ns = 3 * SLO_NSEC_PER_MSEC;
+/* a queued task waiting this long runs ahead of deadline order (rule 7) */
+const volatile u64 starve_ns = 2500 * SLO_NSEC_PER_MSEC;
 const volatile u32 nr_cpu_ids = 1;
 const volatile u32 nr_online_cpus = 1;	/* entries in domain_cpus */
 const volatile u32 nr_domains = 1;
@@ -190,6 +197,7 @@ struct {
 struct domain_ctx {
 	struct bpf_cpumask __kptr *cpumask;
 	u64 vclock;			/* largest vruntime started here */
+	u64 next_starve_scan;		/* rescue_starved() looks again after */
 };
 
 struct {
@@ -471,7 +479,13 @@ static void task_set_domain(struct task_ctx *tctx, u32 dom)
 	tctx->vruntime = tctx->vruntime - from->vclock + to->vclock;
 }
 
-/* Sleeping banks at most lag_cap_ns of credit against the domain's clock. */
+/*
+ * On wakeup, a task is at most lag_cap_ns behind its domain's clock (the
+ * credit a sleeper banks) and at most a slice ahead of it (the debt it
+ * keeps).  Without the second bound, a low-weight sleeper (nice 19 is
+ * charged 100x its run time) piles up debt on every run and, waking into a
+ * busy domain, waits behind everyone's deadlines for seconds.
+ */
 static void clamp_lag(struct task_ctx *tctx)
 {
 	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(tctx->domain));
@@ -480,6 +494,8 @@ static void clamp_lag(struct task_ctx *tctx)
 		return;
 	if ((s64)(dctx->vclock - lag_cap_ns - tctx->vruntime) > 0)
 		tctx->vruntime = dctx->vclock - lag_cap_ns;
+	else if ((s64)(tctx->vruntime - dctx->vclock - slice_ns) > 0)
+		tctx->vruntime = dctx->vclock + slice_ns;
 }
 
 /* Index of the highest set bit, 0 for 0. */
@@ -756,7 +772,6 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
 	u32 start, end, i, victim = 0;
 	s32 wake = -1;
 	u64 latest = 0;
-	bool switching = false;
 
 	if (single_dsq) {
 		start = 0;
@@ -790,7 +805,14 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
 			continue;
 		running = cctx->running_deadline;
 		if (!running) {
-			switching = true;
+			/*
+			 * Between two tasks.  Its dispatch may have found the
+			 * queue empty just before our insert, and then it goes
+			 * idle with @p queued; an idle kick, which the kernel
+			 * skips when the CPU is sure to run a full scheduling
+			 * cycle, closes that window.
+			 */
+			wake = cpu;
 			break;
 		}
 		if (running > latest) {
@@ -807,7 +829,7 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
 			ds->idle_kicks++;
 		return;
 	}
-	if (switching || !latest || (s64)(latest - vdeadline) <= (s64)slice_ns)
+	if (!latest || (s64)(latest - vdeadline) <= (s64)slice_ns)
 		return;
 	{
 		struct cpu_ctx *vctx = bpf_map_lookup_elem(&cpu_ctxs, &victim);
@@ -911,14 +933,54 @@ static bool steal_overdue_from(u32 victim, s32 cpu, u64 own_head, u64 now)
 	return false;
 }
 
+/*
+ * Rule 7's backstop.  Virtual deadlines are fair in aggregate, but a task
+ * of tiny weight is charged up to 10000x its run time (nice 19 in an SLO
+ * of weight 1), and under deep overload it can wait behind a stream of
+ * earlier deadlines longer than the watchdog allows.  Every
+ * SLO_STARVE_SCAN_NS, one CPU of the domain looks at the tail of its queue,
+ * where the latest deadlines are, and runs first a task that has waited
+ * starve_ns.  While there is one, the next dispatch looks again.
+ */
+static bool rescue_starved(u32 dom, s32 cpu, u64 now)
+{
+	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(dom));
+	struct task_struct *p;
+	int depth = 0;
+
+	if (!dctx || (s64)(now - dctx->next_starve_scan) < 0)
+		return false;
+	dctx->next_starve_scan = now + SLO_STARVE_SCAN_NS;
+
+	bpf_for_each(scx_dsq, p, dsq_of(dom), SCX_DSQ_ITER_REV) {
+		struct task_ctx *tctx;
+
+		if (++depth > SLO_STARVE_DEPTH)
+			break;
+		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+		if (!tctx || (s64)(now - tctx->queued_at) < (s64)starve_ns)
+			continue;
+		/* starving, so whichever CPU dispatches next looks again */
+		dctx->next_starve_scan = now;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0)) {
+			stat_inc(SLO_STAT_STARVE_RESCUES);
+			return true;
+		}
+	}
+	return false;
+}
+
 void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct slo_domain_info *dinfo;
-	u64 own_head, now;
+	u64 own_head, now = scx_bpf_now();
 	u32 i, dom, nr_scan;
 
 	if (single_dsq) {
-		scx_bpf_dsq_move_to_local(SLO_SINGLE_DSQ);
+		if (!rescue_starved(0, cpu, now))
+			scx_bpf_dsq_move_to_local(SLO_SINGLE_DSQ);
 		return;
 	}
 
@@ -931,8 +993,11 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	if (!dinfo)
 		return;
 
+	/* 0. a task of ours that has waited too long, whatever its deadline */
+	if (rescue_starved(dom, cpu, now))
+		return;
+
 	/* 1. an overdue head elsewhere that beats ours, nearest first */
-	now = scx_bpf_now();
 	own_head = head_wall_deadline(dom);
 	nr_scan = dinfo->nr_steal < steal_scan_max ? dinfo->nr_steal : steal_scan_max;
 	bpf_for(i, 0, nr_scan) {

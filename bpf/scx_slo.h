@@ -54,6 +54,10 @@ typedef __s64 s64;
 #define SLO_PREEMPT_SCAN		64
 /* Tasks looked at from the head of a remote queue for an overdue one. */
 #define SLO_STEAL_DEPTH			4
+/* Starvation backstop: how often a domain's queue tail is looked at, and
+ * how many tasks from the tail. */
+#define SLO_STARVE_SCAN_NS		(100 * SLO_NSEC_PER_MSEC)
+#define SLO_STARVE_DEPTH		64
 
 /* Deepest cgroup nesting walked when looking for an inherited budget. */
 #define SLO_MAX_CGROUP_DEPTH		16
@@ -72,6 +76,7 @@ enum slo_stat_idx {
 	SLO_STAT_KTHREAD_LOCAL,		/* per-CPU kthreads queued on their CPU */
 	SLO_STAT_AFFINITY_FIXUP,	/* task_cpu() not allowed: CPU re-picked */
 	SLO_STAT_CGROUP_STATS_FULL,	/* runs not attributed: cgroup map full */
+	SLO_STAT_STARVE_RESCUES,	/* tasks run first after waiting starve_ns */
 	SLO_NR_STATS,
 };
 

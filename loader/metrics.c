@@ -187,6 +187,8 @@ static const struct {
 		"Tasks whose previous CPU was not allowed by their affinity, so a CPU was re-picked." },
 	[SLO_STAT_CGROUP_STATS_FULL] = { "scx_slo_cgroup_stats_full_total",
 		"Runs not attributed to a cgroup because the per-cgroup statistics map was full." },
+	[SLO_STAT_STARVE_RESCUES] = { "scx_slo_starvation_rescues_total",
+		"Tasks run ahead of their deadline order because they had waited longer than the starvation limit." },
 };
 _Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
 	       "every enum slo_stat_idx entry needs a metric name");

@@ -936,6 +936,8 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	skel->rodata->slice_ns = opts.slice_ns;
 	skel->rodata->default_budget_ns = opts.default_budget_ns;
 	skel->rodata->lag_cap_ns = opts.slice_ns;
+	/* well inside the watchdog, so a starving task is run, not reported */
+	skel->rodata->starve_ns = opts.watchdog_ns / 4;
 	skel->rodata->debug_verifier_reject = opts.debug_verifier_reject;
 	skel->struct_ops.slo_ops->timeout_ms =
 		(uint32_t)(opts.watchdog_ns / SLO_NSEC_PER_MSEC);

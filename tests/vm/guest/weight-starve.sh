@@ -1,0 +1,41 @@
+# Rule 7's starvation backstop.  A task of hopeless weight (nice 19 in an
+# SLO of weight 1, so charged 10000x its run time: one 3 ms slice puts it
+# 30 s of virtual time ahead) shares CPU 1 with four nice-0 hogs.  By
+# deadline order alone it would wait minutes after its first slice and
+# the watchdog would eject the scheduler; the backstop runs it every few
+# seconds instead.  It must keep getting CPU, the scheduler must stay
+# attached with no error exit, and the rescues must be counted.
+cg_create low
+cat > /tmp/low.yaml <<'YAML'
+slos:
+  - cgroup: /low
+    budget: 100ms
+    weight: 1
+YAML
+start_scx_slo --config /tmp/low.yaml
+hogs=
+for i in 1 2 3 4; do
+	taskset -c 1 sh -c 'while :; do :; done' &
+	hogs="$hogs $!"
+done
+# busybox has renice, not nice
+cg_spawn low sh -c 'renice -n 19 -p $$ > /dev/null && exec taskset -c 1 sh -c "while :; do :; done"'
+low=$SPAWNED
+# run time in ns, from schedstat: ticks are too coarse for a few slices
+runtime_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+sleep 5
+r0=$(runtime_ns "$low")
+sleep 15
+r1=$(runtime_ns "$low")
+# shellcheck disable=SC2086 # one pid per word
+kill $hogs "$low"
+kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited while the low-weight task waited"
+[ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ] || fail "scheduler no longer attached"
+stop_scx_slo
+[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
+if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+rescues=$(awk '/^runs/ { for (i = 1; i < NF; i++) if ($i == "starvation-rescues") v = $(i + 1) } END { print v + 0 }' "$OUT")
+ran_us=$(( (r1 - r0) / 1000 ))
+log "low-weight task ran ${ran_us} us in 15 s next to 4 hogs; $rescues starvation rescues"
+[ "$ran_us" -gt 0 ] || fail "the low-weight task got no CPU in 15 s"
+[ "$rescues" -gt 0 ] || fail "no starvation rescue was counted"
