@@ -45,9 +45,15 @@
  * Rule 4, placement.  A waking task goes to its previous CPU if idle, else
  * to an idle CPU of the same LLC (a whole idle core first when SMT is on),
  * else of the same NUMA node, else anywhere it may run; found idle, it is
- * dispatched straight to that CPU's local DSQ.  Per-CPU kthreads go straight
- * to their CPU.  A queued task goes to the domain of a CPU in its cpumask,
- * so no domain ever holds a task none of its CPUs may run.
+ * dispatched straight to that CPU's local DSQ.  With no CPU idle, it is
+ * queued on the CPU running the latest deadline it beats by more than a
+ * slice, in its previous LLC or else another LLC of the same node, and
+ * rule 3 preempts that CPU; if there is none it waits in its previous LLC.
+ * Never across nodes: a busy remote CPU must take an IPI to let it in,
+ * while the local queue keeps it near its cache and its waker, and a task
+ * that overruns its budget is stolen anyway (rule 5).  Per-CPU kthreads go
+ * straight to their CPU.  A queued task goes to the domain of a CPU in its
+ * cpumask, so no domain ever holds a task none of its CPUs may run.
  *
  * Rule 5, stealing.  A CPU takes from another domain only when that
  * domain's head task is overdue (its wall deadline has passed) and earlier
@@ -56,7 +62,8 @@
  * steal_scan_max of them per dispatch.  Only a task that is overdue and may
  * run on this CPU is taken, so no cross-node steal ever moves a task that
  * could still meet its budget at home.  An otherwise idle CPU also pulls
- * from a same-node domain that has more queued tasks than CPUs.
+ * from a same-node domain that has more work than CPUs: tasks queued and
+ * no idle CPU there.
  *
  * Rule 6, misses.  Each time a task is queued (woken, or put back after its
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
@@ -687,8 +694,9 @@ static s32 preemptible_in(struct task_struct *p, u32 dom, s64 rel_deadline,
 
 /*
  * No CPU is idle: queue @p where it will run at once, on a CPU near
- * @prev_cpu (its LLC, then the steal order) running a deadline it beats by
- * more than a slice; enqueue then preempts that CPU (rule 3).  Deadlines
+ * @prev_cpu (its LLC, then the same-node part of the steal order) running a
+ * deadline it beats by more than a slice; enqueue then preempts that CPU
+ * (rule 3).  Deadlines
  * are compared as distances from each domain's own clock.  At most
  * SLO_PREEMPT_SCAN CPUs are looked at.  -1 if there is none.
  */
@@ -719,7 +727,8 @@ static s32 pick_preempt_cpu(struct task_struct *p, struct task_ctx *tctx,
 	dinfo = bpf_map_lookup_elem(&domain_info, &dom);
 	if (!dinfo)
 		return -1;
-	nr_scan = dinfo->nr_steal < steal_scan_max ? dinfo->nr_steal : steal_scan_max;
+	/* same node only: no cross-node migration of a task that is not late */
+	nr_scan = dinfo->nr_same_node < steal_scan_max ? dinfo->nr_same_node : steal_scan_max;
 	bpf_for(i, 0, nr_scan) {
 		u32 idx = dinfo->steal_start + i, *other;
 
@@ -905,6 +914,22 @@ static u64 head_wall_deadline(u64 dsq_id)
 	return (u64)-1;
 }
 
+/* Whether any CPU of domain @dom is idle. */
+static bool domain_has_idle(u32 dom)
+{
+	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
+	const struct cpumask *idle;
+	struct bpf_cpumask *mask;
+	bool has_idle;
+
+	if (!dctx || !(mask = dctx->cpumask))
+		return false;
+	idle = scx_bpf_get_idle_cpumask();
+	has_idle = bpf_cpumask_intersects((const struct cpumask *)mask, idle);
+	scx_bpf_put_idle_cpumask(idle);
+	return has_idle;
+}
+
 /*
  * Rule 5: take an overdue task, earlier than @own_head, that may run on
  * @cpu from the first SLO_STEAL_DEPTH tasks of domain @victim's queue.
@@ -1020,18 +1045,18 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	if (scx_bpf_dsq_move_to_local(dom))
 		return;
 
-	/* 3. idle: help a same-node domain with more queued than CPUs */
+	/*
+	 * 3. About to go idle: help a same-node domain with more work than
+	 * CPUs, i.e. tasks queued while none of its CPUs is idle.  A domain
+	 * with an idle CPU was kicked when its tasks were queued.
+	 */
 	bpf_for(i, 0, dinfo->nr_same_node) {
 		u32 idx = dinfo->steal_start + i, *victim;
-		struct slo_domain_info *vinfo;
 
 		victim = bpf_map_lookup_elem(&steal_order, &idx);
 		if (!victim)
 			break;
-		vinfo = bpf_map_lookup_elem(&domain_info, victim);
-		if (!vinfo)
-			continue;
-		if (scx_bpf_dsq_nr_queued(*victim) > (s32)vinfo->nr_cpus &&
+		if (scx_bpf_dsq_nr_queued(*victim) > 0 && !domain_has_idle(*victim) &&
 		    scx_bpf_dsq_move_to_local(*victim))
 			return;
 	}
