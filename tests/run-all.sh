@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: install, build, then ctest (unit tests,
-# and the VM tests on every cached sched_ext kernel).
+# the CLI, fuzz, deployment and benchmark checks, and the VM tests on every
+# cached sched_ext kernel).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

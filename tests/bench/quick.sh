@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# bench.quick: bench/run.sh --quick, once, so the benchmark keeps working
+# (issue 7).  It asserts only that the script succeeded and that its output
+# is well formed: results.json with every expected run and no missing one,
+# a summary and a PNG plot.  Nothing about performance.
+#
+#   tests/bench/quick.sh BUILD_DIR
+set -euo pipefail
+build=${1:?usage: quick.sh BUILD_DIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+fail() { echo "bench.quick: FAIL: $*" >&2; exit 1; }
+
+# --vm: the host kernel may have sched_ext or not; the test VM always does
+"$root/bench/run.sh" --vm --quick --build "$build" --out "$out" ||
+	fail "bench/run.sh --vm --quick exited with $?"
+
+r=$out/results.json
+[ -s "$r" ] || fail "no results.json"
+jq -e . "$r" > /dev/null || fail "results.json is not JSON"
+jq -e '.schema == 1 and .settings.quick == true' "$r" > /dev/null ||
+	fail "results.json: wrong schema or settings"
+jq -e '(.missing | length) == 0' "$r" > /dev/null ||
+	fail "runs missing: $(jq -c .missing "$r")"
+jq -e '[.presets[].preset] | sort == ["2s1c", "2s2l2c"]' "$r" > /dev/null ||
+	fail "presets: $(jq -c '[.presets[].preset]' "$r")"
+# every preset: each expected run is there, with positive request percentiles
+jq -e 'all(.presets[]; (.runs | length) == .expected_runs and .harness_exit == 0)' "$r" > /dev/null ||
+	fail "a preset has missing runs or a failed harness: $(jq -c '[.presets[] | {preset, expected_runs, got: (.runs | length), harness_exit}]' "$r")"
+grep -q '^## Ratios' "$out/summary.md" || fail "summary.md has no ratio table"
+[ "$(head -c 4 "$out/latency.png" | od -An -tx1 | tr -d ' ')" = 89504e47 ] ||
+	fail "latency.png is not a PNG"
+echo "bench.quick: ok: $(jq '[.presets[].runs | length] | add' "$r") runs in $(jq .wall_s "$r") s, results.json, summary.md and latency.png well formed"
