@@ -25,8 +25,9 @@
  * vruntime is pulled up to at most lag_cap_ns behind the domain's clock
  * (the largest vruntime seen starting to run there), and down to at most a
  * slice ahead of it, so the deadline lands about B ahead of the clock: a
- * 5 ms task overtakes a 100 ms task that woke at the same moment.  A task moving between domains keeps its lag against
- * the clock, not its raw vruntime, since each domain's clock runs apart.
+ * 5 ms task overtakes a 100 ms task that woke at the same moment.  A task
+ * moving between domains keeps its lag against the clock, not its raw
+ * vruntime, since each domain's clock runs apart.
  *
  * Rule 2, the budget buys latency, not CPU.  B is a constant offset on a
  * clock that advances with consumed CPU, so two always-runnable tasks with
