@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,15 @@
 #include "scx_slo.h"
 #include "slo_cli.h"
 
-static void cli_msg(const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 1, 2)))
+static void cli_msg(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "scx_slo slo: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 }
 
@@ -58,8 +64,8 @@ static int open_maps(struct cli_maps *m)
 	m->maps.control_fd = bpf_obj_get(SLO_PIN_CONTROL);
 	if (m->maps.control_fd < 0) {
 		if (errno == ENOENT)
-			cli_msg("no scx_slo scheduler is running (nothing pinned at %s)%s",
-				SLO_PIN_DIR, "");
+			cli_msg("no scx_slo scheduler is running (nothing pinned at %s)",
+				SLO_PIN_DIR);
 		else
 			cli_msg("cannot open %s: %s", SLO_PIN_CONTROL, strerror(errno));
 		return errno == ENOENT ? SLO_EXIT_NOT_RUNNING : 1;
@@ -94,7 +100,7 @@ static int resolve(const char *arg, char *path, size_t len, uint64_t *id)
 	}
 	err = slo_cgroup_mount(mount, sizeof(mount));
 	if (err) {
-		cli_msg("no cgroup2 mount found: %s%s", strerror(-err), "");
+		cli_msg("no cgroup2 mount found: %s", strerror(-err));
 		return 1;
 	}
 	err = slo_cgroup_id(mount, path, id);
@@ -165,7 +171,7 @@ static int bump(struct cli_maps *m)
 				      m->ctl.default_budget_ns);
 
 	if (err) {
-		cli_msg("cannot publish the change: %s%s", strerror(-err), "");
+		cli_msg("cannot publish the change: %s", strerror(-err));
 		return 1;
 	}
 	return 0;
@@ -186,12 +192,11 @@ static int cmd_set(struct cli_maps *m, const char *arg, const char *dur,
 	}
 	val.budget_ns = budget_ns;
 	if (budget_ns < SLO_BUDGET_MIN_NS || budget_ns > SLO_BUDGET_MAX_NS) {
-		char lo[32], hi[32], range[96];
+		char lo[32], hi[32];
 
 		slo_format_duration(SLO_BUDGET_MIN_NS, lo, sizeof(lo));
 		slo_format_duration(SLO_BUDGET_MAX_NS, hi, sizeof(hi));
-		snprintf(range, sizeof(range), "must be between %s and %s", lo, hi);
-		cli_msg("budget '%s': %s", dur, range);
+		cli_msg("budget '%s': must be between %s and %s", dur, lo, hi);
 		return 2;
 	}
 	if (weight_arg) {
@@ -201,7 +206,7 @@ static int cmd_set(struct cli_maps *m, const char *arg, const char *dur,
 		errno = 0;
 		w = strtol(weight_arg, &end, 10);
 		if (errno || *end || end == weight_arg || w < SLO_WEIGHT_MIN || w > SLO_WEIGHT_MAX) {
-			cli_msg("weight '%s': must be an integer in [1, 10000]%s", weight_arg, "");
+			cli_msg("weight '%s': must be an integer in [1, 10000]", weight_arg);
 			return 2;
 		}
 		val.weight = (uint32_t)w;
@@ -226,7 +231,7 @@ static int cmd_del(struct cli_maps *m, const char *arg)
 		return ret;
 	if (bpf_map_delete_elem(active_fd(m), &id)) {
 		if (errno == ENOENT) {
-			cli_msg("%s has no SLO of its own%s", path, "");
+			cli_msg("%s has no SLO of its own", path);
 			return 2;
 		}
 		cli_msg("cannot delete the budget of %s: %s", path, strerror(errno));
@@ -254,7 +259,7 @@ int slo_cli_main(int argc, char **argv)
 		return 2;
 	}
 	if (geteuid() != 0) {
-		cli_msg("must run as root: the budget maps are root-only%s%s", "", "");
+		cli_msg("must run as root: the budget maps are root-only");
 		return 3;
 	}
 	ret = open_maps(&m);
