@@ -8,7 +8,6 @@ cd "$top"
 start=$(date +%s)
 bash tests/build.sh
 status=0
-# "latency" (timing under emulation) is run on its own: ctest -L latency
-ctest --test-dir build --output-on-failure --timeout 900 -LE latency || status=$?
+ctest --test-dir build --output-on-failure --timeout 900 || status=$?
 echo "run-all: $(( $(date +%s) - start )) s wall time, kernels: $(ls "${SCX_SLO_CACHE:-/var/cache/scx_slo}/kernels" | tr '\n' ' ')"
 exit $status

@@ -31,11 +31,25 @@ probe() { # NAME: one run in /web; its request p99 (us) appended to /tmp/p99.NAM
 	log "$1: request p50 $(jq .request_us.p50 "/tmp/$1.json") p99 $(jq .request_us.p99 "/tmp/$1.json") p99.9 $(jq .request_us.p999 "/tmp/$1.json") us, wakeup p99 $(jq .wakeup_us.p99 "/tmp/$1.json") us, $(jq .request_us.samples "/tmp/$1.json") samples"
 }
 
+# the scheduler's own view of a run: misses of the 5 ms budget, steals
+# (same node, other node) and preemption kicks
+slo_counters() {
+	log "$1 counters: /web runs $(final_stat /web 3) misses $(final_stat /web 4), steals $(final_domain_sum 5)/$(final_domain_sum 6), preempt kicks $(final_domain_sum 8), hogs on CPUs $HOG_CPUS"
+	awk '/^=== scx_slo final stats ===/ { f = 1 } f && /^DOMAIN/ { t = 1 } f && /^CGROUP/ { t = 0 } t' "$OUT"
+}
+
+hog_cpus() { # the CPU each stress-ng process last ran on
+	for _s in /proc/[0-9]*/stat; do
+		read -r _l < "$_s" 2>/dev/null || continue
+		case $_l in *"(stress-ng"*) echo "$_l" | awk '{ print $39 }' ;; esac
+	done | tr '\n' ' '
+}
+
 run() { # NAME: one probe run under that scheduler
 	case $1 in
 	default) probe default ;;
-	slo) start_scx_slo --slo /web=5ms; probe slo; stop_scx_slo > /dev/null ;;
-	single) start_scx_slo --single-dsq --slo /web=5ms; probe single; stop_scx_slo > /dev/null ;;
+	slo) start_scx_slo --slo /web=5ms; probe slo; HOG_CPUS=$(hog_cpus); stop_scx_slo > /dev/null; slo_counters slo ;;
+	single) start_scx_slo --single-dsq --slo /web=5ms; probe single; HOG_CPUS=$(hog_cpus); stop_scx_slo > /dev/null; slo_counters single ;;
 	esac
 }
 
