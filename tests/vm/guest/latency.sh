@@ -11,9 +11,9 @@
 # below LATENCY_MARGIN x the default scheduler's.  Five rounds, because one
 # round's p99 can be 2-3x its neighbours' (in the 20 runs that qualified
 # this test for CI, 36 of 100 scx_slo rounds and 4 of 100 --single-dsq
-# rounds were above 3.5 ms, the scx_slo ones with up to 1-2% of the probe's
-# runs missing the budget), and a median of three is lost to two such
-# rounds, a median of five only to three.
+# rounds were above 3.5 ms, the scx_slo ones with up to about 1% of the
+# probe's runs missing the budget), and a median of three is lost to two
+# such rounds, a median of five only to three.
 margin=${LATENCY_MARGIN:-0.8}
 rounds=${LATENCY_ROUNDS:-5}
 cg_create web
