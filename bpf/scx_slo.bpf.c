@@ -697,9 +697,8 @@ static s32 preemptible_in(struct task_struct *p, u32 dom, s64 rel_deadline,
  * No CPU is idle: queue @p where it will run at once, on a CPU near
  * @prev_cpu (its LLC, then the same-node part of the steal order) running a
  * deadline it beats by more than a slice; enqueue then preempts that CPU
- * (rule 3).  Deadlines
- * are compared as distances from each domain's own clock.  At most
- * SLO_PREEMPT_SCAN CPUs are looked at.  -1 if there is none.
+ * (rule 3).  Deadlines are compared as distances from each domain's own
+ * clock.  At most SLO_PREEMPT_SCAN CPUs are looked at.  -1 if there is none.
  */
 static s32 pick_preempt_cpu(struct task_struct *p, struct task_ctx *tctx,
 			    s32 prev_cpu)
