@@ -49,12 +49,16 @@
  * dispatched straight to that CPU's local DSQ.  With no CPU idle, it is
  * queued on the CPU running the latest deadline it beats by more than a
  * slice, in its previous LLC or else another LLC of the same node, and
- * rule 3 preempts that CPU; if there is none it waits in its previous LLC.
- * Never across nodes: a busy remote CPU must take an IPI to let it in,
+ * rule 3 preempts that CPU; if there is none it waits in its previous
+ * LLC.  Never across nodes: a busy remote CPU must take an IPI to let it in,
  * while the local queue keeps it near its cache and its waker, and a task
- * that overruns its budget is stolen anyway (rule 5).  Per-CPU kthreads go
- * straight to their CPU.  A queued task goes to the domain of a CPU in its
- * cpumask, so no domain ever holds a task none of its CPUs may run.
+ * that overruns its budget is stolen anyway (rule 5).  A task put back after
+ * its slice or a preemption, when no CPU of its domain is idle, goes to an
+ * idle CPU of its node, else anywhere: CPU-bound tasks never wake, and
+ * without this two of them share a CPU while one of another node idles, as
+ * neither waits long enough to be overdue.  Per-CPU kthreads go straight to
+ * their CPU.  A queued task goes to the domain of a CPU in its cpumask, so
+ * no domain ever holds a task none of its CPUs may run.
  *
  * Rule 5, stealing.  A CPU takes from another domain only when that
  * domain's head task is overdue (its wall deadline has passed) and earlier
@@ -64,7 +68,8 @@
  * run on this CPU is taken, so no cross-node steal ever moves a task that
  * could still meet its budget at home.  An otherwise idle CPU also pulls
  * from a same-node domain that has more work than CPUs: tasks queued and
- * no idle CPU there.
+ * no idle CPU there.  A CPU keeping a lone task renews its slice to ours,
+ * not the kernel's 20 ms, so it looks for overdue work every slice.
  *
  * Rule 6, misses.  Each time a task is queued (woken, or put back after its
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
@@ -610,15 +615,55 @@ static s32 pick_idle_in(struct task_struct *p, const struct cpumask *mask,
 	return scx_bpf_pick_idle_cpu((const struct cpumask *)scratch, 0);
 }
 
+/* Whether any CPU of domain @dom is idle. */
+static bool domain_has_idle(u32 dom)
+{
+	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
+	const struct cpumask *idle;
+	struct bpf_cpumask *mask;
+	bool has_idle;
+
+	if (!dctx || !(mask = dctx->cpumask))
+		return false;
+	idle = scx_bpf_get_idle_cpumask();
+	has_idle = bpf_cpumask_intersects((const struct cpumask *)mask, idle);
+	scx_bpf_put_idle_cpumask(idle);
+	return has_idle;
+}
+
+/* This CPU's scratch cpumask for select_cpu() and enqueue(), or NULL. */
+static struct bpf_cpumask *scratch_mask(void)
+{
+	u32 this_cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &this_cpu);
+
+	return cctx ? cctx->scratch : NULL;
+}
+
+/* Rule 4's outer circles: an idle CPU of @cpu's node, else anywhere. */
+static s32 pick_idle_beyond_llc(struct task_struct *p, s32 cpu)
+{
+	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &cpu);
+	struct bpf_cpumask *scratch = scratch_mask(), *mask;
+	struct node_ctx *nctx;
+	s32 idle;
+
+	if (nr_nodes > 1 && info && scratch &&
+	    (nctx = bpf_map_lookup_elem(&node_ctxs, &info->node)) &&
+	    (mask = nctx->cpumask)) {
+		idle = pick_idle_in(p, (const struct cpumask *)mask, scratch);
+		if (idle >= 0)
+			return idle;
+	}
+	return scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+}
+
 /* Rule 4: prev CPU, its LLC, its node, anywhere. */
 static s32 pick_idle_cpu(struct task_struct *p, s32 prev_cpu)
 {
 	struct slo_cpu_info *info;
 	struct domain_ctx *dctx;
-	struct node_ctx *nctx;
-	struct cpu_ctx *cctx;
 	struct bpf_cpumask *scratch, *mask;
-	u32 this_cpu = bpf_get_smp_processor_id();
 	s32 cpu;
 
 	if (bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr) &&
@@ -628,27 +673,15 @@ static s32 pick_idle_cpu(struct task_struct *p, s32 prev_cpu)
 		return -1;
 
 	info = bpf_map_lookup_elem(&cpu_info, &prev_cpu);
-	cctx = bpf_map_lookup_elem(&cpu_ctxs, &this_cpu);
-	if (!info || info->domain >= nr_domains || !cctx)
-		goto anywhere;
-	scratch = cctx->scratch;
-	if (!scratch)
-		goto anywhere;
-
-	dctx = bpf_map_lookup_elem(&domain_ctxs, &info->domain);
-	if (dctx && (mask = dctx->cpumask)) {
+	scratch = scratch_mask();
+	if (info && info->domain < nr_domains && scratch &&
+	    (dctx = bpf_map_lookup_elem(&domain_ctxs, &info->domain)) &&
+	    (mask = dctx->cpumask)) {
 		cpu = pick_idle_in(p, (const struct cpumask *)mask, scratch);
 		if (cpu >= 0)
 			return cpu;
 	}
-	nctx = bpf_map_lookup_elem(&node_ctxs, &info->node);
-	if (nr_nodes > 1 && nctx && (mask = nctx->cpumask)) {
-		cpu = pick_idle_in(p, (const struct cpumask *)mask, scratch);
-		if (cpu >= 0)
-			return cpu;
-	}
-anywhere:
-	return scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+	return pick_idle_beyond_llc(p, prev_cpu);
 }
 
 /*
@@ -872,6 +905,29 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
+	/*
+	 * Rule 4 for a task put back after its slice or a preemption.  Only
+	 * wakeups pass through select_cpu(), so without this a CPU-bound task
+	 * never leaves its domain: two of them share a CPU while a CPU of
+	 * another node idles, since neither waits long enough to be overdue
+	 * and stolen.  An idle CPU of its own domain is left to kick_for(),
+	 * which wakes it to run the earliest deadline queued there.  In
+	 * single-DSQ mode every idle CPU is kicked for the one queue already.
+	 */
+	cpu = scx_bpf_task_cpu(p);
+	if (!(enq_flags & SCX_ENQ_WAKEUP) && !single_dsq &&
+	    p->nr_cpus_allowed > 1 && !domain_has_idle(cpu_domain(cpu))) {
+		cpu = pick_idle_beyond_llc(p, cpu);
+		if (cpu >= 0) {
+			stat_inc(SLO_STAT_REQUEUE_IDLE);
+			tctx->queued_domain = QUEUED_DIRECT;
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns,
+					   enq_flags);
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+			return;
+		}
+	}
+
 	/* queue in the domain of a CPU the task may actually use */
 	cpu = queue_cpu(p);
 	if (cpu < 0) {
@@ -912,22 +968,6 @@ static u64 head_wall_deadline(u64 dsq_id)
 		return tctx ? tctx->wall_deadline : (u64)-1;
 	}
 	return (u64)-1;
-}
-
-/* Whether any CPU of domain @dom is idle. */
-static bool domain_has_idle(u32 dom)
-{
-	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
-	const struct cpumask *idle;
-	struct bpf_cpumask *mask;
-	bool has_idle;
-
-	if (!dctx || !(mask = dctx->cpumask))
-		return false;
-	idle = scx_bpf_get_idle_cpumask();
-	has_idle = bpf_cpumask_intersects((const struct cpumask *)mask, idle);
-	scx_bpf_put_idle_cpumask(idle);
-	return has_idle;
 }
 
 /*
@@ -1060,6 +1100,15 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 		    scx_bpf_dsq_move_to_local(*victim))
 			return;
 	}
+
+	/*
+	 * Nothing else to run, so @prev goes on.  The kernel would refill its
+	 * slice to SCX_SLICE_DFL (20 ms), and for that long this CPU would not
+	 * dispatch, so not steal (step 1): an overdue task queued elsewhere
+	 * would wait up to 20 ms past its deadline instead of a slice.
+	 */
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
+		prev->scx.slice = slice_ns;
 }
 
 void BPF_STRUCT_OPS(slo_runnable, struct task_struct *p, u64 enq_flags)

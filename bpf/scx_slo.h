@@ -77,6 +77,7 @@ enum slo_stat_idx {
 	SLO_STAT_AFFINITY_FIXUP,	/* task_cpu() not allowed: CPU re-picked */
 	SLO_STAT_CGROUP_STATS_FULL,	/* runs not attributed: cgroup map full */
 	SLO_STAT_STARVE_RESCUES,	/* tasks run first after waiting starve_ns */
+	SLO_STAT_REQUEUE_IDLE,		/* put back after a slice, placed on an idle CPU */
 	SLO_NR_STATS,
 };
 

@@ -189,6 +189,8 @@ static const struct {
 		"Runs not attributed to a cgroup because the per-cgroup statistics map was full." },
 	[SLO_STAT_STARVE_RESCUES] = { "scx_slo_starvation_rescues_total",
 		"Tasks run ahead of their deadline order because they had waited longer than the starvation limit." },
+	[SLO_STAT_REQUEUE_IDLE] = { "scx_slo_requeue_idle_placements_total",
+		"Tasks put back after their slice or a preemption that were placed on an idle CPU instead of queued." },
 };
 _Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
 	       "every enum slo_stat_idx entry needs a metric name");

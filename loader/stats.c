@@ -196,12 +196,13 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 	size_t i, shown;
 
 	fprintf(out, "=== %s ===\n", title);
-	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu\n",
+	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu\n",
 		(unsigned long long)st->global[SLO_STAT_RUNS],
 		(unsigned long long)st->global[SLO_STAT_MISSES],
 		(unsigned long long)st->global[SLO_STAT_KTHREAD_LOCAL],
 		(unsigned long long)st->global[SLO_STAT_AFFINITY_FIXUP],
-		(unsigned long long)st->global[SLO_STAT_STARVE_RESCUES]);
+		(unsigned long long)st->global[SLO_STAT_STARVE_RESCUES],
+		(unsigned long long)st->global[SLO_STAT_REQUEUE_IDLE]);
 	if (st->global[SLO_STAT_CGROUP_STATS_FULL])
 		fprintf(out, "warning: %llu runs not attributed (cgroup stats map full)\n",
 			(unsigned long long)st->global[SLO_STAT_CGROUP_STATS_FULL]);
