@@ -913,6 +913,8 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	 * and stolen.  An idle CPU of its own domain is left to kick_for(),
 	 * which wakes it to run the earliest deadline queued there.  In
 	 * single-DSQ mode every idle CPU is kicked for the one queue already.
+	 * A migration-disabled task, once switched out, has p->cpus_ptr
+	 * narrowed to its own CPU, so it is never moved.
 	 */
 	cpu = scx_bpf_task_cpu(p);
 	if (!(enq_flags & SCX_ENQ_WAKEUP) && !single_dsq &&
