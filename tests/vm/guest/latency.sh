@@ -17,8 +17,9 @@
 # statistic, then measures the host: it failed a CI run at 0.84 with
 # scx_slo rounds of 2.5 to 7.6 ms.  The best round is the one the host
 # disturbed least, and ranks what the schedulers do when it does not; the
-# medians are logged too.  Over 50 earlier boots (3 or 5 rounds each) the
-# best-round ratio was at most 0.70; the median-round one reached 1.14.
+# medians are logged too.  Re-scored, 50 earlier comparisons (42 boots, 3
+# or 5 rounds each) had a best-round ratio of at most 0.70; their
+# median-round ratio reached 1.14.
 margin=${LATENCY_MARGIN:-0.8}
 rounds=${LATENCY_ROUNDS:-5}
 cg_create web
