@@ -165,7 +165,7 @@ for attempt in 1 2 3; do
 	fi
 	[ -n "$booted" ] && break
 	echo "run-vm: $name on $kver: no init after ${boot_timeout}s (boot $attempt of 3)" >&2
-	echo "=== run-vm: boot $attempt, no init ===" >> "$work/earlier.log"
+	{ echo "=== run-vm: boot $attempt, no init ==="; tr -d '\r' < "$serial"; } >> "$work/earlier.log"
 done
 set -e
 {
