@@ -20,7 +20,7 @@ cpus="$(awk '{ print $39 }' /proc/$a/stat) $(awk '{ print $39 }' /proc/$b/stat)"
 kill $a $b
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-moved=$(awk '/^runs/ { for (i = 1; i < NF; i++) if ($i == "requeue-idle") v = $(i + 1) } END { print v + 0 }' "$OUT")
+moved=$(final_global requeue-idle)
 # percent of one CPU each hog got (clock ticks are 1/100 s)
 pa=$(awk -v d=$((a1 - a0)) -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", d / (t1 - t0) }')
 pb=$(awk -v d=$((b1 - b0)) -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", d / (t1 - t0) }')

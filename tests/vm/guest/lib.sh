@@ -77,6 +77,12 @@ final_stat() {
 		END { print v }' "$OUT"
 }
 
+# final_global NAME: a counter of the "runs ..." line of the last stats
+# printed (e.g. starvation-rescues), 0 if absent.
+final_global() {
+	awk -v name="$1" '/^runs/ { for (i = 1; i < NF; i++) if ($i == name) v = $(i + 1) } END { print v + 0 }' "$OUT"
+}
+
 # final_domain_sum COLUMN: sum of a column over the domains in the final
 # stats (5 STEAL_NODE, 6 STEAL_FAR, 7 NOT_LATE, 8 PREEMPT, 2 ENQUEUED).
 final_domain_sum() {

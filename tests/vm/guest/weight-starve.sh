@@ -34,7 +34,7 @@ kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited while the low-weight task
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
 if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
-rescues=$(awk '/^runs/ { for (i = 1; i < NF; i++) if ($i == "starvation-rescues") v = $(i + 1) } END { print v + 0 }' "$OUT")
+rescues=$(final_global starvation-rescues)
 ran_us=$(( (r1 - r0) / 1000 ))
 log "low-weight task ran ${ran_us} us in 15 s next to 4 hogs; $rescues starvation rescues"
 [ "$ran_us" -gt 0 ] || fail "the low-weight task got no CPU in 15 s"
