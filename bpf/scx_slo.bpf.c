@@ -191,8 +191,19 @@ struct {
 	__type(value, struct slo_domain_stats);
 } slo_domain_stats SEC(".maps");
 
+/*
+ * Per-cgroup statistics: one shared entry per cgroup that ran a task, not
+ * one per CPU, allocated on first use (BPF_F_NO_PREALLOC) and updated with
+ * atomic adds.  A per-CPU preallocated map would cost capacity x CPUs up
+ * front (8192 x 232 B x 512 CPUs is almost 1 GB); this costs live cgroups
+ * x 232 B, and the adds are a few locked instructions once per task start.
+ * Entries leave with their cgroup: slo_cgroup_exit() where the kernel has
+ * cgroup callbacks, and the loader, which deletes the entry of any cgroup
+ * no longer in the hierarchy, everywhere.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SLO_MAX_CGROUP_STATS);
 	__type(key, u64);			/* cgroup id */
 	__type(value, struct slo_cgroup_stats);
@@ -211,6 +222,13 @@ struct domain_ctx {
 	struct bpf_cpumask __kptr *cpumask;
 	u64 vclock;			/* largest vruntime started here */
 	u64 next_starve_scan;		/* rescue_starved() looks again after */
+	u64 starve_scans;		/* even: from the tail, odd: from the head */
+	/*
+	 * Tasks the current walk may still visit.  A counter in map memory,
+	 * not on the stack: the verifier does not track its value, so the
+	 * walk verifies as one loop, not SLO_STARVE_DEPTH unrolled steps.
+	 */
+	u32 starve_left;
 };
 
 struct {
@@ -543,7 +561,7 @@ static struct slo_cgroup_stats *lookup_cgroup_stats(u64 cgroup_id)
 	cs = bpf_map_lookup_elem(&slo_cgroup_stats, &cgroup_id);
 	if (cs)
 		return cs;
-	/* from BPF, a per-CPU insert sets this CPU's copy and zeroes the rest */
+	/* NOEXIST: a CPU that lost the race to insert uses the winner's entry */
 	bpf_map_update_elem(&slo_cgroup_stats, &cgroup_id, &zero, BPF_NOEXIST);
 	cs = bpf_map_lookup_elem(&slo_cgroup_stats, &cgroup_id);
 	if (!cs)
@@ -587,12 +605,13 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 	cs = lookup_cgroup_stats(tctx->cgroup_id);
 	if (!cs)
 		return;
-	cs->runs++;
-	cs->delay_ns += delay;
-	cs->delay_hist[delay_bucket(delay)]++;
+	/* shared by every CPU: atomic adds, whose results nobody reads */
+	__sync_fetch_and_add(&cs->runs, 1);
+	__sync_fetch_and_add(&cs->delay_ns, delay);
+	__sync_fetch_and_add(&cs->delay_hist[delay_bucket(delay)], 1);
 	if (overdue) {
-		cs->misses++;
-		cs->lateness_ns += now - wall_deadline;
+		__sync_fetch_and_add(&cs->misses, 1);
+		__sync_fetch_and_add(&cs->lateness_ns, now - wall_deadline);
 	}
 }
 
@@ -896,6 +915,8 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	if (!tctx)
 		return;
 	refresh_budget(p, tctx);
+	if (enq_flags & SCX_ENQ_REENQ)
+		stat_inc(SLO_STAT_RT_REQUEUES);
 
 	/* per-CPU kthreads (ksoftirqd, kworkers) run where they must, now */
 	if ((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) {
@@ -1005,25 +1026,34 @@ static bool steal_overdue_from(u32 victim, s32 cpu, u64 own_head, u64 now)
  * of tiny weight is charged up to 10000x its run time (nice 19 in an SLO
  * of weight 1), and under deep overload it can wait behind a stream of
  * earlier deadlines longer than the watchdog allows.  Every
- * SLO_STARVE_SCAN_NS, one CPU of the domain looks at the tail of its queue,
- * where the latest deadlines are, and runs first a task that has waited
- * starve_ns.  While there is one, the next dispatch looks again.
+ * SLO_STARVE_SCAN_NS, one CPU of the domain walks its queue and runs first
+ * a task that has waited starve_ns.  The walk starts from the tail, where
+ * the latest deadlines and so the likeliest victims are, and every other
+ * time from the head, so with up to 2 x SLO_STARVE_DEPTH tasks queued every
+ * one of them is seen; the cost is paid once per interval per domain, not
+ * per dispatch.  While a starving task is queued the next dispatch looks
+ * again.  Tasks in a CPU's local DSQ are not here: they run next on that
+ * CPU, or go back through enqueue when an RT or deadline task takes it
+ * (slo_cpu_release()).
  */
 static bool rescue_starved(u32 dom, s32 cpu, u64 now)
 {
 	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(dom));
 	struct task_struct *p;
-	int depth = 0;
+	u64 iter_flags;
 
 	if (!dctx || (s64)(now - dctx->next_starve_scan) < 0)
 		return false;
 	dctx->next_starve_scan = now + SLO_STARVE_SCAN_NS;
+	iter_flags = dctx->starve_scans++ & 1 ? 0 : SCX_DSQ_ITER_REV;
+	dctx->starve_left = SLO_STARVE_DEPTH;
 
-	bpf_for_each(scx_dsq, p, dsq_of(dom), SCX_DSQ_ITER_REV) {
+	bpf_for_each(scx_dsq, p, dsq_of(dom), iter_flags) {
 		struct task_ctx *tctx;
 
-		if (++depth > SLO_STARVE_DEPTH)
+		if (!dctx->starve_left)
 			break;
+		dctx->starve_left--;
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 		if (!tctx || (s64)(now - tctx->queued_at) < (s64)starve_ns)
 			continue;
@@ -1111,6 +1141,17 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 */
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
 		prev->scx.slice = slice_ns;
+}
+
+/*
+ * An RT or deadline task took @cpu.  Whatever waits in its local DSQ
+ * (placed there by select_cpu() or a steal) would wait for as long as that
+ * task runs, and a watchdog timeout would eject us: send it back through
+ * slo_enqueue(), which queues it in its domain or on an idle CPU.
+ */
+void BPF_STRUCT_OPS(slo_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
+{
+	scx_bpf_reenqueue_local();
 }
 
 void BPF_STRUCT_OPS(slo_runnable, struct task_struct *p, u64 enq_flags)
@@ -1351,8 +1392,60 @@ int slo_read_depths(void *ctx)
 	return 0;
 }
 
+/*
+ * A cgroup is going away: drop its statistics, so that pod churn never
+ * fills the map.  Called only for cgroups sched_ext tracks (the cpu
+ * controller's, on kernels with CONFIG_EXT_GROUP_SCHED); the loader drops
+ * the rest, and the loader leaves this op out where the kernel lacks it.
+ */
+void BPF_STRUCT_OPS(slo_cgroup_exit, struct cgroup *cgrp)
+{
+	u64 id = cgrp->kn->id;
+
+	bpf_map_delete_elem(&slo_cgroup_stats, &id);
+}
+
+/*
+ * The kernel's debug dump (an error exit, or SysRq-D): per domain, its
+ * clock and depth; per task, its budget and deadlines.  On an error exit
+ * the loader prints it, so an ejection can be reported whole.
+ */
+void BPF_STRUCT_OPS(slo_dump, struct scx_dump_ctx *dctx)
+{
+	u32 dom;
+
+	scx_bpf_dump("scx_slo: %u domains, %s, slice %llu ns, default budget %llu ns",
+		     nr_domains, single_dsq ? "one global queue" : "one queue per LLC",
+		     slice_ns, default_budget_ns);
+	bpf_for(dom, 0, nr_domains) {
+		struct domain_ctx *domc = bpf_map_lookup_elem(&domain_ctxs, &dom);
+
+		if (!domc)
+			break;
+		scx_bpf_dump("domain %u: vclock %llu queued %d", dom, domc->vclock,
+			     single_dsq ? (dom ? 0 : scx_bpf_dsq_nr_queued(SLO_SINGLE_DSQ)) :
+					  scx_bpf_dsq_nr_queued(dom));
+	}
+}
+
+void BPF_STRUCT_OPS(slo_dump_task, struct scx_dump_ctx *dctx, struct task_struct *p)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	if (!tctx)
+		return;
+	scx_bpf_dump("scx_slo: budget %llu vdeadline %llu wall_deadline %llu queued_at %llu domain %u",
+		     tctx->budget_ns, tctx->vdeadline, tctx->wall_deadline,
+		     tctx->queued_at, tctx->queued_domain);
+}
+
+/* The kernel's dump of an error exit, copied by slo_exit() for the loader. */
+char exit_dump[SLO_EXIT_DUMP_LEN];
+
 void BPF_STRUCT_OPS(slo_exit, struct scx_exit_info *ei)
 {
+	if (ei->dump)
+		bpf_probe_read_kernel_str(exit_dump, sizeof(exit_dump), ei->dump);
 	SLO_RECORD_EXIT(exit_info, ei);
 }
 
@@ -1366,6 +1459,11 @@ struct sched_ext_ops slo_ops = {
 	.stopping	= (void *)slo_stopping,
 	.enable		= (void *)slo_enable,
 	.init_task	= (void *)slo_init_task,
+	.cgroup_exit	= (void *)slo_cgroup_exit,
+	.cpu_release	= (void *)slo_cpu_release,
+	.dump		= (void *)slo_dump,
+	.dump_task	= (void *)slo_dump_task,
+	.exit_dump_len	= SLO_EXIT_DUMP_LEN,
 	.init		= (void *)slo_init,
 	.exit		= (void *)slo_exit,
 	.name		= SCX_SLO_OPS_NAME,

@@ -46,7 +46,7 @@ typedef __s64 s64;
  * budget map has room for as many runtime overrides (scx_slo slo set). */
 #define SLO_MAX_BUDGETS			4096
 #define SLO_BUDGET_MAP_ENTRIES		(2 * SLO_MAX_BUDGETS)
-#define SLO_MAX_CGROUP_STATS		8192
+#define SLO_MAX_CGROUP_STATS		16384
 
 /* Domains of the steal order inspected per dispatch, nearest first. */
 #define SLO_STEAL_SCAN_DFL		16
@@ -54,10 +54,10 @@ typedef __s64 s64;
 #define SLO_PREEMPT_SCAN		64
 /* Tasks looked at from the head of a remote queue for an overdue one. */
 #define SLO_STEAL_DEPTH			4
-/* Starvation backstop: how often a domain's queue tail is looked at, and
- * how many tasks from the tail. */
+/* Starvation backstop: how often a domain's queue is looked at, and how
+ * many tasks one look visits (from the tail and the head in turn). */
 #define SLO_STARVE_SCAN_NS		(100 * SLO_NSEC_PER_MSEC)
-#define SLO_STARVE_DEPTH		64
+#define SLO_STARVE_DEPTH		4096
 
 /* Deepest cgroup nesting walked when looking for an inherited budget. */
 #define SLO_MAX_CGROUP_DEPTH		16
@@ -78,6 +78,7 @@ enum slo_stat_idx {
 	SLO_STAT_CGROUP_STATS_FULL,	/* runs not attributed: cgroup map full */
 	SLO_STAT_STARVE_RESCUES,	/* tasks run first after waiting starve_ns */
 	SLO_STAT_REQUEUE_IDLE,		/* put back after a slice, placed on an idle CPU */
+	SLO_STAT_RT_REQUEUES,		/* re-queued when an RT/DL task took the CPU */
 	SLO_NR_STATS,
 };
 
@@ -156,6 +157,9 @@ struct slo_cgroup_stats {
  */
 #define SLO_EXIT_REASON_LEN		128
 #define SLO_EXIT_MSG_LEN		1024
+
+/* Room for the kernel's debug dump of an error exit (ops.exit_dump_len). */
+#define SLO_EXIT_DUMP_LEN		32768
 
 struct slo_exit_info {
 	__s32 kind;			/* enum scx_exit_kind; 0 while running */

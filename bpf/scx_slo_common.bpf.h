@@ -19,9 +19,13 @@
  * through the static inlines below, which test bpf_ksym_exists() on the
  * newest form first.  libbpf resolves a missing weak kfunc to zero, the
  * verifier sees a constant branch and drops the dead call, so the choice is
- * made when the program is loaded, on the kernel it is loaded into.  A
- * "___suffix" in a declaration is stripped by libbpf when it resolves the
- * kfunc: that is how two prototypes for one kernel name can coexist.
+ * made when the program is loaded, on the kernel it is loaded into.  libbpf
+ * strips only the last "___suffix" of a name when it resolves a kfunc, so
+ * "scx_bpf_dsq_insert___compat" asks for scx_bpf_dsq_insert and
+ * "scx_bpf_dsq_insert___v2___compat" for scx_bpf_dsq_insert___v2, which is
+ * the kernel's own name for the bool-returning form.  bpf/kfuncs.txt lists
+ * every call path and its alternatives, and the build checks each one
+ * against the BTF of every cached test kernel (bpf/check-kfuncs.sh).
  */
 #ifndef __SCX_SLO_COMMON_BPF_H
 #define __SCX_SLO_COMMON_BPF_H
@@ -79,8 +83,8 @@ void bpf_rcu_read_unlock(void) __ksym;
 /* Renamed or added along the way: resolved at load time. */
 bool scx_bpf_dsq_insert___v2___compat(struct task_struct *p, u64 dsq_id,
 				      u64 slice, u64 enq_flags) __ksym __weak;
-void scx_bpf_dsq_insert___v1___compat(struct task_struct *p, u64 dsq_id,
-				      u64 slice, u64 enq_flags) __ksym __weak;
+void scx_bpf_dsq_insert___compat(struct task_struct *p, u64 dsq_id,
+				 u64 slice, u64 enq_flags) __ksym __weak;
 void scx_bpf_dispatch___compat(struct task_struct *p, u64 dsq_id, u64 slice,
 			       u64 enq_flags) __ksym __weak;
 
@@ -95,6 +99,13 @@ bool scx_bpf_dsq_move_to_local___compat(u64 dsq_id) __ksym __weak;
 bool scx_bpf_consume___compat(u64 dsq_id) __ksym __weak;
 
 u64 scx_bpf_now___compat(void) __ksym __weak;
+
+/* Re-enqueue the local DSQ: 6.19+ any context (void), before cpu_release only. */
+void scx_bpf_reenqueue_local___v2___compat(void) __ksym __weak;
+u32 scx_bpf_reenqueue_local___compat(void) __ksym __weak;
+
+/* ops.dump output (6.12+). */
+void scx_bpf_dump_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
 
 /* Move a task found by the DSQ iterator: 6.13+ name, then 6.12's. */
 bool scx_bpf_dsq_move___compat(struct bpf_iter_scx_dsq *it__iter,
@@ -111,17 +122,13 @@ bool scx_bpf_dispatch_from_dsq___compat(struct bpf_iter_scx_dsq *it__iter,
  */
 struct task_struct *scx_bpf_dsq_peek___compat(u64 dsq_id) __ksym __weak;
 
-/*
- * "___v1" above is not a kernel name: libbpf strips it and resolves the
- * plain scx_bpf_dsq_insert, which exists from 6.13 on.
- */
 static __always_inline void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id,
 					       u64 slice, u64 enq_flags)
 {
 	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2___compat))
 		scx_bpf_dsq_insert___v2___compat(p, dsq_id, slice, enq_flags);
-	else if (bpf_ksym_exists(scx_bpf_dsq_insert___v1___compat))
-		scx_bpf_dsq_insert___v1___compat(p, dsq_id, slice, enq_flags);
+	else if (bpf_ksym_exists(scx_bpf_dsq_insert___compat))
+		scx_bpf_dsq_insert___compat(p, dsq_id, slice, enq_flags);
 	else
 		scx_bpf_dispatch___compat(p, dsq_id, slice, enq_flags);
 }
@@ -162,6 +169,14 @@ static __always_inline bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it,
 	return scx_bpf_dispatch_from_dsq___compat(it, p, dsq_id, enq_flags);
 }
 
+static __always_inline void scx_bpf_reenqueue_local(void)
+{
+	if (bpf_ksym_exists(scx_bpf_reenqueue_local___v2___compat))
+		scx_bpf_reenqueue_local___v2___compat();
+	else
+		scx_bpf_reenqueue_local___compat();
+}
+
 /*
  * scx_bpf_now() (6.14+) is the rq clock, cheaper than and close to
  * bpf_ktime_get_ns(); both count CLOCK_MONOTONIC nanoseconds.
@@ -199,6 +214,13 @@ static __always_inline u64 scx_bpf_now(void)
 	scx_bpf_exit_bstr((code), ___fmt, ___param, sizeof(___param));		\
 })
 
+/* scx_bpf_dump("fmt", args...): a line of the kernel's debug dump. */
+#define scx_bpf_dump(fmt, args...)						\
+({										\
+	___slo_bstr_preamble(fmt, ##args)					\
+	scx_bpf_dump_bstr(___fmt, ___param, sizeof(___param));			\
+})
+
 #define BPF_STRUCT_OPS(name, args...)						\
 	SEC("struct_ops/" #name) BPF_PROG(name, ##args)
 
@@ -209,7 +231,9 @@ static __always_inline u64 scx_bpf_now(void)
 #define SLO_RECORD_EXIT(dst, ei)						\
 ({										\
 	(dst).exit_code = (ei)->exit_code;					\
-	(dst).exit_cpu = (ei)->exit_cpu;					\
+	/* exit_cpu is new (7.1): absent, the field relocation would fail */	\
+	(dst).exit_cpu = bpf_core_field_exists((ei)->exit_cpu) ?		\
+		BPF_CORE_READ((ei), exit_cpu) : -1;				\
 	bpf_probe_read_kernel_str((dst).reason, sizeof((dst).reason),		\
 				  (ei)->reason);				\
 	bpf_probe_read_kernel_str((dst).msg, sizeof((dst).msg), (ei)->msg);	\

@@ -191,6 +191,8 @@ static const struct {
 		"Tasks run ahead of their deadline order because they had waited longer than the starvation limit." },
 	[SLO_STAT_REQUEUE_IDLE] = { "scx_slo_requeue_idle_placements_total",
 		"Tasks put back after their slice or a preemption that were placed on an idle CPU instead of queued." },
+	[SLO_STAT_RT_REQUEUES] = { "scx_slo_rt_requeues_total",
+		"Tasks sent back from a CPU's local queue because an RT or deadline task took the CPU." },
 };
 _Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
 	       "every enum slo_stat_idx entry needs a metric name");

@@ -16,7 +16,7 @@
 struct slo_metrics_cgroup {
 	const char *path;		/* cgroup path relative to the cgroup2 mount */
 	uint64_t budget_ns;		/* budget in force for it (own or inherited) */
-	struct slo_cgroup_stats stats;	/* summed over CPUs */
+	struct slo_cgroup_stats stats;
 };
 
 struct slo_metrics_domain {

@@ -836,7 +836,28 @@ static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title,
 	slo_stats_free(&st);
 }
 
-static void report_exit(const struct slo_exit_info *ei)
+/*
+ * After an error exit, the kernel's debug dump (every CPU's state, the
+ * tasks queued, and our own ops.dump lines), prefixed so that it reads as
+ * one block in a container log: what a bug report needs.
+ */
+static void print_exit_dump(const char *dump, size_t len)
+{
+	const char *line = dump, *end = dump + strnlen(dump, len);
+
+	if (line == end)
+		return;
+	msg("EXIT: the kernel's debug dump follows");
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		int n = (int)((nl ? nl : end) - line);
+
+		fprintf(stderr, "scx_slo: dump: %.*s\n", n, line);
+		line += n + 1;
+	}
+}
+
+static void report_exit(const struct slo_exit_info *ei, const char *dump, size_t dump_len)
 {
 	const char *kind = exit_kind_name(ei->kind);
 
@@ -845,6 +866,7 @@ static void report_exit(const struct slo_exit_info *ei)
 		    ei->reason[0] ? ei->reason : "no reason given");
 		if (ei->msg[0])
 			msg("EXIT: %s", ei->msg);
+		print_exit_dump(dump, dump_len);
 	} else {
 		msg("detached: %s%s%s%s%s%s", kind,
 		    ei->reason[0] ? " (" : "", ei->reason, ei->reason[0] ? ")" : "",
@@ -931,6 +953,11 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		msg("cannot size map %s: %s", failed, strerror(-err));
 		ret = EXIT_FAILURE_OTHER;
 		goto out;
+	}
+	/* cgroup callbacks exist only with CONFIG_EXT_GROUP_SCHED */
+	if (!slo_kernel_has_ops_member("cgroup_exit")) {
+		skel->struct_ops.slo_ops->cgroup_exit = NULL;
+		bpf_program__set_autoload(skel->progs.slo_cgroup_exit, false);
 	}
 	skel->struct_ops.slo_ops->hotplug_seq = read_hotplug_seq();
 	skel->rodata->slice_ns = opts.slice_ns;
@@ -1048,7 +1075,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	}
 	publish_metrics(skel, nr_cpus, topo);
 	print_stats(skel, nr_cpus, "scx_slo final stats", 0);
-	report_exit(&ei);
+	report_exit(&ei, skel->bss->exit_dump, sizeof(skel->bss->exit_dump));
 	if (ei.kind >= SCX_EXIT_ERROR_FIRST)
 		ret = EXIT_SCHED_ERROR;
 	if ((uint64_t)ei.exit_code & SCX_ECODE_ACT_RESTART && !exiting)

@@ -88,58 +88,71 @@ static int collect_domains(struct scx_slo *skel, int nr_cpus, struct slo_stats *
 	return 0;
 }
 
-static int collect_cgroups(struct scx_slo *skel, int nr_cpus,
-			   slo_budget_of_fn budget_of, struct slo_stats *st)
+/*
+ * The per-cgroup entries: one plain value per cgroup that ran a task, so a
+ * read costs O(live cgroups).  Keys are read before the hierarchy is
+ * walked: cgroup ids are never reused, so an entry whose cgroup is missing
+ * from a walk that started after the entry was seen belongs to a removed
+ * cgroup, and is deleted (BPF deletes those it is told of, not all).
+ */
+static uint64_t cgroups_freed;
+
+static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
+			   struct slo_stats *st)
 {
 	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
 	struct slo_cgroup_table table = {};
-	struct slo_cgroup_stats *percpu;
+	struct slo_cgroup_stats value;
+	struct {
+		uint64_t id;
+		struct slo_cgroup_stats stats;
+	} *seen = NULL;
+	size_t nr_seen = 0, cap_seen = 0, i;
 	char mount[PATH_MAX];
 	uint64_t key, next;
 	bool have_key = false, have_names;
-	size_t cap = 0;
 	int ret = 0;
 
-	percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
-		     !slo_cgroup_table_build(mount, &table);
 	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
-		struct slo_metrics_cgroup *c;
-		struct slo_cgroup_stats sum = {};
-		const char *path = have_names ? slo_cgroup_table_path(&table, next) : NULL;
-		char idbuf[40];
-		int cpu, b;
-
 		key = next;
 		have_key = true;
-		if (bpf_map_lookup_elem(fd, &key, percpu))
+		if (bpf_map_lookup_elem(fd, &key, &value) || !value.runs)
 			continue;
-		for (cpu = 0; cpu < nr_cpus; cpu++) {
-			sum.runs += percpu[cpu].runs;
-			sum.misses += percpu[cpu].misses;
-			sum.lateness_ns += percpu[cpu].lateness_ns;
-			sum.delay_ns += percpu[cpu].delay_ns;
-			for (b = 0; b < SLO_DELAY_BUCKETS; b++)
-				sum.delay_hist[b] += percpu[cpu].delay_hist[b];
-		}
-		if (!sum.runs)
-			continue;
-		if (st->nr_cgroups == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			void *grown = realloc(st->cgroups, ncap * sizeof(*st->cgroups));
+		if (nr_seen == cap_seen) {
+			size_t ncap = cap_seen ? cap_seen * 2 : 64;
+			void *grown = realloc(seen, ncap * sizeof(*seen));
 
 			if (!grown) {
-				ret = -ENOMEM;
-				break;
+				free(seen);
+				return -ENOMEM;
 			}
-			st->cgroups = grown;
-			cap = ncap;
+			seen = grown;
+			cap_seen = ncap;
+		}
+		seen[nr_seen].id = key;
+		seen[nr_seen].stats = value;
+		nr_seen++;
+	}
+
+	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
+		     !slo_cgroup_table_build(mount, &table);
+	st->cgroups = calloc(nr_seen ? nr_seen : 1, sizeof(*st->cgroups));
+	if (!st->cgroups)
+		ret = -ENOMEM;
+	for (i = 0; !ret && i < nr_seen; i++) {
+		const char *path = have_names ? slo_cgroup_table_path(&table, seen[i].id) : NULL;
+		struct slo_metrics_cgroup *c;
+		char idbuf[40];
+
+		if (have_names && !path) {
+			if (!bpf_map_delete_elem(fd, &seen[i].id))
+				cgroups_freed++;
+			continue;
 		}
 		if (!path) {
-			/* gone since it ran, or no cgroup2 mount to name it by */
-			snprintf(idbuf, sizeof(idbuf), "<id %llu>", (unsigned long long)key);
+			/* no cgroup2 mount to name it by */
+			snprintf(idbuf, sizeof(idbuf), "<id %llu>",
+				 (unsigned long long)seen[i].id);
 			path = idbuf;
 		}
 		c = &st->cgroups[st->nr_cgroups];
@@ -149,12 +162,13 @@ static int collect_cgroups(struct scx_slo *skel, int nr_cpus,
 			break;
 		}
 		c->budget_ns = budget_of(path);
-		c->stats = sum;
+		c->stats = seen[i].stats;
 		st->nr_cgroups++;
 	}
 	if (have_names)
 		slo_cgroup_table_free(&table);
-	free(percpu);
+	free(seen);
+	st->cgroups_freed = cgroups_freed;
 	return ret;
 }
 
@@ -167,7 +181,7 @@ int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget
 	sum_global(skel, nr_cpus, out->global);
 	ret = collect_domains(skel, nr_cpus, out);
 	if (!ret)
-		ret = collect_cgroups(skel, nr_cpus, budget_of, out);
+		ret = collect_cgroups(skel, budget_of, out);
 	if (ret)
 		slo_stats_free(out);
 	return ret;
@@ -196,13 +210,15 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 	size_t i, shown;
 
 	fprintf(out, "=== %s ===\n", title);
-	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu\n",
+	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu  rt-requeues %llu  cgroups-freed %llu\n",
 		(unsigned long long)st->global[SLO_STAT_RUNS],
 		(unsigned long long)st->global[SLO_STAT_MISSES],
 		(unsigned long long)st->global[SLO_STAT_KTHREAD_LOCAL],
 		(unsigned long long)st->global[SLO_STAT_AFFINITY_FIXUP],
 		(unsigned long long)st->global[SLO_STAT_STARVE_RESCUES],
-		(unsigned long long)st->global[SLO_STAT_REQUEUE_IDLE]);
+		(unsigned long long)st->global[SLO_STAT_REQUEUE_IDLE],
+		(unsigned long long)st->global[SLO_STAT_RT_REQUEUES],
+		(unsigned long long)st->cgroups_freed);
 	if (st->global[SLO_STAT_CGROUP_STATS_FULL])
 		fprintf(out, "warning: %llu runs not attributed (cgroup stats map full)\n",
 			(unsigned long long)st->global[SLO_STAT_CGROUP_STATS_FULL]);

@@ -19,6 +19,8 @@ struct slo_stats {
 	uint32_t nr_domains;
 	struct slo_metrics_cgroup *cgroups;	/* only cgroups that ran */
 	size_t nr_cgroups;
+	/* entries of removed cgroups the loader deleted, since it started */
+	uint64_t cgroups_freed;
 };
 
 /* Budget in force for a cgroup path (own SLO, an ancestor's, or default). */

@@ -29,6 +29,34 @@ bool slo_kernel_has_kfunc(const char *name)
 	return found;
 }
 
+/*
+ * Does the running kernel's struct sched_ext_ops have the callback @member?
+ * Some depend on the kernel's version or config (cgroup ops need
+ * CONFIG_EXT_GROUP_SCHED), and libbpf refuses to attach a struct_ops map
+ * that sets a member the kernel lacks.
+ */
+bool slo_kernel_has_ops_member(const char *member)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_member *m;
+	const struct btf_type *t;
+	bool found = false;
+	int id, i;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "sched_ext_ops", BTF_KIND_STRUCT);
+	t = id >= 0 ? btf__type_by_id(btf, id) : NULL;
+	for (i = 0, m = t ? btf_members(t) : NULL; t && i < btf_vlen(t); i++, m++) {
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member)) {
+			found = true;
+			break;
+		}
+	}
+	btf__free(btf);
+	return found;
+}
+
 bool slo_kernel_at_least(int want_major, int want_minor)
 {
 	struct utsname uts;

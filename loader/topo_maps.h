@@ -18,6 +18,8 @@ struct slo_bpf_shape {
 
 /* Does the running kernel have the kfunc @name (in its BTF)? */
 bool slo_kernel_has_kfunc(const char *name);
+/* Does the kernel's struct sched_ext_ops have the callback @member? */
+bool slo_kernel_has_ops_member(const char *member);
 /* Is the running kernel at least @major.@minor? */
 bool slo_kernel_at_least(int major, int minor);
 

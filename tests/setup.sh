@@ -8,6 +8,7 @@
 # sid through a private apt configuration under $SCX_SLO_CACHE, which never
 # touches /etc/apt.
 set -euo pipefail
+export LC_ALL=C
 
 CACHE=${SCX_SLO_CACHE:-/var/cache/scx_slo}
 STAMP=$CACHE/.setup-done
@@ -55,26 +56,42 @@ elif [ -n "${NEED_UPDATE:-}" ]; then
 fi
 
 # --- 2. sched_ext test kernels --------------------------------------------------
-# Debian's trixie-backports "cloud" kernel and sid's have CONFIG_SCHED_CLASS_EXT;
-# bookworm's and trixie's 6.12 do not.  Versions are discovered from the
-# archive, not hard-coded: we follow the linux-image-cloud-amd64 metapackage
-# down to the package that carries the vmlinuz.
+# Debian's trixie-backports "cloud" kernels and sid's have CONFIG_SCHED_CLASS_EXT;
+# bookworm's and trixie's 6.12 do not (tests/kernel-lts.sh builds that one).
+# Versions are discovered from the archive, not hard-coded: the newest kernel
+# of every series trixie-backports still serves from 6.16 on (the compat
+# layer differs between them), and the one each suite's
+# linux-image-cloud-amd64 metapackage points at.  Only the metapackages'
+# kernels get the virtio-net modules, which the network tests need.
 mkdir -p "$CACHE/kernels"
-fetch_kernels() { # $1 = suite
+FIRST_SERIES=6.16
+
+apt_opts() { # $1 = suite: a private apt configuration under $CACHE
+	local A=$CACHE/apt-$1
+	APT_O=(-o "Dir::Etc::SourceList=$A/sources.list" -o "Dir::Etc::SourceParts=$A/sources.list.d"
+		-o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache"
+		-o "Dir::State::status=$A/status" -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0
+		-o APT::Sandbox::User=root)
+}
+
+apt_update() { # $1 = suite
 	local suite=$1 A=$CACHE/apt-$1
 	# An empty dpkg status and sources.list.d of our own: nothing from the
 	# system's apt state leaks in (and /dev/null is not always a device).
 	mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/sources.list.d"
 	: > "$A/status"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $suite main" > "$A/sources.list"
-	local O=(-o "Dir::Etc::SourceList=$A/sources.list" -o "Dir::Etc::SourceParts=$A/sources.list.d"
-		-o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache"
-		-o "Dir::State::status=$A/status" -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0
-		-o APT::Sandbox::User=root)
-	apt-get "${O[@]}" update -q >/dev/null || { echo "setup: apt update for $suite failed" >&2; return 1; }
+	apt_opts "$suite"
+	apt-get "${APT_O[@]}" update -q >/dev/null || { echo "setup: apt update for $suite failed" >&2; return 1; }
+}
 
-	# Walk the metapackage's Depends until a package ships a vmlinuz.
-	local pkg=linux-image-cloud-amd64 depth
+# fetch_kernel SUITE PACKAGE MODULES: follow PACKAGE's Depends down to the
+# package that ships a vmlinuz and cache it as $CACHE/kernels/<kver>; with
+# MODULES=1 also the virtio-net modules.  Prints the kver on stdout.
+fetch_kernel() {
+	local suite=$1 pkg=$2 want_modules=$3 depth
+	apt_opts "$suite"
+	local O=("${APT_O[@]}")
 	for depth in 1 2 3 4; do
 		local ver dir deb
 		ver=$(apt-cache "${O[@]}" show "$pkg" 2>/dev/null | awk '/^Version:/{print $2; exit}')
@@ -97,10 +114,16 @@ fetch_kernels() { # $1 = suite
 			config=$(find "$tmp" \( -name 'config' -o -name 'config-*' \) -type f | head -n1)
 			kver=$(basename "$(dirname "$vmlinuz")")
 			[ "$kver" = boot ] && kver=${vmlinuz##*/vmlinuz-}
-			# Newer Debian kernels keep the config in linux-base-<kver>.
+			local out=$CACHE/kernels/$kver
+			if [ -f "$out/vmlinuz" ] && [ -f "$out/btf" ] &&
+			   { [ "$want_modules" = 0 ] || [ -f "$out/modules/virtio_net.ko" ]; }; then
+				rm -rf "$tmp"; echo "$kver"; return 0
+			fi
+			# Newer Debian kernels keep the config in linux-base-<kver>,
+			# which the index may no longer list: not required.
 			if [ -z "$config" ]; then
 				(cd "$dir" && ls "linux-base-${kver}_"*.deb >/dev/null 2>&1 ||
-					apt-get "${O[@]}" download -q "linux-base-$kver" >/dev/null) || true
+					apt-get "${O[@]}" download -q "linux-base-$kver" >/dev/null 2>&1) || true
 				local base
 				base=$(ls -t "$dir/linux-base-${kver}_"*.deb 2>/dev/null | head -n1 || true)
 				[ -n "$base" ] && dpkg-deb -x "$base" "$tmp"
@@ -110,31 +133,36 @@ fetch_kernels() { # $1 = suite
 				echo "setup: $suite kernel $kver lacks CONFIG_SCHED_CLASS_EXT, skipped" >&2
 				rm -rf "$tmp"; return 1
 			fi
-			local out=$CACHE/kernels/$kver
 			mkdir -p "$out"
 			cp "$vmlinuz" "$out/vmlinuz"
 			[ -n "$config" ] && cp "$config" "$out/config"
 			echo "$suite" > "$out/suite"
-			# the VM's network driver (a module), for tests that scrape the
-			# guest from the host: from linux-modules-<kver>
+			# the kernel's BTF, raw: what bpf/check-kfuncs.sh resolves against
+			extract_btf "$out/vmlinuz" "$out/btf" ||
+				{ echo "setup: no BTF in $kver's vmlinuz" >&2; rm -rf "$tmp" "$out"; return 1; }
 			rm -rf "$out/modules"; mkdir -p "$out/modules"
-			(cd "$dir" && ls "linux-modules-${kver}_"*.deb >/dev/null 2>&1 ||
-				apt-get "${O[@]}" download -q "linux-modules-$kver" >/dev/null) ||
-				{ echo "setup: download of linux-modules-$kver failed" >&2; rm -rf "$tmp"; return 1; }
-			local mods ko
-			mods=$(ls -t "$dir/linux-modules-${kver}_"*.deb | head -n1)
-			mkdir -p "$tmp/mods"
-			dpkg-deb --fsys-tarfile "$mods" | tar -x -C "$tmp/mods" --wildcards \
-				'*/virtio_net.ko*' '*/net_failover.ko*' '*/failover.ko*'
-			for ko in $(find "$tmp/mods" -name '*.ko*'); do
-				case $ko in
-				*.xz) xz -dc "$ko" > "$out/modules/$(basename "${ko%.xz}")" ;;
-				*.zst) zstd -qdc "$ko" > "$out/modules/$(basename "${ko%.zst}")" ;;
-				*) cp "$ko" "$out/modules/" ;;
-				esac
-			done
+			if [ "$want_modules" = 1 ]; then
+				# the VM's network driver (a module), for tests that
+				# scrape the guest from the host: from linux-modules-<kver>
+				(cd "$dir" && ls "linux-modules-${kver}_"*.deb >/dev/null 2>&1 ||
+					apt-get "${O[@]}" download -q "linux-modules-$kver" >/dev/null) ||
+					{ echo "setup: download of linux-modules-$kver failed" >&2; rm -rf "$tmp"; return 1; }
+				local mods ko
+				mods=$(ls -t "$dir/linux-modules-${kver}_"*.deb | head -n1)
+				mkdir -p "$tmp/mods"
+				dpkg-deb --fsys-tarfile "$mods" | tar -x -C "$tmp/mods" --wildcards \
+					'*/virtio_net.ko*' '*/net_failover.ko*' '*/failover.ko*'
+				for ko in $(find "$tmp/mods" -name '*.ko*'); do
+					case $ko in
+					*.xz) xz -dc "$ko" > "$out/modules/$(basename "${ko%.xz}")" ;;
+					*.zst) zstd -qdc "$ko" > "$out/modules/$(basename "${ko%.zst}")" ;;
+					*) cp "$ko" "$out/modules/" ;;
+					esac
+				done
+			fi
 			rm -rf "$tmp"
-			echo "setup: kernel $kver from $suite in $out"
+			echo "setup: kernel $kver from $suite in $out" >&2
+			echo "$kver"
 			return 0
 		fi
 		# Next hop: the first linux-image/linux-binary dependency.
@@ -145,9 +173,66 @@ fetch_kernels() { # $1 = suite
 	return 1
 }
 
-n=0
+# extract_btf VMLINUZ OUT: Debian's vmlinuz is a zstd payload behind a
+# decompressor stub; find each zstd frame magic, keep the first that
+# unpacks to an ELF, and save its .BTF section.
+extract_btf() {
+	local vmlinuz=$1 out=$2 elf off
+	elf=$(mktemp)
+	for off in $(grep -aobUP '\x28\xb5\x2f\xfd' "$vmlinuz" | cut -d: -f1); do
+		tail -c +$((off + 1)) "$vmlinuz" | zstd -dcq 2>/dev/null > "$elf" || true
+		[ "$(head -c4 "$elf" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] && break
+	done
+	objcopy -O binary --only-section=.BTF "$elf" "$out" 2>/dev/null && [ -s "$out" ]
+	local rc=$?
+	rm -f "$elf"
+	return $rc
+}
+
+# The newest kernel package of every series from $FIRST_SERIES on that SUITE lists.
+series_packages() { # $1 = suite
+	apt_opts "$1"
+	apt-cache "${APT_O[@]}" pkgnames linux-image- |
+		grep -E '^linux-image-[0-9]+\.[0-9]+\.[0-9]+\+[a-z0-9]+-cloud-amd64$' |
+		sed -E 's/^linux-image-(([0-9]+\.[0-9]+)\.[0-9]+)\+.*/\2 \1 &/' |
+		sort -V | awk -v first="$FIRST_SERIES" '
+			function ge(a, b,  x, y) { split(a, x, "."); split(b, y, ".");
+				return x[1] > y[1] || (x[1] == y[1] && x[2] >= y[2]) }
+			ge($1, first) { newest[$1] = $3 }
+			END { for (s in newest) print newest[s] }' | sort -V
+}
+
+fetched=() failed=0
 for suite in ${SCX_SLO_KERNEL_SUITES:-trixie-backports sid}; do
-	fetch_kernels "$suite" && n=$((n + 1)) || true
+	apt_update "$suite" || { failed=1; continue; }
+	if kver=$(fetch_kernel "$suite" linux-image-cloud-amd64 1); then
+		fetched+=("$kver")
+	else
+		failed=1
+	fi
+	[ "$suite" = trixie-backports ] || continue
+	for pkg in $(series_packages "$suite"); do
+		case " ${fetched[*]} " in *" ${pkg#linux-image-} "*) continue ;; esac
+		if kver=$(fetch_kernel "$suite" "$pkg" 0); then fetched+=("$kver"); else failed=1; fi
+	done
 done
-[ "$n" -gt 0 ] || die "no sched_ext test kernel could be fetched"
+[ "${#fetched[@]}" -gt 0 ] || die "no sched_ext test kernel could be fetched"
+
+# 6.12 LTS: built from Debian's linux-source-6.12 (bookworm), cached.
+if [ -z "${SCX_SLO_NO_LTS_BUILD:-}" ]; then
+	bash "$(dirname "$0")/kernel-lts.sh" || die "the 6.12 LTS test kernel could not be built"
+fi
+
+# A kernel superseded in its series (or gone from the archive) is dropped,
+# but only after a run that fetched every kernel it wanted.
+if [ "$failed" = 0 ]; then
+	for kdir in "$CACHE"/kernels/*/; do
+		kver=$(basename "$kdir")
+		case $(cat "$kdir/suite" 2>/dev/null) in trixie-backports|sid) ;; *) continue ;; esac
+		case " ${fetched[*]} " in *" $kver "*) ;; *)
+			echo "setup: dropping $kver (no longer the newest of its series)"
+			rm -rf "$kdir" ;;
+		esac
+	done
+fi
 ls "$CACHE/kernels" > "$STAMP"
