@@ -63,8 +63,9 @@
  * Rule 5, stealing.  A CPU takes from another domain only when that
  * domain's head task is overdue (its wall deadline has passed) and earlier
  * than our own head, or our queue is empty.  Domains are visited in the
- * loader's steal order: same node first, then by NUMA distance, at most
- * steal_scan_max of them per dispatch.  Only a task that is overdue and may
+ * loader's steal order: same node first, then by NUMA distance, nr_scan of
+ * them per dispatch, the nearest on our node and one of each other node
+ * (domain_info.nr_scan*).  Only a task that is overdue and may
  * run on this CPU is taken, so no cross-node steal ever moves a task that
  * could still meet its budget at home.  An otherwise idle CPU also pulls
  * from a same-node domain that has more work than CPUs: tasks queued and
@@ -1096,9 +1097,12 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 
 	/* 1. an overdue head elsewhere that beats ours, nearest first */
 	own_head = head_wall_deadline(dom);
-	nr_scan = dinfo->nr_steal < steal_scan_max ? dinfo->nr_steal : steal_scan_max;
+	nr_scan = dinfo->nr_scan;
 	bpf_for(i, 0, nr_scan) {
-		u32 idx = dinfo->steal_start + i, *victim;
+		/* past the same-node entries scanned, the cross-node ones */
+		u32 pos = i < dinfo->nr_scan_same_node ? i :
+			  dinfo->nr_same_node + (i - dinfo->nr_scan_same_node);
+		u32 idx = dinfo->steal_start + pos, *victim;
 		u64 head;
 
 		victim = bpf_map_lookup_elem(&steal_order, &idx);

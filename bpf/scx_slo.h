@@ -48,7 +48,9 @@ typedef __s64 s64;
 #define SLO_BUDGET_MAP_ENTRIES		(2 * SLO_MAX_BUDGETS)
 #define SLO_MAX_CGROUP_STATS		16384
 
-/* Domains of the steal order inspected per dispatch, nearest first. */
+/* Default of steal_scan_max, which the loader sets from the topology (the
+ * largest per-domain dispatch scan): same-node domains looked at for a CPU
+ * to preempt. */
 #define SLO_STEAL_SCAN_DFL		16
 /* CPUs looked at, nearest first, for one a waking task can preempt. */
 #define SLO_PREEMPT_SCAN		64
@@ -115,6 +117,14 @@ struct slo_domain_info {
 	__u32 steal_start;		/* first index in steal_order */
 	__u32 nr_steal;			/* nr_domains - 1 */
 	__u32 nr_same_node;		/* leading steal_order entries on our node */
+	/*
+	 * What slo_dispatch inspects: nr_scan entries, the first
+	 * nr_scan_same_node of the order, then those from nr_same_node on.
+	 * Where not all fits, the same-node part is cut, never the cross-node
+	 * part, so every domain on a multi-node machine scans another node.
+	 */
+	__u32 nr_scan;
+	__u32 nr_scan_same_node;
 	__u32 pad;
 };
 

@@ -29,6 +29,23 @@ bool slo_kernel_has_kfunc(const char *name)
 	return found;
 }
 
+/* Parameters of the kfunc @name in the kernel's BTF, or -1. */
+int slo_kernel_kfunc_nr_args(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	int id, nr = -1;
+
+	if (!btf)
+		return -1;
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	t = id >= 0 ? btf__type_by_id(btf, btf__type_by_id(btf, id)->type) : NULL;
+	if (t && btf_is_func_proto(t))
+		nr = btf_vlen(t);
+	btf__free(btf);
+	return nr;
+}
+
 /*
  * Does the running kernel's struct sched_ext_ops have the callback @member?
  * Some depend on the kernel's version or config (cgroup ops need
@@ -91,6 +108,8 @@ int slo_size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
 	skel->rodata->nr_online_cpus = shape->nr_online;
 	skel->rodata->nr_domains = nr_dom;
 	skel->rodata->nr_nodes = (uint32_t)topo->nr_nodes;
+	/* the largest per-domain dispatch scan (topology/model.c) */
+	skel->rodata->steal_scan_max = (uint32_t)topo->steal_scan_max;
 	skel->rodata->single_dsq = single_dsq;
 	skel->rodata->smt_enabled = topo->nr_cores < topo->nr_online_cpus;
 	skel->rodata->use_dsq_peek = use_peek;
@@ -147,6 +166,8 @@ int slo_fill_topology_maps(struct scx_slo *skel, const struct slo_topology *topo
 			.steal_start = steal_pos,
 			.nr_steal = (uint32_t)topo->nr_domains - 1,
 			.nr_same_node = (uint32_t)dom->nr_same_node,
+			.nr_scan = (uint32_t)dom->nr_scan,
+			.nr_scan_same_node = (uint32_t)dom->nr_scan_same_node,
 		};
 		uint32_t key = (uint32_t)d;
 		int c;

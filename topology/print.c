@@ -74,6 +74,9 @@ static void text_domain(struct printer *p, const struct slo_domain *d)
 		fprintf(p->out, "%s%d", i ? ", " : " ", d->steal_order[i]);
 	if (p->t->nr_domains == 1)
 		fprintf(p->out, " (none)");
+	else
+		fprintf(p->out, "; scan %d same-node + %d other-node",
+			d->nr_scan_same_node, d->nr_scan - d->nr_scan_same_node);
 	fputc('\n', p->out);
 }
 
@@ -300,7 +303,8 @@ static void json_domains(struct printer *p)
 		fprintf(p->out, ", \"nr_cpus\": %d, \"steal_order\": [", dom->nr_cpus);
 		for (i = 0; i < t->nr_domains - 1; i++)
 			fprintf(p->out, "%s%d", i ? ", " : "", dom->steal_order[i]);
-		fprintf(p->out, "], \"nr_same_node\": %d}%s\n", dom->nr_same_node,
+		fprintf(p->out, "], \"nr_same_node\": %d, \"nr_scan\": %d, \"nr_scan_same_node\": %d}%s\n",
+			dom->nr_same_node, dom->nr_scan, dom->nr_scan_same_node,
 			d + 1 < t->nr_domains ? "," : "");
 	}
 	fputs("  ],\n", p->out);

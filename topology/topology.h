@@ -27,6 +27,17 @@
  */
 #define SLO_MAX_CPU_IDS		65536
 
+/*
+ * How many steal order entries a dispatch inspects, at most: the
+ * per-dispatch cost, no higher on a 512-CPU machine than on a small one.
+ */
+#define SLO_STEAL_SCAN_MAX		16
+/*
+ * Of those, one per remote node goes to other nodes, up to this many, so
+ * the same node always keeps at least 8 (SLO_STEAL_SCAN_MAX minus this).
+ */
+#define SLO_STEAL_SCAN_OTHER_NODE_MAX	8
+
 /* Distances used when neither hwloc nor (for the live machine) libnuma has any. */
 #define SLO_LOCAL_DISTANCE	10
 #define SLO_REMOTE_DISTANCE	20
@@ -107,11 +118,23 @@ struct slo_domain {
 	struct slo_cpumask *cpus;
 	/*
 	 * Every other domain, nearest first: same node, then by increasing
-	 * node distance, then same package, then by id.  The first
-	 * nr_same_node entries are on this domain's node.
+	 * node distance, then same package.  Within each of those classes the
+	 * order is rotated per domain (see model.c), so that the domains of a
+	 * node do not all try the same victim first.  The first nr_same_node
+	 * entries are on this domain's node.
 	 */
 	int *steal_order;		/* ->nr_domains - 1 entries */
 	int nr_same_node;
+	/*
+	 * What a dispatch inspects: nr_scan entries, the first
+	 * nr_scan_same_node of the order, then the first of the other nodes
+	 * (from steal_order[nr_same_node]), one per remote node; see
+	 * slo_domain_scan_pos().  Where not all fits, the same-node part is
+	 * cut, never the other-node part: on several nodes every domain has a
+	 * cross-node candidate in its scan.
+	 */
+	int nr_scan;			/* at most SLO_STEAL_SCAN_MAX */
+	int nr_scan_same_node;
 };
 
 struct slo_cpu {
@@ -148,11 +171,20 @@ struct slo_topology {
 
 	int nr_domains;
 	struct slo_domain *domains;	/* by their lowest CPU */
+	int steal_scan_max;		/* the largest ->domains[].nr_scan */
 };
 
 static inline int slo_node_distance(const struct slo_topology *t, int from, int to)
 {
 	return t->distances[from * t->nr_nodes + to];
+}
+
+/* The steal_order index of the @i-th entry a dispatch of @d inspects. */
+static inline int slo_domain_scan_pos(const struct slo_domain *d, int i)
+{
+	if (i < d->nr_scan_same_node)
+		return i;
+	return d->nr_same_node + (i - d->nr_scan_same_node);
 }
 
 /*

@@ -5,7 +5,10 @@
 
 #include "topology.h"
 
-/* Fill every domain's steal_order and nr_same_node. Returns 0 or -ENOMEM. */
+/*
+ * Fill every domain's steal_order, nr_same_node and scan bounds, and
+ * ->steal_scan_max.  Returns 0 or -ENOMEM.
+ */
 int slo_topology_order_steal(struct slo_topology *t);
 
 #endif /* __SLO_TOPOLOGY_INTERNAL_H */

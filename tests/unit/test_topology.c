@@ -2,7 +2,8 @@
 /*
  * Unit tests of topology/: domains, cpumasks and steal orders checked exactly
  * over synthetic topologies and the XML fixtures in tests/unit/data (see the
- * README there for how each was made), plus the error paths and the output.
+ * README there for how each was made), how steal orders and dispatch scans
+ * spread over big machines, plus the error paths and the output.
  *
  * Synthetic "pu:2(indexes=2*64:128*2:1*2)" numbers CPUs the way Linux does on
  * x86: all first threads (socket 0, then socket 1), then all second threads,
@@ -127,14 +128,68 @@ static void assert_steal(const struct slo_topology *t, int d, int nr_same_node,
 	assert_steal((t), (d), (same), (const int[]){ __VA_ARGS__ },		\
 		     sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
 
+static int min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * The entries a dispatch of @dom inspects: at most SLO_STEAL_SCAN_MAX
+ * distinct ones, the same node's first, and whenever the domain has other
+ * nodes to steal from, one per remote node (up to
+ * SLO_STEAL_SCAN_OTHER_NODE_MAX) of theirs.  The same-node part is cut only
+ * when the scan is full, and never below what the other nodes leave.
+ */
+static void check_scan(const struct slo_topology *t, const struct slo_domain *dom)
+{
+	int nr_steal = t->nr_domains - 1;
+	int nr_scan_other = dom->nr_scan - dom->nr_scan_same_node;
+	char *seen = calloc(t->nr_domains, 1);
+	char *node_seen = calloc(t->nr_nodes, 1);
+	int i, pos, nr_remote_nodes = 0;
+
+	assert_non_null(seen);
+	assert_non_null(node_seen);
+	for (i = dom->nr_same_node; i < nr_steal; i++) {
+		int node = t->domains[dom->steal_order[i]].node;
+
+		nr_remote_nodes += !node_seen[node];
+		node_seen[node] = 1;
+	}
+	assert_in_range(dom->nr_scan, 0, min_int(nr_steal, SLO_STEAL_SCAN_MAX));
+	assert_in_range(dom->nr_scan_same_node, 0, dom->nr_same_node);
+	assert_int_equal(nr_scan_other, min_int(nr_remote_nodes, SLO_STEAL_SCAN_OTHER_NODE_MAX));
+	if (dom->nr_same_node < nr_steal)
+		assert_true(nr_scan_other >= 1);
+	assert_true(dom->nr_scan_same_node == dom->nr_same_node ||
+		    dom->nr_scan == SLO_STEAL_SCAN_MAX);
+	assert_true(dom->nr_scan_same_node >=
+		    min_int(dom->nr_same_node, SLO_STEAL_SCAN_MAX - SLO_STEAL_SCAN_OTHER_NODE_MAX));
+	assert_true(dom->nr_scan <= t->steal_scan_max);
+
+	for (i = 0; i < dom->nr_scan; i++) {
+		pos = slo_domain_scan_pos(dom, i);
+		assert_in_range(pos, 0, nr_steal - 1);
+		assert_false(seen[pos]);
+		seen[pos] = 1;
+		if (i < dom->nr_scan_same_node)
+			assert_true(pos < dom->nr_same_node);
+		else
+			assert_true(pos >= dom->nr_same_node);
+	}
+	free(seen);
+	free(node_seen);
+}
+
 /*
  * What every model must satisfy, whatever the input: each online CPU in
  * exactly one domain, domains inside their node and package, steal orders
- * that are permutations honouring same-node-first and distance order.
+ * that are permutations honouring same-node-first and distance order, and
+ * dispatch scans that reach other nodes.
  */
 static void check_invariants(const struct slo_topology *t)
 {
-	int cpu, d, i, n, online = 0;
+	int cpu, d, i, n, online = 0, scan_max = 0;
 
 	assert_true(t->nr_cpu_ids > 0);
 	assert_true(t->nr_online_cpus > 0);
@@ -193,7 +248,11 @@ static void check_invariants(const struct slo_topology *t)
 			}
 		}
 		free(seen);
+		check_scan(t, dom);
+		if (dom->nr_scan > scan_max)
+			scan_max = dom->nr_scan;
 	}
+	assert_int_equal(t->steal_scan_max, scan_max);
 
 	for (n = 0; n < t->nr_nodes; n++) {
 		assert_int_equal(t->nodes[n].nr_cpus, slo_cpumask_weight(t->nodes[n].cpus));
@@ -268,10 +327,15 @@ static void test_one_cpu(void **state)
 	slo_topology_free(t);
 }
 
-/* The test VM: domain 0 steals from domain 1 (same node), then 2, 3. */
+/*
+ * The test VM: domain 0 steals from domain 1 (same node), then 2, 3; domain
+ * 1 from 0, then 3, 2: the two domains of a node start on different remote
+ * domains, and each scans its neighbour and its first remote domain.
+ */
 static void test_vm_2x2x2(void **state)
 {
 	struct slo_topology *t = load_synthetic(SYNTH_VM);
+	int d;
 
 	check_invariants(t);
 	assert_int_equal(t->nr_cpu_ids, 8);
@@ -292,9 +356,14 @@ static void test_vm_2x2x2(void **state)
 	assert_domain(t, 2, "4-5", SLO_LLC_L3, 1, 1);
 	assert_domain(t, 3, "6-7", SLO_LLC_L3, 1, 1);
 	STEAL(t, 0, 1, 1, 2, 3);
-	STEAL(t, 1, 1, 0, 2, 3);
+	STEAL(t, 1, 1, 0, 3, 2);
 	STEAL(t, 2, 1, 3, 0, 1);
-	STEAL(t, 3, 1, 2, 0, 1);
+	STEAL(t, 3, 1, 2, 1, 0);
+	for (d = 0; d < 4; d++) {
+		assert_int_equal(t->domains[d].nr_scan, 2);
+		assert_int_equal(t->domains[d].nr_scan_same_node, 1);
+	}
+	assert_int_equal(t->steal_scan_max, 2);
 
 	assert_int_equal(t->cpus[5].domain, 2);
 	assert_int_equal(t->nodes[t->cpus[5].node].os_id, 1);
@@ -346,19 +415,22 @@ static void test_amd_2x8x16(void **state)
 		assert_domain(t, d, cpus, SLO_LLC_L3, d / 8, d / 8);
 		assert_int_equal(t->domains[d].nr_cpus, 16);
 
-		/* Own socket by id, then the other socket by id. */
+		/*
+		 * Own socket from the next domain on, wrapping; then the
+		 * other socket from the domain at our place in it, wrapping.
+		 */
 		n = 0;
-		for (i = 0; i < 16; i++)
-			if (i != d && i / 8 == d / 8)
-				expect[n++] = i;
-		for (i = 0; i < 16; i++)
-			if (i / 8 != d / 8)
-				expect[n++] = i;
+		for (i = 1; i < 8; i++)
+			expect[n++] = d / 8 * 8 + (d + i) % 8;
+		for (i = 0; i < 8; i++)
+			expect[n++] = (1 - d / 8) * 8 + (d + i) % 8;
 		assert_steal(t, d, 7, expect, n);
+		assert_int_equal(t->domains[d].nr_scan, 8);
+		assert_int_equal(t->domains[d].nr_scan_same_node, 7);
 	}
 	/* The same, spelled out for two domains. */
 	STEAL(t, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	STEAL(t, 9, 7, 8, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+	STEAL(t, 9, 7, 10, 11, 12, 13, 14, 15, 8, 1, 2, 3, 4, 5, 6, 7, 0);
 	assert_mask(t->cpus[0].smt_siblings, "0,128");
 	assert_mask(t->cpus[200].smt_siblings, "72,200");
 	slo_topology_free(t);
@@ -386,7 +458,10 @@ static void test_256_cpus(void **state)
 	slo_topology_free(t);
 }
 
-/* 1024 CPUs in 256 LLC domains over 4 sockets. */
+/*
+ * 1024 CPUs in 256 LLC domains over 4 sockets: 63 same-node domains, more
+ * than a dispatch scans, so the scan keeps one domain of each other node.
+ */
 static void test_1024_cpus(void **state)
 {
 	struct slo_topology *t = load_synthetic("pack:4 [numa] l3:64 core:2 pu:2");
@@ -403,18 +478,32 @@ static void test_1024_cpus(void **state)
 	for (d = 0; d < 256; d++) {
 		snprintf(cpus, sizeof(cpus), "%d-%d", 4 * d, 4 * d + 3);
 		assert_domain(t, d, cpus, SLO_LLC_L3, d / 64, d / 64);
+		/*
+		 * Own node from the next domain on; then the other three
+		 * (equidistant) nodes round-robin from the one after ours,
+		 * each from the domain at our place in our node.
+		 */
 		n = 0;
-		for (i = 0; i < 256; i++)
-			if (i != d && i / 64 == d / 64)
-				expect[n++] = i;
-		for (i = 0; i < 256; i++)
-			if (i / 64 != d / 64)
-				expect[n++] = i;
+		for (i = 1; i < 64; i++)
+			expect[n++] = d / 64 * 64 + (d + i) % 64;
+		for (i = 0; i < 64 * 3; i++)
+			expect[n++] = (d / 64 + 1 + i % 3) % 4 * 64 + (d + i / 3) % 64;
 		assert_steal(t, d, 63, expect, n);
+		assert_int_equal(t->domains[d].nr_scan, 16);
+		assert_int_equal(t->domains[d].nr_scan_same_node, 13);
 	}
-	assert_int_equal(t->domains[200].steal_order[0], 192);
-	assert_int_equal(t->domains[200].steal_order[8], 201);
-	assert_int_equal(t->domains[200].steal_order[63], 0);
+	assert_int_equal(t->domains[200].steal_order[0], 201);
+	assert_int_equal(t->domains[200].steal_order[54], 255);
+	assert_int_equal(t->domains[200].steal_order[55], 192);
+	assert_int_equal(t->domains[200].steal_order[63], 8);
+	assert_int_equal(t->domains[200].steal_order[64], 72);
+	assert_int_equal(t->domains[200].steal_order[65], 136);
+	assert_int_equal(t->domains[200].steal_order[66], 9);
+	/* Its scan: 201..213, then 8, 72, 136. */
+	assert_int_equal(slo_domain_scan_pos(&t->domains[200], 12), 12);
+	assert_int_equal(slo_domain_scan_pos(&t->domains[200], 13), 63);
+	assert_int_equal(slo_domain_scan_pos(&t->domains[200], 15), 65);
+	assert_int_equal(t->steal_scan_max, 16);
 	assert_mask(t->cpus[1023].smt_siblings, "1022-1023");
 	slo_topology_free(t);
 }
@@ -431,7 +520,7 @@ static void test_no_l3(void **state)
 	assert_domain(t, 2, "4-5", SLO_LLC_L2, 1, 1);
 	assert_domain(t, 3, "6-7", SLO_LLC_L2, 1, 1);
 	STEAL(t, 0, 1, 1, 2, 3);
-	STEAL(t, 3, 1, 2, 0, 1);
+	STEAL(t, 3, 1, 2, 1, 0);
 	slo_topology_free(t);
 
 	t = load_synthetic("pack:2 [numa] core:2 pu:2");
@@ -581,10 +670,16 @@ static void test_numa_distances(void **state)
 		snprintf(cpus, sizeof(cpus), "%d-%d", 2 * d, 2 * d + 1);
 		assert_domain(t, d, cpus, SLO_LLC_L3, d / 2, d / 2);
 	}
-	STEAL(t, 0, 1, 1, 2, 3, 6, 7, 4, 5);
-	STEAL(t, 2, 1, 3, 0, 1, 4, 5, 6, 7);
-	STEAL(t, 4, 1, 5, 2, 3, 6, 7, 0, 1);
-	STEAL(t, 7, 1, 6, 0, 1, 4, 5, 2, 3);
+	/*
+	 * Both neighbours (16) before the opposite node (22), the neighbours
+	 * taken in turn from the one after ours: domain 0 tries nodes 1, 3,
+	 * domain 4 (node 2) nodes 3, 1; the second domain of a node starts on
+	 * the second domain of each.
+	 */
+	STEAL(t, 0, 1, 1, 2, 6, 3, 7, 4, 5);
+	STEAL(t, 2, 1, 3, 4, 0, 5, 1, 6, 7);
+	STEAL(t, 4, 1, 5, 6, 2, 7, 3, 0, 1);
+	STEAL(t, 7, 1, 6, 1, 5, 0, 4, 3, 2);
 	slo_topology_free(t);
 }
 
@@ -606,6 +701,156 @@ static void test_same_package_tiebreak(void **state)
 	STEAL(t, 1, 0, 3, 0, 2);
 	STEAL(t, 2, 0, 0, 1, 3);
 	STEAL(t, 3, 0, 1, 0, 2);
+	slo_topology_free(t);
+}
+
+/* How evenly the steal orders of a topology pick their victims. */
+struct spread {
+	int max_first;		/* most thieves with one domain as first entry */
+	int max_first_other;	/* ... as first cross-node entry */
+	int nr_with_other;	/* thieves with a cross-node entry at all */
+};
+
+/*
+ * What the rotation is for.  In id order, on 2 sockets x 16 LLCs, all
+ * domains of node 0 tried domain 0 or 1 first, and domain 16 was the only
+ * cross-node domain any of them scanned.  Here no domain may be the first
+ * choice, or the first cross-node choice, of more than twice the mean
+ * number of thieves per domain; every domain with another node has one in
+ * its scan; and between them the scans reach every domain both from its own
+ * node (if it has company there) and from the others.
+ */
+static struct spread check_spread(const struct slo_topology *t)
+{
+	int nr = t->nr_domains, d, i, pos, victim;
+	int *first = calloc(nr, sizeof(int));
+	int *first_other = calloc(nr, sizeof(int));
+	char *scanned_same = calloc(nr, 1), *scanned_other = calloc(nr, 1);
+	struct spread s = { 0 };
+
+	assert_non_null(first);
+	assert_non_null(first_other);
+	assert_non_null(scanned_same);
+	assert_non_null(scanned_other);
+	assert_true(nr > 1);
+	for (d = 0; d < nr; d++) {
+		const struct slo_domain *dom = &t->domains[d];
+
+		first[dom->steal_order[0]]++;
+		if (dom->nr_same_node < nr - 1) {
+			s.nr_with_other++;
+			first_other[dom->steal_order[dom->nr_same_node]]++;
+			assert_true(dom->nr_scan > dom->nr_scan_same_node);
+		}
+		for (i = 0; i < dom->nr_scan; i++) {
+			pos = slo_domain_scan_pos(dom, i);
+			victim = dom->steal_order[pos];
+			if (pos < dom->nr_same_node)
+				scanned_same[victim] = 1;
+			else
+				scanned_other[victim] = 1;
+		}
+	}
+	for (d = 0; d < nr; d++) {
+		if (first[d] > s.max_first)
+			s.max_first = first[d];
+		if (first_other[d] > s.max_first_other)
+			s.max_first_other = first_other[d];
+	}
+	/* Every domain is a thief with a first entry: the mean is 1. */
+	assert_true(s.max_first * nr <= 2 * nr);
+	assert_true(s.max_first_other * nr <= 2 * s.nr_with_other);
+
+	for (d = 0; d < nr; d++) {
+		const struct slo_domain *dom = &t->domains[d];
+
+		if (s.nr_with_other && !scanned_other[d])
+			fail_msg("no dispatch scans domain %d from another node", d);
+		if (dom->nr_same_node && !scanned_same[d])
+			fail_msg("no dispatch scans domain %d from its own node", d);
+	}
+	free(first);
+	free(first_other);
+	free(scanned_same);
+	free(scanned_other);
+	return s;
+}
+
+/*
+ * Big machines: 2 sockets x 16 LLCs (the case that went wrong), 8 sockets x
+ * 4 LLCs, one node of 32 LLCs (more than a scan), and 2 nodes of 32.  All
+ * are symmetric, so every domain is the first choice, and the first
+ * cross-node choice, of exactly one thief, and each scan takes one domain
+ * of every other node.
+ */
+static void test_steal_spread(void **state)
+{
+	static const struct {
+		const char *desc;
+		int nr_domains, nr_nodes, nr_scan, nr_scan_same_node;
+	} shapes[] = {
+		{ "package:2 [numa] l3:16 core:8 pu:2", 32, 2, 16, 15 },
+		{ "package:8 [numa] l3:4 core:8 pu:2", 32, 8, 10, 3 },
+		{ "package:1 [numa] l3:32 core:4 pu:1", 32, 1, 16, 16 },
+		{ "package:2 [numa] l3:32 core:1 pu:1", 64, 2, 16, 15 },
+	};
+	struct slo_topology *t;
+	struct spread s;
+	size_t i;
+	int d;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		t = load_synthetic(shapes[i].desc);
+		check_invariants(t);
+		assert_int_equal(t->nr_domains, shapes[i].nr_domains);
+		assert_int_equal(t->nr_nodes, shapes[i].nr_nodes);
+		assert_int_equal(t->steal_scan_max, shapes[i].nr_scan);
+		for (d = 0; d < t->nr_domains; d++) {
+			const struct slo_domain *dom = &t->domains[d];
+			char *node_seen = calloc(t->nr_nodes, 1);
+			int j, node;
+
+			assert_non_null(node_seen);
+			assert_int_equal(dom->nr_scan, shapes[i].nr_scan);
+			assert_int_equal(dom->nr_scan_same_node, shapes[i].nr_scan_same_node);
+			for (j = dom->nr_scan_same_node; j < dom->nr_scan; j++) {
+				node = t->domains[dom->steal_order[slo_domain_scan_pos(dom, j)]].node;
+				assert_int_not_equal(node, dom->node);
+				assert_false(node_seen[node]);
+				node_seen[node] = 1;
+			}
+			free(node_seen);
+		}
+		s = check_spread(t);
+		assert_int_equal(s.max_first, 1);
+		assert_int_equal(s.nr_with_other, t->nr_nodes > 1 ? t->nr_domains : 0);
+		assert_int_equal(s.max_first_other, t->nr_nodes > 1 ? 1 : 0);
+		slo_topology_free(t);
+	}
+
+	/* 2 x 16: domain 5 tries 6 first and, across, 21; domain 21 tries 5. */
+	t = load_synthetic(shapes[0].desc);
+	assert_int_equal(t->domains[5].steal_order[0], 6);
+	assert_int_equal(t->domains[5].steal_order[14], 4);
+	assert_int_equal(t->domains[5].steal_order[15], 21);
+	assert_int_equal(t->domains[21].steal_order[15], 5);
+	slo_topology_free(t);
+
+	/*
+	 * 8 x 4: domain 9 (node 2, second of its node) scans its 3
+	 * neighbours, then the second domain of nodes 3, 4, ..., 7, 0, 1;
+	 * its order goes on with the third of nodes 3, 4, ...
+	 */
+	t = load_synthetic(shapes[1].desc);
+	STEAL(t, 9, 3, 10, 11, 8, 13, 17, 21, 25, 29, 1, 5, 14, 18, 22, 26, 30, 2, 6,
+	      15, 19, 23, 27, 31, 3, 7, 12, 16, 20, 24, 28, 0, 4);
+	slo_topology_free(t);
+
+	/* Asymmetric distances and a memory-only node: the bounds still hold. */
+	t = load_fixture("numa-ring.xml");
+	s = check_spread(t);
+	assert_int_equal(s.max_first, 1);
+	assert_int_equal(s.max_first_other, 1);
 	slo_topology_free(t);
 }
 
@@ -698,10 +943,10 @@ static const char vm_json[] =
 "    {\"id\": 1, \"cpus\": \"4-7\", \"nr_cpus\": 4, \"memory_bytes\": 0, \"distances\": [20, 10]}\n"
 "  ],\n"
 "  \"domains\": [\n"
-"    {\"id\": 0, \"cache\": \"L3\", \"node\": 0, \"package\": 0, \"cpus\": \"0-1\", \"nr_cpus\": 2, \"steal_order\": [1, 2, 3], \"nr_same_node\": 1},\n"
-"    {\"id\": 1, \"cache\": \"L3\", \"node\": 0, \"package\": 0, \"cpus\": \"2-3\", \"nr_cpus\": 2, \"steal_order\": [0, 2, 3], \"nr_same_node\": 1},\n"
-"    {\"id\": 2, \"cache\": \"L3\", \"node\": 1, \"package\": 1, \"cpus\": \"4-5\", \"nr_cpus\": 2, \"steal_order\": [3, 0, 1], \"nr_same_node\": 1},\n"
-"    {\"id\": 3, \"cache\": \"L3\", \"node\": 1, \"package\": 1, \"cpus\": \"6-7\", \"nr_cpus\": 2, \"steal_order\": [2, 0, 1], \"nr_same_node\": 1}\n"
+"    {\"id\": 0, \"cache\": \"L3\", \"node\": 0, \"package\": 0, \"cpus\": \"0-1\", \"nr_cpus\": 2, \"steal_order\": [1, 2, 3], \"nr_same_node\": 1, \"nr_scan\": 2, \"nr_scan_same_node\": 1},\n"
+"    {\"id\": 1, \"cache\": \"L3\", \"node\": 0, \"package\": 0, \"cpus\": \"2-3\", \"nr_cpus\": 2, \"steal_order\": [0, 3, 2], \"nr_same_node\": 1, \"nr_scan\": 2, \"nr_scan_same_node\": 1},\n"
+"    {\"id\": 2, \"cache\": \"L3\", \"node\": 1, \"package\": 1, \"cpus\": \"4-5\", \"nr_cpus\": 2, \"steal_order\": [3, 0, 1], \"nr_same_node\": 1, \"nr_scan\": 2, \"nr_scan_same_node\": 1},\n"
+"    {\"id\": 3, \"cache\": \"L3\", \"node\": 1, \"package\": 1, \"cpus\": \"6-7\", \"nr_cpus\": 2, \"steal_order\": [2, 1, 0], \"nr_same_node\": 1, \"nr_scan\": 2, \"nr_scan_same_node\": 1}\n"
 "  ],\n"
 "  \"cpus\": [\n"
 "    {\"cpu\": 0, \"online\": true, \"domain\": 0, \"node\": 0, \"package\": 0, \"core\": 0, \"smt_siblings\": \"0\"},\n"
@@ -722,12 +967,12 @@ static const char vm_text[] =
 "llc domains: 4\n"
 "package 0: cpus 0-3\n"
 "  node 0: cpus 0-3, no memory reported\n"
-"    domain 0: L3, cpus 0-1; steal order 1, 2, 3\n"
-"    domain 1: L3, cpus 2-3; steal order 0, 2, 3\n"
+"    domain 0: L3, cpus 0-1; steal order 1, 2, 3; scan 1 same-node + 1 other-node\n"
+"    domain 1: L3, cpus 2-3; steal order 0, 3, 2; scan 1 same-node + 1 other-node\n"
 "package 1: cpus 4-7\n"
 "  node 1: cpus 4-7, no memory reported\n"
-"    domain 2: L3, cpus 4-5; steal order 3, 0, 1\n"
-"    domain 3: L3, cpus 6-7; steal order 2, 0, 1\n"
+"    domain 2: L3, cpus 4-5; steal order 3, 0, 1; scan 1 same-node + 1 other-node\n"
+"    domain 3: L3, cpus 6-7; steal order 2, 1, 0; scan 1 same-node + 1 other-node\n"
 "node distances (default):\n"
 "           0     1\n"
 "     0    10    20\n"
@@ -783,7 +1028,7 @@ static void test_print_offline_and_escaping(void **state)
 
 	out = print_to_string(t, false);
 	assert_non_null(strstr(out, "cpus: 5 online (0-2,4-5), 8 possible (0-7)\n"));
-	assert_non_null(strstr(out, "    domain 1: L3, cpus 2; steal order 0, 2\n"));
+	assert_non_null(strstr(out, "    domain 1: L3, cpus 2; steal order 0, 2; scan 1 same-node + 1 other-node\n"));
 	free(out);
 	slo_topology_free(t);
 
@@ -864,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_llc_spans_nodes),
 		cmocka_unit_test(test_numa_distances),
 		cmocka_unit_test(test_same_package_tiebreak),
+		cmocka_unit_test(test_steal_spread),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_print_vm),
 		cmocka_unit_test(test_print_offline_and_escaping),
