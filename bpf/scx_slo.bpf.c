@@ -76,14 +76,23 @@
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
  * miss.  Per cgroup: runs, misses, lateness and a log2 histogram of the
  * queueing delay.  Per domain: enqueues, direct, local and stolen starts
- * (same node, other node), and kicks.  All in per-CPU maps the loader sums.
+ * (same node, other node), and kicks.  Global and per-domain counters are
+ * per-CPU maps the loader sums; per-cgroup ones are one shared entry per
+ * live cgroup (slo_cgroup_stats), so memory grows with cgroups, not with
+ * CPUs times a capacity.
  *
  * Rule 7, safety.  The watchdog timeout is set by the loader.  Weighted
  * virtual time alone can starve: a nice-19 task is charged 100x its run
  * time and, among enough hogs, waits longer than the watchdog allows.  So a
  * task queued for starve_ns (a quarter of the watchdog) runs next on a CPU
- * of its domain, whatever its deadline; the queue's tail, where such tasks
- * sit, is looked at every 100 ms.  Every path that cannot find its
+ * of its domain, whatever its deadline; each queue is walked every 100 ms,
+ * from the tail and the head in turn.  When an RT or deadline task takes
+ * a CPU, ops.cpu_release sends what waits in its local DSQ back through
+ * enqueue, so it runs elsewhere.  A task pinned under an RT hog can only
+ * run where the kernel lends it time (the ext DL server, 7.0+); before
+ * that, a hog longer than the watchdog ejects any sched_ext scheduler, and
+ * the loader reports it with the kernel's debug dump (ops.dump adds our
+ * domains and each task's budget and deadlines).  Every path that cannot find its
  * per-task or per-CPU state aborts the scheduler with scx_bpf_error()
  * rather than dropping a task.  CPU hotplug is left to the kernel: without
  * ops.cpu_online/offline it exits us with SCX_ECODE_ACT_RESTART and the

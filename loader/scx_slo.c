@@ -568,6 +568,14 @@ static int check_kernel(void)
 		    "boot a kernel 6.12 or later built with it", uts.release);
 		return EXIT_NO_SCHED_EXT;
 	}
+	if (slo_kernel_kfunc_nr_args("scx_bpf_create_dsq") > 2) {
+		uname(&uts);
+		msg("kernel %s: its BTF gives sched_ext kfuncs a hidden 'aux' "
+		    "argument (scx_bpf_create_dsq takes 3), a BTF defect of some "
+		    "7.1 and 7.2 builds that no libbpf scheduler can load on: "
+		    "boot another kernel (7.2.13 and later are fixed)", uts.release);
+		return EXIT_NO_SCHED_EXT;
+	}
 	if (!read_sysfs(SCHED_EXT_SYSFS "/state", state, sizeof(state)) &&
 	    strcmp(state, "disabled")) {
 		attached_ops_name(ops, sizeof(ops));
@@ -802,8 +810,13 @@ static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_
 	char *text = NULL;
 	size_t len = 0;
 
-	if (!http || slo_stats_collect(skel, nr_cpus, budget_for_path, &st))
+	/* collected even without --metrics: collecting frees removed cgroups' stats */
+	if (slo_stats_collect(skel, nr_cpus, budget_for_path, &st))
 		return;
+	if (!http) {
+		slo_stats_free(&st);
+		return;
+	}
 	uname(&uts);
 	snap.version = SCX_SLO_VERSION;
 	snap.kernel = uts.release;

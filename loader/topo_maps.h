@@ -18,6 +18,8 @@ struct slo_bpf_shape {
 
 /* Does the running kernel have the kfunc @name (in its BTF)? */
 bool slo_kernel_has_kfunc(const char *name);
+/* Parameters of the kfunc @name in the kernel's BTF, or -1 if absent. */
+int slo_kernel_kfunc_nr_args(const char *name);
 /* Does the kernel's struct sched_ext_ops have the callback @member? */
 bool slo_kernel_has_ops_member(const char *member);
 /* Is the running kernel at least @major.@minor? */

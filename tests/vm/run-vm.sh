@@ -72,7 +72,17 @@ case $preset in
 	topo=(-machine q35 -smp 2,sockets=2,cores=1,threads=1
 		-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M
 		-numa node,cpus=0,nodeid=0,memdev=m0 -numa node,cpus=1,nodeid=1,memdev=m1) ;;
-*) die "unknown preset '$preset' (2s2l2c, 1s1l4c, 2s1c)" ;;
+4s2l8c)	# 4 sockets x 2 LLCs x 8 cores, 4 NUMA nodes (64 vCPUs): a big node's
+	# shape, for sizing, verifier limits and steal order at scale, not timing.
+	# Boots in 2-6 minutes under TCG: give it SCXVM_BOOT_TIMEOUT.
+	mem=4G
+	topo=(-machine q35,smp-cache.0.cache=l3,smp-cache.0.topology=die
+		-smp 64,sockets=4,dies=2,cores=8,threads=1)
+	for n in 0 1 2 3; do
+		topo+=(-object memory-backend-ram,id=m$n,size=1G
+			-numa node,cpus=$((n * 16))-$((n * 16 + 15)),nodeid=$n,memdev=m$n)
+	done ;;
+*) die "unknown preset '$preset' (2s2l2c, 1s1l4c, 2s1c, 4s2l8c)" ;;
 esac
 
 work=$(mktemp -d)

@@ -1,0 +1,51 @@
+# A big node (64 vCPUs: 4 sockets x 2 L3 x 8 cores, 4 NUMA nodes).  The
+# topology the scheduler is sized from matches sysfs, the maps sized for
+# it load and verify, and 30 s of mixed stress (CPU, fork, context
+# switches, and tasks whose affinity hops between nodes) ends with no
+# error exit, cross-node steals only of overdue tasks, and a clean detach.
+check_topology_json
+[ "$TOPO_NODES" -ge 4 ] && [ "$TOPO_DOMAINS" -ge 8 ] ||
+	fail "not a big node: $TOPO_NODES nodes, $TOPO_DOMAINS L3 domains"
+# every domain reaches another node within the scan bound it is given
+jq -e '[.domains[] | (.steal_scan // (.steal_order | length)) as $n
+	| .steal_order[:$n] | length] | min > 0' /tmp/topo.json > /dev/null ||
+	fail "a domain has an empty steal scan"
+
+n=$(nproc)
+# 64 vCPU threads share the host's 2 cores under TCG, so a vCPU runs about
+# once every 100 ms of wall time and a queued kworker (the watchdog's own
+# check-in) can wait seconds: the kernel's longest watchdog (30 s) keeps
+# the emulator's stalls from reading as ours.  This test is for sizing,
+# verification and steal behaviour at scale, not for timing.
+start_scx_slo --stats 10 --watchdog 30s
+mkdir -p "$CG/batch" "$CG/web"
+cg_spawn batch stress-ng --cpu $((n / 2)) --fork $((n / 16)) --switch $((n / 16)) --timeout 30s -q
+stress=$SPAWNED
+# tasks that hop across nodes: each second, a new CPU list on another node
+hoppers=
+for i in 1 2 3 4 5 6 7 8; do
+	cg_spawn web sh -c 'while :; do :; done'
+	hoppers="$hoppers $SPAWNED"
+done
+nodes=$TOPO_NODES
+t=0
+while [ "$t" -lt 30 ]; do
+	node=$((t % nodes))
+	cpus=$(cat "/sys/devices/system/node/node$node/cpulist")
+	for p in $hoppers; do taskset -p -c "$cpus" "$p" > /dev/null || fail "taskset $p to node $node"; done
+	sleep 1
+	t=$((t + 1))
+done
+wait "$stress" || fail "stress-ng failed"
+# shellcheck disable=SC2086 # one pid per word
+kill $hoppers
+kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited during the stress run"
+[ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ] || fail "scheduler no longer attached after stress"
+stop_scx_slo
+[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
+if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+near=$(final_domain_sum 5) far=$(final_domain_sum 6) notlate=$(final_domain_sum 7)
+sed -n '/final stats/,/^CGROUP/p' "$OUT"
+log "$n CPUs, $TOPO_DOMAINS domains on $TOPO_NODES nodes: same-node steals $near, cross-node $far, cross-node not overdue $notlate; runs $(final_global runs)"
+[ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks that were not overdue"
+[ "$(sched_state)" = disabled ] || fail "state $(sched_state) after detach"
