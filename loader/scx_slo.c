@@ -504,6 +504,24 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "Try 'scx_slo --help'.\n");
 		return EXIT_USAGE;
 	}
+	/*
+	 * The starvation backstop must act well inside the watchdog: a task
+	 * starving for watchdog/4 is found by the next walk of its queue
+	 * (every SLO_STARVE_SCAN_NS) and runs when the CPU's current slice
+	 * ends, all within half the watchdog.
+	 */
+	if (opts.watchdog_ns / 4 < SLO_STARVE_SCAN_NS + opts.slice_ns) {
+		char wd[32], sl[32], need[32];
+
+		slo_format_duration(opts.watchdog_ns, wd, sizeof(wd));
+		slo_format_duration(opts.slice_ns, sl, sizeof(sl));
+		slo_format_duration(4 * (SLO_STARVE_SCAN_NS + opts.slice_ns), need, sizeof(need));
+		msg("--watchdog %s is too short for --slice %s: the starvation backstop "
+		    "(a quarter of the watchdog, checked every %llums, plus a slice) needs "
+		    "a watchdog of at least %s", wd, sl,
+		    (unsigned long long)(SLO_STARVE_SCAN_NS / SLO_NSEC_PER_MSEC), need);
+		return EXIT_USAGE;
+	}
 	if (opts.config_path && opts.cli_slos.nr_entries) {
 		msg("--config and --slo are exclusive: put the SLOs in the file");
 		return EXIT_USAGE;

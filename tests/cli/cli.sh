@@ -44,6 +44,9 @@ expect slo-dotdot 2 "'..'" "$bin" --slo /web/../..=5ms
 expect slo-duplicate 2 'given twice' "$bin" --slo /web=5ms --slo //web/=6ms
 expect stats-zero 2 'whole seconds' "$bin" --stats 0
 expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
+# the starvation backstop must fit in the watchdog: w/4 >= 100ms + slice
+expect watchdog-vs-backstop 2 'needs a watchdog of at least 412ms' "$bin" --watchdog 300ms
+expect watchdog-vs-slice 2 'too short for --slice 50ms' "$bin" --watchdog 500ms --slice 50ms
 
 vm='package:2 [numa] l3:2 core:2 pu:1'
 expect topo-synthetic 0 'domain 0: L3, cpus 0-1; steal order 1, 2, 3' "$bin" --show-topology --topology-synthetic "$vm"
