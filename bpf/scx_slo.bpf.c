@@ -92,9 +92,9 @@
  * run where the kernel lends it time (the ext DL server, 7.0+); before
  * that, a hog longer than the watchdog ejects any sched_ext scheduler, and
  * the loader reports it with the kernel's debug dump (ops.dump adds our
- * domains and each task's budget and deadlines).  Every path that cannot find its
- * per-task or per-CPU state aborts the scheduler with scx_bpf_error()
- * rather than dropping a task.  CPU hotplug is left to the kernel: without
+ * domains and each task's budget and deadlines).  Every path that cannot
+ * find its per-task or per-CPU state aborts the scheduler with
+ * scx_bpf_error() rather than dropping a task.  CPU hotplug is left to the kernel: without
  * ops.cpu_online/offline it exits us with SCX_ECODE_ACT_RESTART and the
  * loader reloads on the new topology.
  *
@@ -1447,8 +1447,8 @@ void BPF_STRUCT_OPS(slo_dump_task, struct scx_dump_ctx *dctx, struct task_struct
 
 	if (!tctx)
 		return;
-	scx_bpf_dump("scx_slo: budget %llu vdeadline %llu wall_deadline %llu queued_at %llu domain %u",
-		     tctx->budget_ns, tctx->vdeadline, tctx->wall_deadline,
+	scx_bpf_dump("scx_slo: budget %llu vdeadline %llu wall_deadline %llu "
+		     "queued_at %llu domain %u", tctx->budget_ns, tctx->vdeadline, tctx->wall_deadline,
 		     tctx->queued_at, tctx->queued_domain);
 }
 
