@@ -179,7 +179,12 @@ nlive=$(wc -l < /tmp/live.ids)
 log "after the churn: $entries_after entries (all of live cgroups, $nlive cgroups exist), clean ${WAITED}s after the last removal"
 [ "$entries_after" -le "$nlive" ] || fail "$entries_after entries for $nlive live cgroups"
 # wakeups first, then the runs: each wakeup counted was a run already
-for k in 1 2 3; do cp "/tmp/live$k.n" "/tmp/live$k.wakeups"; done
+# (a sleeper rewrites its file in place: a read can catch it empty, so read again)
+for k in 1 2 3; do
+	w=
+	while [ -z "$w" ]; do w=$(cat "/tmp/live$k.n"); done
+	echo "$w" > "/tmp/live$k.wakeups"
+done
 map_dump > /tmp/map.final
 k=0
 for c in $LIVE; do
