@@ -3,14 +3,16 @@
  * scx_slo: per-cgroup latency budgets, earliest deadline first, one deadline
  * queue per last-level cache.
  *
- * Budgets.  Every task has a latency budget B (and a CPU weight): that of
- * the nearest cgroup, walking up from its own, with an entry in the active
- * budget set, or the default (100 ms).  The loader writes a whole new
- * configuration into the inactive set of two and flips slo_control, so a
- * configuration applies all at once; the BPF side never calls back.  A task
- * caches its budget and re-resolves it when its cgroup id or the control
- * generation changes, so moves and reconfiguration apply on the next wakeup
- * or requeue.
+ * Budgets.  Every task has a latency budget B: that of the nearest cgroup,
+ * walking up from its own, with an entry in the active budget set, or the
+ * default (100 ms).  The loader writes a whole new configuration into the
+ * inactive set of two and flips slo_control, so a configuration applies
+ * all at once; the BPF side never calls back.  A task caches its budget
+ * and re-resolves it when its cgroup id or the control generation
+ * changes, so moves and reconfiguration apply on the next wakeup or
+ * requeue.  A budget buys latency only: how much CPU a cgroup gets is
+ * cpu.weight's and cpu.max's business (rules 2 and 8), as under the
+ * kernel's own scheduler.
  *
  * Domains.  CPUs sharing a last-level cache form a domain, and each domain
  * has one deadline-ordered DSQ (its llc_dsq_id).  The loader describes the
@@ -20,20 +22,35 @@
  * of a waking task onto an idle CPU elsewhere, and stealing.
  *
  * Rule 1, order.  A task carries a weighted vruntime that advances with the
- * CPU it consumes, scaled by 100 / weight.  Queued, its virtual deadline is
- * vruntime + B and its domain's DSQ runs the earliest first.  On wakeup the
- * vruntime is pulled up to at most lag_cap_ns behind the domain's clock
- * (the largest vruntime seen starting to run there), and down to at most a
- * slice ahead of it, so the deadline lands about B ahead of the clock: a
- * 5 ms task overtakes a 100 ms task that woke at the same moment.  A task
- * moving between domains keeps its lag against the clock, not its raw
- * vruntime, since each domain's clock runs apart.
+ * CPU it consumes, scaled by 100 / its flattened weight (rule 2).  Queued,
+ * its virtual deadline is vruntime + B and its domain's DSQ runs the
+ * earliest first; a task whose slice ends keeps its CPU while the deadline
+ * it would be queued with is still no later than the queue's head.  On
+ * wakeup the vruntime is pulled up to at most lag_cap_ns behind the
+ * domain's clock (the largest vruntime seen starting to run there), and
+ * down to at most a slice ahead of it, so the deadline lands about B ahead
+ * of the clock: a 5 ms task overtakes a 100 ms task that woke at the same
+ * moment.  A task moving between domains keeps its lag against the clock,
+ * not its raw vruntime, since each domain's clock runs apart.
  *
- * Rule 2, the budget buys latency, not CPU.  B is a constant offset on a
- * clock that advances with consumed CPU, so two always-runnable tasks with
- * different budgets alternate and get equal, weight-proportional shares;
- * the tight budget only runs first.  The lag clamp bounds the credit a
- * sleeper can bank.
+ * Rule 2, shares follow cpu.weight; the budget buys latency, not CPU.  The
+ * cgroup tree is flattened, as the kernel's scx_flatcg does: every cgroup
+ * of the cpu controller has an active_sum, the weights competing inside
+ * it (its runnable tasks' nice weights, plus the cpu.weight of each child
+ * with anything runnable), kept by ops.runnable/quiescent and propagated
+ * up the tree only when a cgroup turns active or idle.  A task's
+ * flattened weight is its nice weight times w(C) / active_sum(C) for each
+ * cgroup C from its own up to the root's child: the share the cgroup
+ * tree gives it, in units of a nice-0 task at the root (so root tasks keep
+ * plain nice weights).  8 hogs in one pod and 1 in another of the same
+ * cpu.weight each get 1/16 and 1/2 of a CPU they share; two pods of
+ * weights 200 and 100 with containers of 300 and 100 get 1/2, 1/6, 1/4
+ * and 1/12.  Shares are exact among the tasks of one domain queue and
+ * approximate across domains, as the fair scheduler's per-CPU group
+ * shares are.  B is a constant offset on that clock, so always-runnable
+ * tasks with different budgets get the same shares; the tight budget
+ * only runs first.  The lag clamp bounds the credit a sleeper can bank.
+ * Flattened weights are clamped to [1/100, 10^6] of a nice-0 task.
  *
  * Rule 3, preemption.  After queueing a task, enqueue looks at the CPUs of
  * its domain that the task may use: an idle one is kicked awake; failing
@@ -82,9 +99,9 @@
  * CPUs times a capacity.
  *
  * Rule 7, safety.  The watchdog timeout is set by the loader.  Weighted
- * virtual time alone can starve: a nice-19 task is charged 100x its run
- * time and, among enough hogs, waits longer than the watchdog allows.  So a
- * task queued for starve_ns (a quarter of the watchdog) runs next on a CPU
+ * virtual time alone can starve: a task of flattened weight 1/100 is
+ * charged 10000x its run time and, among enough hogs, waits longer than
+ * the watchdog allows.  So a task queued for starve_ns (a quarter of the watchdog) runs next on a CPU
  * of its domain, whatever its deadline; each queue is walked every 100 ms,
  * from the tail and the head in turn.  When an RT or deadline task takes
  * a CPU, ops.cpu_release sends what waits in its local DSQ back through
@@ -97,6 +114,23 @@
  * scx_bpf_error() rather than dropping a task.  CPU hotplug is left to the kernel: without
  * ops.cpu_online/offline it exits us with SCX_ECODE_ACT_RESTART and the
  * loader reloads on the new topology.
+ *
+ * Rule 8, limits.  cpu.max (quota per period, plus cpu.max.burst) holds
+ * on every CPU.  Limits come from ops.cgroup_init/cgroup_set_bandwidth
+ * where the kernel has them (6.17+), else from the loader, which reads
+ * cgroupfs; either way they land in slo_cgroup_limits.  A task is charged
+ * to its nearest SLO_BW_LEVELS limited ancestors every tick and when it
+ * stops; a cgroup whose quota is used up ends the slices of its running
+ * tasks at their next tick, and its tasks are parked in one FIFO,
+ * SLO_THROTTLED_DSQ, instead of their domain's queue.  Each period adds
+ * a quota, up to quota + burst, and what a tick overran is owed, so the
+ * long-run rate is the quota even at tick granularity.  While tasks are
+ * parked a 1 ms BPF timer wakes an idle CPU, and dispatch moves every
+ * task whose cgroups have quota again back to its domain's queue, with a
+ * fresh wall deadline: the wait is the cgroup's own limit, reported as
+ * throttled time, not as a miss.  A task parked for starve_ns runs anyway
+ * and its cgroup owes the time, so no quota (1 ms per second with many
+ * tasks) can get the scheduler ejected by the watchdog.
  *
  * --single-dsq keeps all of this but queues every task on one global DSQ
  * with one clock; it is the baseline the per-LLC design is measured
@@ -127,6 +161,12 @@ const volatile bool smt_enabled;
 const volatile bool use_dsq_peek;
 /* Test hook: make the verifier reject the program, to test that path. */
 const volatile bool debug_verifier_reject;
+
+/* cpu.max comes from ops.cgroup_set_bandwidth (6.17+), else the loader. */
+const volatile bool bw_from_kernel;
+
+/* Bumped whenever slo_cgroup_limits gains or loses an entry. */
+u64 bw_generation;
 
 /* Written by ops.exit, polled by the loader. */
 struct slo_exit_info exit_info;
@@ -219,6 +259,66 @@ struct {
 	__type(value, struct slo_cgroup_stats);
 } slo_cgroup_stats SEC(".maps");
 
+/*
+ * cpu.max of each limited cgroup, written by slo_cgroup_init() and
+ * slo_cgroup_set_bandwidth() when bw_from_kernel, else by the loader.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SLO_MAX_CGROUP_LIMITS);
+	__type(key, u64);			/* cgroup id */
+	__type(value, struct slo_cgroup_limit);
+} slo_cgroup_limits SEC(".maps");
+
+/* Bandwidth state of each limited cgroup that ran a task. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SLO_MAX_CGROUP_LIMITS);
+	__type(key, u64);			/* cgroup id */
+	__type(value, struct slo_cgroup_bw);
+} slo_cgroup_bw SEC(".maps");
+
+/*
+ * Rule 2's cgroup tree, keyed by cgroup id, one entry per cgroup of the cpu
+ * controller (ops.cgroup_init).  active_sum is the weight competing inside
+ * the cgroup: its own runnable tasks' weights plus the cpu.weight of each
+ * child that is active (active_sum > 0).
+ */
+struct cgroup_ctx {
+	u64 parent_id;
+	s64 active_sum;
+	u32 weight;			/* cpu.weight, 1..10000 */
+	u32 level;			/* 0: the root */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SLO_MAX_CGROUP_STATS);
+	__type(key, u64);			/* cgroup id */
+	__type(value, struct cgroup_ctx);
+} slo_cgroup_ctxs SEC(".maps");
+
+/* Rule 8: while tasks are parked, this fires every SLO_BW_TICK_NS. */
+struct bw_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct bw_timer);
+} bw_timers SEC(".maps");
+
+/* set by the timer: the next dispatch looks for parked tasks to release */
+u32 release_pending;
+u32 bw_timer_armed;
+/* parked tasks the release walk in progress may still visit */
+u32 release_left;
+
 /* Queue depth per domain, filled on demand by slo_read_depths. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -297,9 +397,18 @@ struct task_ctx {
 	u64 cgroup_id;		/* own cgroup, key for slo_cgroup_stats */
 	u64 budget_ns;		/* resolved budget, cached */
 	u64 budget_gen;		/* slo_control generation it was resolved at */
-	u32 weight;		/* the SLO's CPU weight, 100 = normal */
 	u32 domain;		/* whose clock vruntime is on */
 	u32 queued_domain;	/* DSQ it waits in, or QUEUED_DIRECT */
+	/* rule 2: the cpu cgroup and weight counted in its active_sum */
+	u64 counted_cg;
+	u32 counted_weight;
+	/* rule 8: limited ancestors, nearest first, for cgroup bw_cg at bw_gen */
+	u32 nr_bw;
+	u64 bw_ids[SLO_BW_LEVELS];
+	u64 bw_cg;
+	u64 bw_gen;
+	u64 bw_charged_at;	/* run time up to here is charged to bw_ids */
+	u64 parked_at;		/* went into SLO_THROTTLED_DSQ */
 };
 
 struct {
@@ -451,7 +560,6 @@ static void resolve_budget(struct cgroup *cgrp, struct slo_control *ctl,
 	int i;
 
 	tctx->budget_ns = ctl->default_budget_ns ?: default_budget_ns;
-	tctx->weight = 100;
 	budgets = bpf_map_lookup_elem(&slo_budget_sets, &set);
 	if (!budgets)
 		return;
@@ -471,7 +579,6 @@ static void resolve_budget(struct cgroup *cgrp, struct slo_control *ctl,
 		budget = bpf_map_lookup_elem(budgets, &id);
 		if (budget) {
 			tctx->budget_ns = budget->budget_ns;
-			tctx->weight = budget->weight ?: 100;
 			return;
 		}
 	}
@@ -623,6 +730,320 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 		__sync_fetch_and_add(&cs->misses, 1);
 		__sync_fetch_and_add(&cs->lateness_ns, now - wall_deadline);
 	}
+}
+
+/*
+ * Rule 2.  The cgroup whose cpu.weight governs @p: its task group's, the
+ * nearest ancestor with the cpu controller on.
+ */
+static u64 task_cpu_cgroup_id(struct task_struct *p)
+{
+	if (bpf_core_field_exists(p->sched_task_group))
+		return BPF_CORE_READ(p, sched_task_group, css.cgroup, kn, id);
+	return cgroup_id_of(task_dfl_cgroup(p));
+}
+
+/*
+ * Add @delta to cgroup @id's active_sum.  A cgroup that becomes active or
+ * idle adds or takes its cpu.weight in its parent, and so on up.  Every
+ * step is one atomic add whose old value decides the transition, so
+ * concurrent wakeups and sleeps in one cgroup sort themselves out: of an
+ * activation and a deactivation racing, either both propagate or neither.
+ */
+static void cg_add(u64 id, s64 delta)
+{
+	u32 i;
+
+	bpf_for(i, 0, SLO_MAX_CGROUP_DEPTH) {
+		struct cgroup_ctx *cgc = bpf_map_lookup_elem(&slo_cgroup_ctxs, &id);
+		s64 old, new;
+
+		/* nothing reads the root's sum: spare every CPU its cache line */
+		if (!cgc || !delta || !cgc->level)
+			return;
+		old = __sync_fetch_and_add(&cgc->active_sum, delta);
+		new = old + delta;
+		if (old <= 0 && new > 0)
+			delta = cgc->weight;
+		else if (old > 0 && new <= 0)
+			delta = -(s64)cgc->weight;
+		else
+			return;
+		id = cgc->parent_id;
+	}
+}
+
+/*
+ * @p's weight in the flattened tree, in 1/SLO_WEIGHT_ONE units: its own
+ * (nice) weight times, for each cgroup from its own up to the root's
+ * child, that cgroup's cpu.weight over the weight active inside it.  The
+ * root's own split cancels out, so a task of the root cgroup keeps its
+ * nice weight, as before cgroups counted.  Clamped to [0.01, 10^6] so a
+ * charge never divides by zero nor overflows.
+ */
+#define SLO_WEIGHT_SHIFT	16
+#define SLO_WEIGHT_ONE		(1ULL << SLO_WEIGHT_SHIFT)
+
+static u64 flat_weight(struct task_ctx *tctx, u32 task_weight)
+{
+	u64 eff = (u64)task_weight << SLO_WEIGHT_SHIFT;
+	u64 id = tctx->counted_cg, below = task_weight;
+	u32 i;
+
+	bpf_for(i, 0, SLO_MAX_CGROUP_DEPTH) {
+		struct cgroup_ctx *cgc = bpf_map_lookup_elem(&slo_cgroup_ctxs, &id);
+		s64 sum;
+
+		if (!cgc || !cgc->level)
+			break;
+		/* the weight we came from is in it, unless a race hides it */
+		sum = cgc->active_sum;
+		if (sum < (s64)below)
+			sum = below;
+		eff = eff * cgc->weight / (u64)sum;
+		if (eff < SLO_WEIGHT_ONE / 100)
+			eff = SLO_WEIGHT_ONE / 100;
+		else if (eff > 1000000 * SLO_WEIGHT_ONE)
+			eff = 1000000 * SLO_WEIGHT_ONE;
+		below = cgc->weight;
+		id = cgc->parent_id;
+	}
+	return eff;
+}
+
+/*
+ * Rule 8.  @p's limited ancestors (own cgroup first), re-walked when it
+ * changed cgroup or a limit came or went (bw_generation).
+ */
+static void resolve_bw(struct task_struct *p, struct task_ctx *tctx)
+{
+	struct cgroup *cgrp = task_dfl_cgroup(p);
+	u64 gen = bw_generation, id;
+	int level, i;
+
+	if (!cgrp)
+		return;
+	id = cgroup_id_of(cgrp);
+	if (id == tctx->bw_cg && gen == tctx->bw_gen)
+		return;
+	tctx->bw_cg = id;
+	tctx->bw_gen = gen;
+	tctx->nr_bw = 0;
+	level = BPF_CORE_READ(cgrp, level);
+	bpf_for(i, 0, SLO_MAX_CGROUP_DEPTH) {
+		struct cgroup *ancestor = NULL;
+		u32 n = tctx->nr_bw;
+		u64 aid;
+
+		/* the root has no cpu.max */
+		if (level - i <= 0 || n >= SLO_BW_LEVELS)
+			break;
+		bpf_core_read(&ancestor, sizeof(ancestor), &cgrp->ancestors[level - i]);
+		if (!ancestor)
+			break;
+		aid = cgroup_id_of(ancestor);
+		if (bpf_map_lookup_elem(&slo_cgroup_limits, &aid)) {
+			tctx->bw_ids[n] = aid;
+			tctx->nr_bw = n + 1;
+		}
+	}
+	/* a limit that just arrived is not charged for what ran before it */
+	tctx->bw_charged_at = scx_bpf_now();
+}
+
+/* The bandwidth state of limited cgroup @id, set up on first use. */
+static struct slo_cgroup_bw *lookup_bw(u64 id, u64 now)
+{
+	struct slo_cgroup_bw *bw = bpf_map_lookup_elem(&slo_cgroup_bw, &id);
+	struct slo_cgroup_limit *lim;
+	struct slo_cgroup_bw fresh = {};
+
+	if (bw)
+		return bw;
+	lim = bpf_map_lookup_elem(&slo_cgroup_limits, &id);
+	if (!lim || !lim->period_ns)
+		return NULL;
+	fresh.runtime_left = lim->quota_ns;
+	fresh.period_end = now + lim->period_ns;
+	fresh.period_ns = lim->period_ns;
+	fresh.quota_ns = lim->quota_ns;
+	fresh.burst_ns = lim->burst_ns;
+	bpf_map_update_elem(&slo_cgroup_bw, &id, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&slo_cgroup_bw, &id);
+}
+
+/*
+ * Start the periods of @bw that ended by @now: add a quota for each (what
+ * was overrun is owed, as the fair scheduler's runtime_remaining is), up
+ * to quota + burst, and pick up a changed limit.  One CPU does it, the
+ * one whose compare-and-swap moves period_end.
+ */
+static void bw_refill(u64 id, struct slo_cgroup_bw *bw, u64 now)
+{
+	struct slo_cgroup_limit *lim;
+	u64 end = bw->period_end, period, periods;
+	s64 left, new, cap, add;
+
+	if ((s64)(now - end) < 0)
+		return;
+	lim = bpf_map_lookup_elem(&slo_cgroup_limits, &id);
+	period = lim && lim->period_ns ? lim->period_ns : bw->period_ns;
+	if (!period)
+		period = 100 * SLO_NSEC_PER_MSEC;
+	periods = (now - end) / period + 1;
+	if (__sync_val_compare_and_swap(&bw->period_end, end, end + periods * period) != end)
+		return;
+	if (!lim) {
+		/* no limit any more: nothing is charged against it again */
+		bw->quota_ns = 0;
+		cap = add = (s64)SLO_NSEC_PER_SEC * 1000;
+	} else {
+		bool changed = lim->quota_ns != bw->quota_ns ||
+			       lim->period_ns != bw->period_ns ||
+			       lim->burst_ns != bw->burst_ns;
+
+		bw->period_ns = lim->period_ns;
+		bw->quota_ns = lim->quota_ns;
+		bw->burst_ns = lim->burst_ns;
+		cap = (s64)(lim->quota_ns + lim->burst_ns);
+		add = periods > 2 ? cap : (s64)(periods * lim->quota_ns);
+		/* a new limit starts afresh: no debt, no credit */
+		if (changed)
+			add = cap * 4;
+	}
+	/* charges land meanwhile: add, then take back what exceeds the cap */
+	left = __sync_fetch_and_add(&bw->runtime_left, add);
+	new = left + add;
+	if (new > cap) {
+		__sync_fetch_and_add(&bw->runtime_left, cap - new);
+		new = cap;
+	}
+	if (left <= 0 && new > 0)
+		__sync_fetch_and_add(&bw->throttled_ns, now - bw->throttled_since);
+}
+
+/* Charge @delta ns of run time to every limited ancestor of the task. */
+static void bw_charge(struct task_ctx *tctx, u64 delta, u64 now)
+{
+	u32 i, n = tctx->nr_bw;
+
+	bpf_for(i, 0, SLO_BW_LEVELS) {
+		struct slo_cgroup_bw *bw;
+		s64 old;
+		u64 id;
+
+		if (i >= n)
+			break;
+		id = tctx->bw_ids[i];
+		bw = lookup_bw(id, now);
+		if (!bw)
+			continue;
+		bw_refill(id, bw, now);
+		old = __sync_fetch_and_add(&bw->runtime_left, -(s64)delta);
+		if (old > 0 && old <= (s64)delta) {
+			bw->throttled_since = now;
+			__sync_fetch_and_add(&bw->nr_throttled, 1);
+		}
+	}
+}
+
+/* Whether one of the task's limited ancestors, as cached, is out of quota. */
+static bool bw_ids_throttled(struct task_ctx *tctx, u64 now)
+{
+	u32 i, n = tctx->nr_bw;
+
+	bpf_for(i, 0, SLO_BW_LEVELS) {
+		struct slo_cgroup_bw *bw;
+		u64 id;
+
+		if (i >= n)
+			break;
+		id = tctx->bw_ids[i];
+		bw = lookup_bw(id, now);
+		if (!bw)
+			continue;
+		bw_refill(id, bw, now);
+		if (bw->runtime_left <= 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a limited ancestor of @p has used up its quota for now. */
+static bool task_throttled(struct task_struct *p, struct task_ctx *tctx, u64 now)
+{
+	resolve_bw(p, tctx);
+	return tctx->nr_bw && bw_ids_throttled(tctx, now);
+}
+
+/* Bring the task's limited ancestors' charges up to @now. */
+static void bw_charge_until(struct task_ctx *tctx, u64 now)
+{
+	u64 delta = now - tctx->bw_charged_at;
+
+	if (!tctx->nr_bw || (s64)delta <= 0)
+		return;
+	tctx->bw_charged_at = now;
+	bw_charge(tctx, delta, now);
+}
+
+static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer);
+
+static void arm_bw_timer(void)
+{
+	struct bw_timer *t;
+	u32 zero = 0;
+
+	if (bw_timer_armed || __sync_val_compare_and_swap(&bw_timer_armed, 0, 1))
+		return;
+	t = bpf_map_lookup_elem(&bw_timers, &zero);
+	if (t)
+		bpf_timer_start(&t->timer, SLO_BW_TICK_NS, 0);
+}
+
+/*
+ * Rule 8's clock.  While tasks are parked, every tick asks the next
+ * dispatch to look at them and wakes an idle CPU to do it (busy CPUs
+ * dispatch within a slice anyway).
+ */
+static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	struct online_ctx *octx;
+	u32 zero = 0;
+	s32 cpu;
+
+	if (scx_bpf_dsq_nr_queued(SLO_THROTTLED_DSQ) <= 0) {
+		bw_timer_armed = 0;
+		/* a task parked since the check above saw the timer armed */
+		if (scx_bpf_dsq_nr_queued(SLO_THROTTLED_DSQ) <= 0 ||
+		    __sync_val_compare_and_swap(&bw_timer_armed, 0, 1))
+			return 0;
+	}
+	release_pending = 1;
+	octx = bpf_map_lookup_elem(&online_ctxs, &zero);
+	if (octx) {
+		struct bpf_cpumask *online;
+
+		bpf_rcu_read_lock();
+		online = octx->cpumask;
+		cpu = online ? scx_bpf_pick_idle_cpu((const struct cpumask *)online, 0) : -1;
+		bpf_rcu_read_unlock();
+		if (cpu >= 0)
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	}
+	bpf_timer_start(timer, SLO_BW_TICK_NS, 0);
+	return 0;
+}
+
+/* Rule 8: @p's cgroup is out of quota; it waits in SLO_THROTTLED_DSQ. */
+static void park_throttled(struct task_struct *p, struct task_ctx *tctx,
+			   u64 enq_flags, u64 now)
+{
+	tctx->parked_at = now;
+	tctx->queued_domain = QUEUED_DIRECT;
+	stat_inc(SLO_STAT_THROTTLES);
+	scx_bpf_dsq_insert_vtime(p, SLO_THROTTLED_DSQ, slice_ns, now, enq_flags);
+	arm_bw_timer();
 }
 
 /*
@@ -814,6 +1235,9 @@ s32 BPF_STRUCT_OPS(slo_select_cpu, struct task_struct *p, s32 prev_cpu,
 
 	if (!tctx)
 		return prev_cpu;
+	/* out of quota: enqueue parks it */
+	if (task_throttled(p, tctx, scx_bpf_now()))
+		return prev_cpu;
 	cpu = pick_idle_cpu(p, prev_cpu);
 	if (cpu >= 0) {
 		tctx->queued_domain = QUEUED_DIRECT;
@@ -936,6 +1360,11 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
+	if (task_throttled(p, tctx, scx_bpf_now())) {
+		park_throttled(p, tctx, enq_flags, scx_bpf_now());
+		return;
+	}
+
 	/*
 	 * Rule 4 for a task put back after its slice or a preemption.  Only
 	 * wakeups pass through select_cpu(), so without this a CPU-bound task
@@ -983,24 +1412,52 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	kick_for(p, info->domain, tctx->vdeadline);
 }
 
-/* Wall deadline of the first task queued on @dsq_id, or U64_MAX if none. */
-static u64 head_wall_deadline(u64 dsq_id)
+/* The task_ctx of the first task queued on @dsq_id, or NULL if none. */
+static struct task_ctx *head_tctx(u64 dsq_id)
 {
 	struct task_struct *p = NULL;
-	struct task_ctx *tctx;
 
 	if (use_dsq_peek && bpf_ksym_exists(scx_bpf_dsq_peek___compat)) {
 		p = scx_bpf_dsq_peek___compat(dsq_id);
-		if (!p)
-			return (u64)-1;
-		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-		return tctx ? tctx->wall_deadline : (u64)-1;
+		return p ? bpf_task_storage_get(&task_ctxs, p, 0, 0) : NULL;
 	}
-	bpf_for_each(scx_dsq, p, dsq_id, 0) {
-		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-		return tctx ? tctx->wall_deadline : (u64)-1;
-	}
-	return (u64)-1;
+	bpf_for_each(scx_dsq, p, dsq_id, 0)
+		return bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	return NULL;
+}
+
+/* Wall deadline of the first task queued on @dsq_id, or U64_MAX if none. */
+static u64 head_wall_deadline(u64 dsq_id)
+{
+	struct task_ctx *tctx = head_tctx(dsq_id);
+
+	return tctx ? tctx->wall_deadline : (u64)-1;
+}
+
+/*
+ * Rule 1 for the task whose slice just ended: @prev, still runnable, is not
+ * in the queue while dispatch looks at it, so without this any queued task
+ * would take its place, and two CPU-bound tasks would alternate slice by
+ * slice whatever their weights.  It keeps the CPU for another slice while
+ * the deadline it would be queued with now is no later than the head's.
+ */
+static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
+{
+	struct task_ctx *tctx, *head;
+	u64 vdeadline;
+
+	if (!prev || !(prev->scx.flags & SCX_TASK_QUEUED))
+		return false;
+	tctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
+	if (!tctx || (tctx->nr_bw && bw_ids_throttled(tctx, now)))
+		return false;
+	head = head_tctx(dsq_id);
+	if (!head)
+		return false;
+	vdeadline = tctx->vruntime + tctx->budget_ns +
+		    (now - tctx->started_at) * (100 * SLO_WEIGHT_ONE) /
+		    flat_weight(tctx, tctx->counted_weight ?: 100);
+	return (s64)(vdeadline - head->vdeadline) <= 0;
 }
 
 /*
@@ -1033,9 +1490,10 @@ static bool steal_overdue_from(u32 victim, s32 cpu, u64 own_head, u64 now)
 
 /*
  * Rule 7's backstop.  Virtual deadlines are fair in aggregate, but a task
- * of tiny weight is charged up to 10000x its run time (nice 19 in an SLO
- * of weight 1), and under deep overload it can wait behind a stream of
- * earlier deadlines longer than the watchdog allows.  Every
+ * of tiny weight is charged up to 10000x its run time (a flattened weight
+ * of 1/100: nice 19 in a cgroup of cpu.weight 1 beside one of 10000), and
+ * under deep overload it can wait behind a stream of earlier deadlines
+ * longer than the watchdog allows.  Every
  * SLO_STARVE_SCAN_NS, one CPU of the domain walks its queue and runs first
  * a task that has waited starve_ns.  The walk starts from the tail, where
  * the latest deadlines and so the likeliest victims are, and every other
@@ -1079,15 +1537,95 @@ static bool rescue_starved(u32 dom, s32 cpu, u64 now)
 	return false;
 }
 
+/* Wake an idle CPU of @dom that @p may use, if there is one. */
+static void kick_idle_in(struct task_struct *p, u32 dom)
+{
+	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
+	struct bpf_cpumask *scratch = scratch_mask(), *mask;
+	s32 cpu;
+
+	if (!dctx || !scratch || !(mask = dctx->cpumask))
+		return;
+	cpu = pick_idle_in(p, (const struct cpumask *)mask, scratch);
+	if (cpu >= 0)
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+}
+
+/*
+ * Rule 8: move parked tasks whose cgroups have quota again into their
+ * domain's queue, as if they had just been queued: the wait while parked
+ * is the cgroup's own limit at work, counted as throttled time, not as
+ * queueing delay against the budget.  A task parked for starve_ns runs
+ * anyway and its cgroup owes the time, so a quota too small to give each
+ * of its tasks a turn within the watchdog cannot get us ejected.  A
+ * global function, so the verifier checks it once, not inside every path
+ * of slo_dispatch().
+ */
+__noinline int release_throttled(u64 now)
+{
+	struct task_struct *p;
+
+	if (!release_pending || __sync_val_compare_and_swap(&release_pending, 1, 0) != 1)
+		return 0;
+	/* in map memory, not on the stack: see domain_ctx.starve_left */
+	release_left = SLO_RELEASE_DEPTH;
+	bpf_for_each(scx_dsq, p, SLO_THROTTLED_DSQ, 0) {
+		struct task_ctx *tctx;
+		bool override;
+		s32 qcpu;
+		u32 dom;
+
+		if (!release_left) {
+			release_pending = 1;
+			break;
+		}
+		release_left--;
+		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+		if (!tctx)
+			continue;
+		override = (s64)(now - tctx->parked_at) >= (s64)starve_ns;
+		/*
+		 * A limit that came, went or changed lets everyone go; who is
+		 * still out of quota is parked again by its next tick and
+		 * enqueue.  Re-walking cgroups here would cost the verifier
+		 * a loop nested in this one.
+		 */
+		if (!override && tctx->bw_gen == bw_generation &&
+		    bw_ids_throttled(tctx, now))
+			continue;
+		qcpu = queue_cpu(p);
+		dom = qcpu >= 0 ? cpu_domain(qcpu) : SLO_NO_DOMAIN;
+		if (dom == SLO_NO_DOMAIN)
+			continue;
+		task_set_domain(tctx, dom);
+		clamp_lag(tctx);
+		tctx->queued_at = now;
+		tctx->vdeadline = tctx->vruntime + tctx->budget_ns;
+		tctx->wall_deadline = now + tctx->budget_ns;
+		tctx->queued_domain = dom;
+		if (!scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, dsq_of(dom),
+					    tctx->vdeadline, 0))
+			continue;
+		if (override)
+			stat_inc(SLO_STAT_BW_OVERRIDES);
+		kick_idle_in(p, dom);
+	}
+	return 0;
+}
+
 void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct slo_domain_info *dinfo;
 	u64 own_head, now = scx_bpf_now();
 	u32 i, dom, nr_scan;
 
+	release_throttled(now);
 	if (single_dsq) {
-		if (!rescue_starved(0, cpu, now))
-			scx_bpf_dsq_move_to_local(SLO_SINGLE_DSQ);
+		if (rescue_starved(0, cpu, now))
+			return;
+		if (prev_keeps_cpu(prev, SLO_SINGLE_DSQ, now) ||
+		    !scx_bpf_dsq_move_to_local(SLO_SINGLE_DSQ))
+			goto keep_prev;
 		return;
 	}
 
@@ -1126,7 +1664,9 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 			return;
 	}
 
-	/* 2. our own queue */
+	/* 2. our own queue, unless @prev comes first */
+	if (prev_keeps_cpu(prev, dom, now))
+		goto keep_prev;
 	if (scx_bpf_dsq_move_to_local(dom))
 		return;
 
@@ -1150,10 +1690,16 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 * Nothing else to run, so @prev goes on.  The kernel would refill its
 	 * slice to SCX_SLICE_DFL (20 ms), and for that long this CPU would not
 	 * dispatch, so not steal (step 1): an overdue task queued elsewhere
-	 * would wait up to 20 ms past its deadline instead of a slice.
+	 * would wait up to 20 ms past its deadline instead of a slice.  A
+	 * task out of quota is let go, so that enqueue parks it.
 	 */
-	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
-		prev->scx.slice = slice_ns;
+keep_prev:
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
+		struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
+
+		if (!tctx || !tctx->nr_bw || !bw_ids_throttled(tctx, now))
+			prev->scx.slice = slice_ns;
+	}
 }
 
 /*
@@ -1176,6 +1722,19 @@ void BPF_STRUCT_OPS(slo_runnable, struct task_struct *p, u64 enq_flags)
 	tctx->queued_at = scx_bpf_now();
 	refresh_budget(p, tctx);
 	clamp_lag(tctx);
+	tctx->counted_cg = task_cpu_cgroup_id(p);
+	tctx->counted_weight = p->scx.weight ?: 100;
+	cg_add(tctx->counted_cg, tctx->counted_weight);
+}
+
+void BPF_STRUCT_OPS(slo_quiescent, struct task_struct *p, u64 deq_flags)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+
+	if (!tctx)
+		return;
+	cg_add(tctx->counted_cg, -(s64)tctx->counted_weight);
+	tctx->counted_weight = 0;
 }
 
 void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
@@ -1210,6 +1769,25 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 
 	account_start(tctx, info->domain, info->node, now);
 	tctx->queued_domain = QUEUED_DIRECT;
+	tctx->bw_charged_at = now;
+}
+
+/*
+ * Rule 8 on a running task: charge its limited ancestors every tick, and
+ * end its slice once one of them is out of quota, on every CPU it runs on.
+ */
+void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
+{
+	struct task_ctx *tctx;
+	u64 now;
+
+	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	if (!tctx || !tctx->nr_bw)
+		return;
+	now = scx_bpf_now();
+	bw_charge_until(tctx, now);
+	if (task_throttled(p, tctx, now))
+		p->scx.slice = 0;
 }
 
 void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
@@ -1223,9 +1801,10 @@ void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
 		cctx->running_deadline = 0;
 	if (!tctx)
 		return;
-	/* the task's own weight (nice, cpu.weight) times its SLO's weight */
-	tctx->vruntime += (now - tctx->started_at) * 10000 /
-			  ((u64)(p->scx.weight ?: 100) * (tctx->weight ?: 100));
+	bw_charge_until(tctx, now);
+	/* rule 2: 100/weight per ns, the weight flattened through the tree */
+	tctx->vruntime += (now - tctx->started_at) * (100 * SLO_WEIGHT_ONE) /
+			  flat_weight(tctx, tctx->counted_weight ?: (p->scx.weight ?: 100));
 	/* still runnable: it goes back in a queue and waits from now */
 	if (runnable)
 		tctx->queued_at = now;
@@ -1325,6 +1904,7 @@ static s32 init_domain(u32 dom)
 s32 BPF_STRUCT_OPS_SLEEPABLE(slo_init)
 {
 	struct bpf_cpumask *mask, *old;
+	struct bw_timer *timer;
 	struct online_ctx *octx;
 	u32 i, zero = 0;
 	s32 ret;
@@ -1375,6 +1955,14 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(slo_init)
 		if (old)
 			bpf_cpumask_release(old);
 	}
+	ret = scx_bpf_create_dsq(SLO_THROTTLED_DSQ, -1);
+	if (ret)
+		return ret;
+	timer = bpf_map_lookup_elem(&bw_timers, &zero);
+	if (!timer)
+		return -EINVAL;
+	bpf_timer_init(&timer->timer, &bw_timers, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&timer->timer, bw_timer_fn);
 	if (single_dsq)
 		return scx_bpf_create_dsq(SLO_SINGLE_DSQ, -1);
 	return 0;
@@ -1410,12 +1998,93 @@ int slo_read_depths(void *ctx)
  * fills the map.  Called only for cgroups sched_ext tracks (the cpu
  * controller's, on kernels with CONFIG_EXT_GROUP_SCHED); the loader drops
  * the rest, and the loader leaves this op out where the kernel lacks it.
+ *
+ * The kernel also calls this for every live cgroup when the scheduler is
+ * detached, before ops.exit: those keep their entries, or the loader's
+ * final statistics would be empty.  rmdir takes a cgroup offline
+ * (CSS_ONLINE clear on its own css) before its controllers are told, so
+ * only a removed cgroup arrives here offline.
  */
 void BPF_STRUCT_OPS(slo_cgroup_exit, struct cgroup *cgrp)
 {
 	u64 id = cgrp->kn->id;
 
+	if (cgrp->self.flags & CSS_ONLINE)
+		return;
 	bpf_map_delete_elem(&slo_cgroup_stats, &id);
+	bpf_map_delete_elem(&slo_cgroup_ctxs, &id);
+	bpf_map_delete_elem(&slo_cgroup_bw, &id);
+	if (bw_from_kernel && !bpf_map_delete_elem(&slo_cgroup_limits, &id))
+		__sync_fetch_and_add(&bw_generation, 1);
+}
+
+/* Rule 8: a cgroup's cpu.max, in microseconds; U64_MAX quota is "max". */
+static void set_limit(u64 id, u64 period_us, u64 quota_us, u64 burst_us)
+{
+	struct slo_cgroup_limit lim = {};
+
+	if (!bw_from_kernel)
+		return;
+	/* cpu.max caps quota at 2^44-1 us; anything above is "max" */
+	if (quota_us == (u64)-1 || !period_us || quota_us >= (1ULL << 44)) {
+		if (!bpf_map_delete_elem(&slo_cgroup_limits, &id))
+			__sync_fetch_and_add(&bw_generation, 1);
+		return;
+	}
+	lim.period_ns = period_us * SLO_NSEC_PER_USEC;
+	lim.quota_ns = quota_us * SLO_NSEC_PER_USEC;
+	lim.burst_ns = burst_us == (u64)-1 ? 0 : burst_us * SLO_NSEC_PER_USEC;
+	if (!bpf_map_update_elem(&slo_cgroup_limits, &id, &lim, BPF_ANY))
+		__sync_fetch_and_add(&bw_generation, 1);
+	else
+		stat_inc(SLO_STAT_CGROUP_STATS_FULL);
+}
+
+/*
+ * A cgroup of the cpu controller, at load for every existing one and then
+ * as they are made.  It never fails: a cgroup the map has no room for
+ * counts as part of its parent (flat_weight() stops below it).
+ */
+s32 BPF_STRUCT_OPS(slo_cgroup_init, struct cgroup *cgrp,
+		   struct scx_cgroup_init_args *args)
+{
+	struct cgroup_ctx cgc = { .weight = args->weight ?: 100 };
+	struct cgroup *parent = NULL;
+	u64 id = cgrp->kn->id;
+	int level = cgrp->level;
+
+	cgc.level = level;
+	if (level > 0) {
+		bpf_core_read(&parent, sizeof(parent), &cgrp->ancestors[level - 1]);
+		if (parent)
+			cgc.parent_id = cgroup_id_of(parent);
+	}
+	bpf_map_update_elem(&slo_cgroup_ctxs, &id, &cgc, BPF_ANY);
+	if (bpf_core_field_exists(args->bw_quota_us))
+		set_limit(id, BPF_CORE_READ(args, bw_period_us),
+			  BPF_CORE_READ(args, bw_quota_us),
+			  BPF_CORE_READ(args, bw_burst_us));
+	return 0;
+}
+
+/*
+ * cpu.weight written.  If the cgroup is active its parent holds the old
+ * weight: move it by the difference.  A deactivation racing with this may
+ * take the new weight out where the old was put in; the error is one
+ * weight in one parent until that parent next goes idle and active.
+ */
+void BPF_STRUCT_OPS(slo_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
+{
+	u64 id = cgrp->kn->id;
+	struct cgroup_ctx *cgc = bpf_map_lookup_elem(&slo_cgroup_ctxs, &id);
+	u32 old;
+
+	if (!cgc || !weight)
+		return;
+	old = cgc->weight;
+	cgc->weight = weight;
+	if (cgc->level && cgc->active_sum > 0)
+		cg_add(cgc->parent_id, (s64)weight - (s64)old);
 }
 
 /*
@@ -1430,6 +2099,7 @@ void BPF_STRUCT_OPS(slo_dump, struct scx_dump_ctx *dctx)
 	scx_bpf_dump("scx_slo: %u domains, %s, slice %llu ns, default budget %llu ns",
 		     nr_domains, single_dsq ? "one global queue" : "one queue per LLC",
 		     slice_ns, default_budget_ns);
+	scx_bpf_dump("scx_slo: %d tasks parked by cpu.max", scx_bpf_dsq_nr_queued(SLO_THROTTLED_DSQ));
 	bpf_for(dom, 0, nr_domains) {
 		struct domain_ctx *domc = bpf_map_lookup_elem(&domain_ctxs, &dom);
 
@@ -1462,6 +2132,13 @@ void BPF_STRUCT_OPS(slo_exit, struct scx_exit_info *ei)
 	SLO_RECORD_EXIT(exit_info, ei);
 }
 
+/* cpu.max or cpu.max.burst written (6.17+; else the loader tells us). */
+void BPF_STRUCT_OPS(slo_cgroup_set_bandwidth, struct cgroup *cgrp,
+		    u64 period_us, u64 quota_us, u64 burst_us)
+{
+	set_limit(cgrp->kn->id, period_us, quota_us, burst_us);
+}
+
 SEC(".struct_ops.link")
 struct sched_ext_ops slo_ops = {
 	.select_cpu	= (void *)slo_select_cpu,
@@ -1472,7 +2149,12 @@ struct sched_ext_ops slo_ops = {
 	.stopping	= (void *)slo_stopping,
 	.enable		= (void *)slo_enable,
 	.init_task	= (void *)slo_init_task,
+	.tick		= (void *)slo_tick,
+	.quiescent	= (void *)slo_quiescent,
+	.cgroup_init	= (void *)slo_cgroup_init,
 	.cgroup_exit	= (void *)slo_cgroup_exit,
+	.cgroup_set_weight = (void *)slo_cgroup_set_weight,
+	.cgroup_set_bandwidth = (void *)slo_cgroup_set_bandwidth,
 	.cpu_release	= (void *)slo_cpu_release,
 	.dump		= (void *)slo_dump,
 	.dump_task	= (void *)slo_dump_task,

@@ -29,6 +29,8 @@ typedef __s64 s64;
  * queues everything on SLO_SINGLE_DSQ, above any domain id.
  */
 #define SLO_SINGLE_DSQ			(1ULL << 32)
+/* Tasks of cgroups that used up their cpu.max quota wait here. */
+#define SLO_THROTTLED_DSQ		((1ULL << 32) + 1)
 
 /* cpu_info.domain of a CPU that is possible but not online. */
 #define SLO_NO_DOMAIN			0xffffffffU
@@ -61,6 +63,11 @@ typedef __s64 s64;
 #define SLO_STARVE_SCAN_NS		(100 * SLO_NSEC_PER_MSEC)
 #define SLO_STARVE_DEPTH		4096
 
+/* Rule 8: how often parked tasks are looked at while there are any, and
+ * how many one dispatch looks at. */
+#define SLO_BW_TICK_NS			(1 * SLO_NSEC_PER_MSEC)
+#define SLO_RELEASE_DEPTH		512
+
 /* Deepest cgroup nesting walked when looking for an inherited budget. */
 #define SLO_MAX_CGROUP_DEPTH		16
 
@@ -81,6 +88,8 @@ enum slo_stat_idx {
 	SLO_STAT_STARVE_RESCUES,	/* tasks run first after waiting starve_ns */
 	SLO_STAT_REQUEUE_IDLE,		/* put back after a slice, placed on an idle CPU */
 	SLO_STAT_RT_REQUEUES,		/* re-queued when an RT/DL task took the CPU */
+	SLO_STAT_THROTTLES,		/* tasks parked: a cgroup's cpu.max was used up */
+	SLO_STAT_BW_OVERRIDES,		/* parked tasks run anyway, to beat the watchdog */
 	SLO_NR_STATS,
 };
 
@@ -136,8 +145,6 @@ struct slo_domain_info {
  */
 struct slo_budget {
 	__u64 budget_ns;
-	__u32 weight;			/* CPU share, 1..10000, 100 = normal */
-	__u32 pad;
 };
 
 /*
@@ -152,7 +159,39 @@ struct slo_control {
 	__u32 pad;
 };
 
-/* Value of the per-CPU slo_cgroup_stats map, keyed by cgroup id. */
+/*
+ * CPU limits (cpu.max, cpu.max.burst), keyed by cgroup id, only for
+ * cgroups that have one.  Written by BPF from ops.cgroup_init and
+ * ops.cgroup_set_bandwidth where the kernel has them (6.17+), else by the
+ * loader from cgroupfs, which then bumps the bss bw_generation so tasks
+ * re-resolve their limited ancestors.
+ */
+#define SLO_MAX_CGROUP_LIMITS		16384
+/* Limited ancestors (own cgroup included) a task is charged against. */
+#define SLO_BW_LEVELS			4
+
+struct slo_cgroup_limit {
+	__u64 period_ns;
+	__u64 quota_ns;
+	__u64 burst_ns;
+};
+
+/*
+ * Bandwidth state of a limited cgroup, owned by BPF (slo_cgroup_bw, keyed
+ * by cgroup id); the loader reads the counters for its statistics.
+ */
+struct slo_cgroup_bw {
+	__s64 runtime_left;		/* of this period; <= 0: throttled */
+	__u64 period_end;
+	__u64 period_ns;		/* the limit this state was set up for */
+	__u64 quota_ns;
+	__u64 burst_ns;
+	__u64 throttled_since;		/* when runtime_left last went <= 0 */
+	__u64 throttled_ns;		/* total time spent throttled */
+	__u64 nr_throttled;		/* periods in which it was throttled */
+};
+
+/* Value of the slo_cgroup_stats map, keyed by cgroup id. */
 struct slo_cgroup_stats {
 	__u64 runs;
 	__u64 misses;

@@ -40,6 +40,9 @@
 #ifndef ENOMEM
 #define ENOMEM		12
 #endif
+#ifndef CLOCK_MONOTONIC
+#define CLOCK_MONOTONIC	1
+#endif
 #ifndef EINVAL
 #define EINVAL		22
 #endif
@@ -115,6 +118,18 @@ bool scx_bpf_dispatch_from_dsq___compat(struct bpf_iter_scx_dsq *it__iter,
 					struct task_struct *p, u64 dsq_id,
 					u64 enq_flags) __ksym __weak;
 
+/* The same into a vtime-ordered DSQ, with the vtime set first. */
+void scx_bpf_dsq_move_set_vtime___compat(struct bpf_iter_scx_dsq *it__iter,
+					 u64 vtime) __ksym __weak;
+void scx_bpf_dispatch_from_dsq_set_vtime___compat(struct bpf_iter_scx_dsq *it__iter,
+						  u64 vtime) __ksym __weak;
+bool scx_bpf_dsq_move_vtime___compat(struct bpf_iter_scx_dsq *it__iter,
+				     struct task_struct *p, u64 dsq_id,
+				     u64 enq_flags) __ksym __weak;
+bool scx_bpf_dispatch_vtime_from_dsq___compat(struct bpf_iter_scx_dsq *it__iter,
+					      struct task_struct *p, u64 dsq_id,
+					      u64 enq_flags) __ksym __weak;
+
 /*
  * Peek at a DSQ's first task without locking it (6.19+).  It is only safe
  * from 7.1 on; the loader decides whether to use it (rodata) and this
@@ -167,6 +182,18 @@ static __always_inline bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it,
 	if (bpf_ksym_exists(scx_bpf_dsq_move___compat))
 		return scx_bpf_dsq_move___compat(it, p, dsq_id, enq_flags);
 	return scx_bpf_dispatch_from_dsq___compat(it, p, dsq_id, enq_flags);
+}
+
+static __always_inline bool scx_bpf_dsq_move_vtime(struct bpf_iter_scx_dsq *it,
+						   struct task_struct *p, u64 dsq_id,
+						   u64 vtime, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_vtime___compat)) {
+		scx_bpf_dsq_move_set_vtime___compat(it, vtime);
+		return scx_bpf_dsq_move_vtime___compat(it, p, dsq_id, enq_flags);
+	}
+	scx_bpf_dispatch_from_dsq_set_vtime___compat(it, vtime);
+	return scx_bpf_dispatch_vtime_from_dsq___compat(it, p, dsq_id, enq_flags);
 }
 
 static __always_inline void scx_bpf_reenqueue_local(void)

@@ -90,7 +90,6 @@ static int publish(struct slo_budgets *b, const struct slo_config *cfg,
 	for (i = 0; i < cfg->nr_entries; i++) {
 		struct slo_budget val = {
 			.budget_ns = cfg->entries[i].budget_ns,
-			.weight = cfg->entries[i].weight,
 		};
 
 		if (!ids[i])
@@ -191,7 +190,6 @@ int slo_budgets_rescan(struct slo_budgets *b)
 	for (i = 0; i < b->cfg.nr_entries; i++) {
 		struct slo_budget val = {
 			.budget_ns = b->cfg.entries[i].budget_ns,
-			.weight = b->cfg.entries[i].weight,
 		};
 
 		if (ids[i] == b->ids[i])

@@ -415,38 +415,6 @@ static int parse_budget(struct parser *p, const char *what, uint64_t *ns)
 	return 0;
 }
 
-static int parse_weight(struct parser *p, uint32_t *weight)
-{
-	char shown[4 * SHOW_MAX + 8];
-	const unsigned char *s;
-	uint32_t w = 0;
-	size_t len, i;
-
-	if (p->ev.type != YAML_SCALAR_EVENT)
-		return fail(p, ev_line(p), "weight must be an integer in [%d, %d], not %s",
-			    SLO_WEIGHT_MIN, SLO_WEIGHT_MAX, node_kind(p));
-	s = scalar(p, &len);
-	/*
-	 * Plain decimal only: no sign, no fraction, no leading zero (YAML 1.1
-	 * reads "0100" as octal, so it would mean different things to
-	 * different tools).  Five digits at most, so no overflow.
-	 */
-	if (len < 1 || len > 5 || s[0] == '0')
-		goto bad;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			goto bad;
-		w = w * 10 + (uint32_t)(s[i] - '0');
-	}
-	if (w < SLO_WEIGHT_MIN || w > SLO_WEIGHT_MAX)
-		goto bad;
-	*weight = w;
-	return 0;
-bad:
-	return fail(p, ev_line(p), "weight must be an integer in [%d, %d], not '%s'",
-		    SLO_WEIGHT_MIN, SLO_WEIGHT_MAX, show(s, len, shown, sizeof(shown)));
-}
-
 /* C0, DEL and C1 controls (U+0080..U+009F, UTF-8 c2 80..c2 9f). */
 static bool has_control(const unsigned char *s, size_t len)
 {
@@ -518,8 +486,8 @@ static struct slo_config_entry *find_dup(struct parser *p, size_t *slot)
 	return NULL;
 }
 
-static int add_entry(struct parser *p, uint64_t budget_ns, uint32_t weight,
-		     unsigned int line, const unsigned char *raw, size_t raw_len)
+static int add_entry(struct parser *p, uint64_t budget_ns, unsigned int line,
+		     const unsigned char *raw, size_t raw_len)
 {
 	char shown[4 * SHOW_MAX + 8], shown_norm[4 * SHOW_MAX + 8];
 	struct slo_config_entry *e;
@@ -558,21 +526,27 @@ static int add_entry(struct parser *p, uint64_t budget_ns, uint32_t weight,
 	if (!e->path)
 		return fail(p, 0, "out of memory");
 	e->budget_ns = budget_ns;
-	e->weight = weight;
 	e->line = line;
 	p->slots[slot] = (uint32_t)++p->cfg.nr_entries;
 	return 0;
 }
 
-enum entry_key { KEY_CGROUP, KEY_BUDGET, KEY_WEIGHT, NR_KEYS };
+enum entry_key { KEY_CGROUP, KEY_BUDGET, NR_KEYS };
 
-static const char *const entry_keys[NR_KEYS] = { "cgroup", "budget", "weight" };
+static const char *const entry_keys[NR_KEYS] = { "cgroup", "budget" };
+
+/*
+ * The per-SLO CPU share of earlier versions.  CPU shares now follow the
+ * cgroup's own cpu.weight, so an old file is refused, never half-applied.
+ */
+#define REMOVED_WEIGHT_MSG \
+	"'weight' is no longer supported: CPU shares follow the cgroup's " \
+	"cpu.weight (the pod's CPU request); remove it"
 
 /* The current event starts an entry's mapping. */
 static int parse_entry(struct parser *p)
 {
 	unsigned int entry_line = ev_line(p), seen[NR_KEYS] = { 0 }, path_line = 0;
-	uint32_t weight = SLO_WEIGHT_DEFAULT;
 	unsigned char *raw = NULL;
 	uint64_t budget_ns = 0;
 	size_t raw_len = 0;
@@ -591,16 +565,20 @@ static int parse_entry(struct parser *p)
 			break;
 		key_line = ev_line(p);
 		if (p->ev.type != YAML_SCALAR_EVENT) {
-			fail(p, key_line, "expected a key (cgroup, budget or weight), not %s",
+			fail(p, key_line, "expected a key (cgroup or budget), not %s",
 			     node_kind(p));
 			goto out;
 		}
 		for (k = 0; k < NR_KEYS; k++)
 			if (scalar_is(p, entry_keys[k]))
 				break;
+		if (k == NR_KEYS && scalar_is(p, "weight")) {
+			fail(p, key_line, REMOVED_WEIGHT_MSG);
+			goto out;
+		}
 		if (k == NR_KEYS) {
 			s = scalar(p, &len);
-			fail(p, key_line, "unknown key '%s' in SLO entry (expected cgroup, budget or weight)",
+			fail(p, key_line, "unknown key '%s' in SLO entry (expected cgroup or budget)",
 			     show(s, len, shown, sizeof(shown)));
 			goto out;
 		}
@@ -633,10 +611,6 @@ static int parse_entry(struct parser *p)
 			if (parse_budget(p, "budget", &budget_ns))
 				goto out;
 			break;
-		default:
-			if (parse_weight(p, &weight))
-				goto out;
-			break;
 		}
 	}
 	if (!seen[KEY_CGROUP]) {
@@ -650,7 +624,7 @@ static int parse_entry(struct parser *p)
 		     show(raw, raw_len, shown, sizeof(shown)));
 		goto out;
 	}
-	ret = add_entry(p, budget_ns, weight, path_line, raw, raw_len);
+	ret = add_entry(p, budget_ns, path_line, raw, raw_len);
 out:
 	free(raw);
 	return ret;
@@ -666,7 +640,7 @@ static int parse_slos(struct parser *p)
 			return 0;
 		if (p->ev.type != YAML_MAPPING_START_EVENT)
 			return fail(p, ev_line(p),
-				    "each entry of slos must be a mapping with cgroup, budget and optional weight, not %s",
+				    "each entry of slos must be a mapping with cgroup and budget, not %s",
 				    node_kind(p));
 		if (p->cfg.nr_entries == SLO_MAX_BUDGETS)
 			return fail(p, ev_line(p), "more than %d SLO entries (the most the scheduler's map holds)",

@@ -13,7 +13,11 @@
  *	slos:				# optional
  *	  - cgroup: /kubepods.slice/pod1234.slice
  *	    budget: 5ms
- *	    weight: 200			# optional, 1..10000, default 100
+ *
+ * An entry has exactly the keys cgroup and budget: the budget buys latency,
+ * not CPU.  CPU shares follow each cgroup's own cpu.weight (in Kubernetes,
+ * the pod's CPU request), so the old per-SLO "weight" key is refused with a
+ * message saying so.
  *
  * A file is accepted whole or not at all: any problem rejects it with one
  * message "NAME:LINE: problem" (1-based line), or "NAME: problem" for
@@ -25,14 +29,9 @@
 #define SLO_CONFIG_MAX_LINE	4096	/* bytes, line break excluded */
 #define SLO_CONFIG_MAX_PATH	4095	/* bytes of a cgroup path (PATH_MAX - 1) */
 
-#define SLO_WEIGHT_MIN		1
-#define SLO_WEIGHT_MAX		10000
-#define SLO_WEIGHT_DEFAULT	100
-
 struct slo_config_entry {
 	char *path;		/* normalised: "/a/b", "/" for the root */
 	uint64_t budget_ns;	/* within [SLO_BUDGET_MIN_NS, SLO_BUDGET_MAX_NS] */
-	uint32_t weight;	/* within [SLO_WEIGHT_MIN, SLO_WEIGHT_MAX] */
 	unsigned int line;	/* 1-based line of its cgroup, for messages */
 };
 

@@ -193,6 +193,10 @@ static const struct {
 		"Tasks put back after their slice or a preemption that were placed on an idle CPU instead of queued." },
 	[SLO_STAT_RT_REQUEUES] = { "scx_slo_rt_requeues_total",
 		"Tasks sent back from a CPU's local queue because an RT or deadline task took the CPU." },
+	[SLO_STAT_THROTTLES] = { "scx_slo_throttles_total",
+		"Tasks held back because a cgroup above them had used up its cpu.max quota for the period." },
+	[SLO_STAT_BW_OVERRIDES] = { "scx_slo_bw_overrides_total",
+		"Tasks held back by cpu.max that were run anyway, before the sched_ext watchdog would see them starve." },
 };
 _Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
 	       "every enum slo_stat_idx entry needs a metric name");
@@ -202,16 +206,17 @@ static void render_globals(struct sbuf *b, const struct slo_metrics_snapshot *s,
 {
 	char *version = escape_label(s->version ? s->version : "unknown");
 	char *kernel = escape_label(s->kernel ? s->kernel : "unknown");
+	char *limits = escape_label(s->cpu_limits ? s->cpu_limits : "unknown");
 	size_t i;
 
-	if (!version || !kernel) {
+	if (!version || !kernel || !limits) {
 		b->err = -ENOMEM;
 		goto out;
 	}
 	family(b, "scx_slo_info", "gauge",
-	       "Constant 1; labels give the scx_slo version, the kernel release and whether all CPUs share one queue (--single-dsq).");
-	sb_printf(b, "scx_slo_info{version=\"%s\",kernel=\"%s\",single_dsq=\"%s\"} 1\n",
-		  version, kernel, s->single_dsq ? "true" : "false");
+	       "Constant 1; labels give the scx_slo version, the kernel release, whether all CPUs share one queue (--single-dsq) and who hands cpu.max to the scheduler (kernel: ops.cgroup_set_bandwidth, loader: read from cgroupfs).");
+	sb_printf(b, "scx_slo_info{version=\"%s\",kernel=\"%s\",single_dsq=\"%s\",cpu_limits=\"%s\"} 1\n",
+		  version, kernel, s->single_dsq ? "true" : "false", limits);
 	family(b, "scx_slo_cpus", "gauge", "Online CPUs the scheduler manages.");
 	sb_printf(b, "scx_slo_cpus %" PRIu32 "\n", s->nr_cpus);
 	family(b, "scx_slo_domains", "gauge", "Scheduling domains (last-level caches), one deadline queue each.");
@@ -229,6 +234,7 @@ static void render_globals(struct sbuf *b, const struct slo_metrics_snapshot *s,
 out:
 	free(version);
 	free(kernel);
+	free(limits);
 }
 
 /* ---- exits ------------------------------------------------------------------- */
@@ -371,10 +377,18 @@ static void render_domains(struct sbuf *b, const struct slo_metrics_snapshot *s)
 
 /* ---- cgroups ------------------------------------------------------------------- */
 
+/* cpu.max counters of a cgroup (or of the cgroups summed into "other") */
+struct cg_bw {
+	bool has;
+	uint64_t throttled_ns;
+	uint64_t nr_throttled;
+};
+
 struct cg_row {
 	char *label;			/* escaped path */
 	uint64_t budget_ns;
 	struct slo_cgroup_stats st;
+	struct cg_bw bw;
 	bool own;			/* gets its own series */
 };
 
@@ -408,11 +422,21 @@ static void add_stats(struct slo_cgroup_stats *to, const struct slo_cgroup_stats
 		to->delay_hist[i] += from->delay_hist[i];
 }
 
+static void add_bw(struct cg_bw *to, const struct cg_bw *from)
+{
+	if (!from->has)
+		return;
+	to->has = true;
+	to->throttled_ns += from->throttled_ns;
+	to->nr_throttled += from->nr_throttled;
+}
+
 struct cg_set {
 	struct cg_row *rows;		/* own series, sorted by label */
 	size_t n;
 	bool have_other;
 	struct slo_cgroup_stats other;
+	struct cg_bw other_bw;
 	size_t tracked;			/* distinct cgroups before the cut */
 };
 
@@ -438,12 +462,14 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		return -ENOMEM;
 	for (i = 0; i < s->nr_cgroups; i++) {
 		const struct slo_metrics_cgroup *c = &s->cgroups[i];
+		struct cg_bw bw = { c->has_bw, c->throttled_ns, c->nr_throttled };
 
 		if (!c->path || !strcmp(c->path, "other")) {
 			/* nothing to label it by (or it would collide with the
 			 * aggregate): counted, but only in "other" */
 			cs->have_other = true;
 			add_stats(&cs->other, &c->stats);
+			add_bw(&cs->other_bw, &bw);
 			cs->tracked++;
 			continue;
 		}
@@ -454,6 +480,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		}
 		cs->rows[n].budget_ns = c->budget_ns;
 		cs->rows[n].st = c->stats;
+		cs->rows[n].bw = bw;
 		n++;
 	}
 	cs->n = n;
@@ -465,6 +492,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 	for (i = 1, out = 1; i < n; i++) {
 		if (!strcmp(cs->rows[i].label, cs->rows[out - 1].label)) {
 			add_stats(&cs->rows[out - 1].st, &cs->rows[i].st);
+			add_bw(&cs->rows[out - 1].bw, &cs->rows[i].bw);
 			free(cs->rows[i].label);
 			continue;
 		}
@@ -490,16 +518,23 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		} else {
 			cs->have_other = true;
 			add_stats(&cs->other, &rank[i]->st);
+			add_bw(&cs->other_bw, &rank[i]->bw);
 		}
 	}
 	free(rank);
 	return 0;
 }
 
-enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET };
+enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET, CV_THROTTLED, CV_THROTTLED_PERIODS };
+
+/* Series only for cgroups with cpu.max state. */
+static bool cg_val_bw(enum cg_val v)
+{
+	return v == CV_THROTTLED || v == CV_THROTTLED_PERIODS;
+}
 
 static void cg_value(char out[32], const struct slo_cgroup_stats *st, uint64_t budget_ns,
-		     enum cg_val v)
+		     const struct cg_bw *bw, enum cg_val v)
 {
 	switch (v) {
 	case CV_RUNS:
@@ -514,6 +549,12 @@ static void cg_value(char out[32], const struct slo_cgroup_stats *st, uint64_t b
 	case CV_BUDGET:
 		fmt_seconds(out, budget_ns);
 		break;
+	case CV_THROTTLED:
+		fmt_seconds(out, bw->throttled_ns);
+		break;
+	case CV_THROTTLED_PERIODS:
+		snprintf(out, 32, "%" PRIu64, bw->nr_throttled);
+		break;
 	}
 }
 
@@ -523,13 +564,13 @@ static void cg_series(struct sbuf *b, const struct cg_set *cs, const char *name,
 	size_t i;
 
 	for (i = 0; i < cs->n; i++) {
-		if (!cs->rows[i].own)
+		if (!cs->rows[i].own || (cg_val_bw(v) && !cs->rows[i].bw.has))
 			continue;
-		cg_value(val, &cs->rows[i].st, cs->rows[i].budget_ns, v);
+		cg_value(val, &cs->rows[i].st, cs->rows[i].budget_ns, &cs->rows[i].bw, v);
 		sb_printf(b, "%s{cgroup=\"%s\"} %s\n", name, cs->rows[i].label, val);
 	}
-	if (cs->have_other && v != CV_BUDGET) {
-		cg_value(val, &cs->other, 0, v);
+	if (cs->have_other && v != CV_BUDGET && (!cg_val_bw(v) || cs->other_bw.has)) {
+		cg_value(val, &cs->other, 0, &cs->other_bw, v);
 		sb_printf(b, "%s{cgroup=\"other\"} %s\n", name, val);
 	}
 }
@@ -578,6 +619,12 @@ static void render_cgroups(struct sbuf *b, const struct cg_set *cs)
 	family(b, "scx_slo_cgroup_budget_seconds", "gauge",
 	       "Latency budget in force for the cgroup (its own SLO, an ancestor's, or the default).");
 	cg_series(b, cs, "scx_slo_cgroup_budget_seconds", CV_BUDGET);
+	family(b, "scx_slo_cgroup_throttled_seconds_total", "counter",
+	       "Time the cgroup spent throttled by its cpu.max (quota used up for the period); only cgroups that ran under a limit.");
+	cg_series(b, cs, "scx_slo_cgroup_throttled_seconds_total", CV_THROTTLED);
+	family(b, "scx_slo_cgroup_throttled_periods_total", "counter",
+	       "cpu.max periods in which the cgroup used up its quota and was throttled; only cgroups that ran under a limit.");
+	cg_series(b, cs, "scx_slo_cgroup_throttled_periods_total", CV_THROTTLED_PERIODS);
 }
 
 /* ---- entry point ------------------------------------------------------------------- */

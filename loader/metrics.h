@@ -17,6 +17,11 @@ struct slo_metrics_cgroup {
 	const char *path;		/* cgroup path relative to the cgroup2 mount */
 	uint64_t budget_ns;		/* budget in force for it (own or inherited) */
 	struct slo_cgroup_stats stats;
+	/* cpu.max: whether BPF has bandwidth state for it (it had a limit
+	 * while running), and that state's counters */
+	bool has_bw;
+	uint64_t throttled_ns;		/* total time spent throttled */
+	uint64_t nr_throttled;		/* periods in which it was throttled */
 };
 
 struct slo_metrics_domain {
@@ -40,6 +45,7 @@ struct slo_metrics_snapshot {
 	uint32_t nr_domains;
 	uint32_t nr_nodes;
 	bool single_dsq;
+	const char *cpu_limits;		/* who feeds BPF cpu.max: "kernel" or "loader" */
 	uint64_t global[SLO_NR_STATS];	/* enum slo_stat_idx, summed */
 	const struct slo_metrics_domain *domains;
 	size_t nr_domains_listed;
@@ -53,11 +59,12 @@ struct slo_metrics_snapshot {
  * Prometheus text exposition (format 0.0.4) of a snapshot.
  *
  * Families (all names prefixed scx_slo_, durations in seconds):
- *   scx_slo_info{version,kernel,single_dsq} 1, scx_slo_cpus, scx_slo_domains,
- *   scx_slo_nodes, scx_slo_cgroups_tracked (gauges);
+ *   scx_slo_info{version,kernel,single_dsq,cpu_limits} 1, scx_slo_cpus,
+ *   scx_slo_domains, scx_slo_nodes, scx_slo_cgroups_tracked (gauges);
  *   scx_slo_runs_total, scx_slo_deadline_misses_total,
  *   scx_slo_kthread_local_dispatches_total, scx_slo_affinity_fixups_total,
- *   scx_slo_cgroup_stats_full_total (enum slo_stat_idx);
+ *   scx_slo_cgroup_stats_full_total, ..., scx_slo_throttles_total,
+ *   scx_slo_bw_overrides_total (one per enum slo_stat_idx);
  *   scx_slo_exits_total{kind};
  *   per domain {domain,node}: scx_slo_domain_cpus, scx_slo_domain_queue_depth
  *   (gauges), scx_slo_domain_enqueues_total,
@@ -68,7 +75,10 @@ struct slo_metrics_snapshot {
  *   per cgroup {cgroup}: scx_slo_cgroup_runs_total,
  *   scx_slo_cgroup_deadline_misses_total, scx_slo_cgroup_lateness_seconds_total,
  *   scx_slo_cgroup_scheduling_delay_seconds (histogram),
- *   scx_slo_cgroup_budget_seconds (gauge; not for cgroup="other").
+ *   scx_slo_cgroup_budget_seconds (gauge; not for cgroup="other"),
+ *   scx_slo_cgroup_throttled_seconds_total and
+ *   scx_slo_cgroup_throttled_periods_total (only for cgroups with has_bw;
+ *   cgroup="other" has them when one of the cgroups summed into it has).
  *
  * Histogram buckets: the BPF log2 buckets end at exact powers of two of a
  * microsecond (bucket k holds [2^(k-1), 2^k) us), so le is 2^k us for

@@ -31,6 +31,7 @@
 #include "budgets.h"
 #include "cgroup.h"
 #include "config.h"
+#include "cpu_limits_sync.h"
 #include "duration.h"
 #include "http.h"
 #include "metrics.h"
@@ -91,6 +92,14 @@ static volatile sig_atomic_t exiting, reload_requested;
 
 /* The SLO configuration in force, kept across scheduler restarts. */
 static struct slo_budgets budgets;
+
+/*
+ * cpu.max: read by BPF from ops.cgroup_set_bandwidth (6.17+), else put
+ * into slo_cgroup_limits by the loader (see cpu_limits_sync.h): every cgroup
+ * once a second, the limited ones every SLO_LIMITS_RECHECK_MS.
+ */
+#define SLO_LIMITS_RECHECK_MS	250
+static bool bw_from_kernel;
 
 /* --metrics: the HTTP server, and exits seen since start, by kind. */
 static struct slo_http *http;
@@ -353,7 +362,6 @@ static int parse_slo_opt(const char *arg)
 		return -1;
 	}
 	e->budget_ns = budget;
-	e->weight = SLO_WEIGHT_DEFAULT;
 	e->line = 0;
 	cfg->nr_entries++;
 	return 0;
@@ -655,8 +663,7 @@ static bool configs_equal(const struct slo_config *a, const struct slo_config *b
 		return false;
 	for (i = 0; i < a->nr_entries; i++) {
 		if (strcmp(a->entries[i].path, b->entries[i].path) ||
-		    a->entries[i].budget_ns != b->entries[i].budget_ns ||
-		    a->entries[i].weight != b->entries[i].weight)
+		    a->entries[i].budget_ns != b->entries[i].budget_ns)
 			return false;
 	}
 	return true;
@@ -842,6 +849,7 @@ static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_
 	snap.nr_domains = (uint32_t)topo->nr_domains;
 	snap.nr_nodes = (uint32_t)topo->nr_nodes;
 	snap.single_dsq = opts.single_dsq;
+	snap.cpu_limits = bw_from_kernel ? "kernel" : "loader";
 	memcpy(snap.global, st.global, sizeof(snap.global));
 	snap.domains = st.domains;
 	snap.nr_domains_listed = st.nr_domains;
@@ -944,6 +952,57 @@ static int exit_kind(struct scx_slo *skel)
 	return __atomic_load_n(&skel->bss->exit_info.kind, __ATOMIC_ACQUIRE);
 }
 
+/* ---- cpu.max from cgroupfs (kernels without ops.cgroup_set_bandwidth) ---- */
+
+static int limits_update(void *ctx, uint64_t id, const struct slo_cgroup_limit *lim)
+{
+	struct scx_slo *skel = ctx;
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.slo_cgroup_limits), &id, lim, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int limits_remove(void *ctx, uint64_t id)
+{
+	struct scx_slo *skel = ctx;
+
+	if (bpf_map_delete_elem(bpf_map__fd(skel->maps.slo_cgroup_limits), &id))
+		return -errno;
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void limits_log(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("scx_slo: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * One pass over cgroupfs (@full: every cgroup, else the limited ones), then
+ * one bw_generation bump if the map changed, so that BPF re-resolves each
+ * task's limited ancestors.  Walk errors are reported by cpu_limits_sync.c.
+ */
+static void limits_pass(struct slo_limits *limits, struct scx_slo *skel, bool full)
+{
+	int changed = full ? slo_limits_sync(limits) : slo_limits_recheck(limits);
+
+	if (changed > 0)
+		__atomic_fetch_add(&skel->bss->bw_generation, 1, __ATOMIC_RELEASE);
+}
+
+static int64_t ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
 /* Load, attach, run until a signal or an exit; returns an exit code. */
 static int run_once(bool use_peek, int inotify_fd, bool *restart)
 {
@@ -954,7 +1013,14 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	struct slo_bpf_shape shape;
 	const char *failed = NULL;
 	char errbuf[768], budget[32];
-	struct timespec last_stats, last_rescan, now;
+	struct timespec last_stats, last_rescan, last_limits, now;
+	static const struct slo_limits_ops limits_ops = {
+		.update = limits_update,
+		.remove = limits_remove,
+		.log = limits_log,
+	};
+	struct slo_limits limits;
+	bool limits_on = false;
 	struct slo_exit_info ei;
 	struct utsname uts;
 	int nr_cpus, err, ret = EXIT_OK;
@@ -987,9 +1053,21 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	}
 	/* cgroup callbacks exist only with CONFIG_EXT_GROUP_SCHED */
 	if (!slo_kernel_has_ops_member("cgroup_exit")) {
+		/* no cpu.weight then either: every task counts as the root's */
 		skel->struct_ops.slo_ops->cgroup_exit = NULL;
+		skel->struct_ops.slo_ops->cgroup_init = NULL;
+		skel->struct_ops.slo_ops->cgroup_set_weight = NULL;
 		bpf_program__set_autoload(skel->progs.slo_cgroup_exit, false);
+		bpf_program__set_autoload(skel->progs.slo_cgroup_init, false);
+		bpf_program__set_autoload(skel->progs.slo_cgroup_set_weight, false);
 	}
+	/* cpu.max reaches BPF from the kernel on 6.17+, else from us */
+	bw_from_kernel = slo_kernel_has_ops_member("cgroup_set_bandwidth");
+	if (!bw_from_kernel) {
+		skel->struct_ops.slo_ops->cgroup_set_bandwidth = NULL;
+		bpf_program__set_autoload(skel->progs.slo_cgroup_set_bandwidth, false);
+	}
+	skel->rodata->bw_from_kernel = bw_from_kernel;
 	skel->struct_ops.slo_ops->hotplug_seq = read_hotplug_seq();
 	skel->rodata->slice_ns = opts.slice_ns;
 	skel->rodata->default_budget_ns = opts.default_budget_ns;
@@ -1026,6 +1104,15 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		ret = EXIT_FAILURE_OTHER;
 		goto out;
 	}
+	/* the limits in force before the first task is ours */
+	if (!bw_from_kernel && budgets.mount[0]) {
+		struct slo_limits_ops lops = limits_ops;
+
+		lops.ctx = skel;
+		slo_limits_init(&limits, budgets.mount, &lops);
+		limits_on = true;
+		limits_pass(&limits, skel, true);
+	}
 
 	link = bpf_map__attach_struct_ops(skel->maps.slo_ops);
 	if (!link) {
@@ -1057,14 +1144,32 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	    budgets.cfg.nr_entries, slo_budgets_nr_active(&budgets));
 	if (!opts.single_dsq)
 		msg("%d LLC domains on %d NUMA node(s)", topo->nr_domains, topo->nr_nodes);
+	if (bw_from_kernel)
+		msg("cpu.max enforced via ops.cgroup_set_bandwidth");
+	else if (limits_on)
+		msg("cpu.max enforced via the loader (kernel lacks ops.cgroup_set_bandwidth): "
+		    "%zu limited cgroup(s); limited cgroups re-read every %dms, all every 1s",
+		    slo_limits_nr_active(&limits), SLO_LIMITS_RECHECK_MS);
+	else
+		msg("cpu.max not enforced: the kernel lacks ops.cgroup_set_bandwidth and "
+		    "there is no cgroup2 mount to read it from");
 
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
-	last_rescan = last_stats;
+	last_rescan = last_limits = last_stats;
 	while (!exiting && !exit_kind(skel)) {
 		struct pollfd pfd = { .fd = inotify_fd, .events = POLLIN };
+		int timeout = 100;
 
+		if (limits_on) {
+			int64_t due;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			due = SLO_LIMITS_RECHECK_MS - ms_between(&last_limits, &now);
+			if (due < timeout)
+				timeout = due > 0 ? (int)due : 0;
+		}
 		/* a signal interrupts the wait: SIGHUP reloads at once */
-		if (poll(&pfd, inotify_fd >= 0 ? 1 : 0, 100) > 0 &&
+		if (poll(&pfd, inotify_fd >= 0 ? 1 : 0, timeout) > 0 &&
 		    drain_inotify(inotify_fd))
 			reload_config("file changed", false);
 		if (reload_requested) {
@@ -1081,8 +1186,18 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 				msg("%d SLO cgroup(s) appeared or went away: %zu of %zu SLOs in force",
 				    changed, slo_budgets_nr_active(&budgets),
 				    budgets.cfg.nr_entries);
+			/* and the CPU limits: new cgroups, gone ones */
+			if (limits_on) {
+				limits_pass(&limits, skel, true);
+				last_limits = now;
+			}
 			publish_metrics(skel, nr_cpus, topo);
 			last_rescan = now;
+		} else if (limits_on &&
+			   ms_between(&last_limits, &now) >= SLO_LIMITS_RECHECK_MS) {
+			/* a limit removed or changed takes effect within this */
+			limits_pass(&limits, skel, false);
+			last_limits = now;
 		}
 		if (opts.stats_interval &&
 		    now.tv_sec - last_stats.tv_sec >= (time_t)opts.stats_interval) {
@@ -1112,6 +1227,8 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	if ((uint64_t)ei.exit_code & SCX_ECODE_ACT_RESTART && !exiting)
 		*restart = true;
 out:
+	if (limits_on)
+		slo_limits_free(&limits);
 	bpf_link__destroy(link);
 	scx_slo__destroy(skel);
 	slo_topology_free(topo);

@@ -43,12 +43,13 @@ static void cli_usage(FILE *out)
 	fprintf(out,
 "Usage: scx_slo slo list\n"
 "       scx_slo slo get PATH\n"
-"       scx_slo slo set PATH DURATION [WEIGHT]\n"
+"       scx_slo slo set PATH DURATION\n"
 "       scx_slo slo del PATH\n"
 "\n"
 "Read or change the latency budgets of the running scx_slo.  PATH is a\n"
 "cgroup relative to the cgroup2 mount.  set and del act at once and last\n"
-"until scx_slo next applies its configuration file.\n"
+"until scx_slo next applies its configuration file.  A budget buys\n"
+"latency, not CPU: CPU shares follow each cgroup's own cpu.weight.\n"
 "\n"
 "Exit status: 0 done, 1 failure, 2 bad usage or input, 3 not root,\n"
 "8 no scx_slo is running.\n");
@@ -124,7 +125,7 @@ static int cmd_list(struct cli_maps *m)
 	slo_format_duration(m->ctl.default_budget_ns ? m->ctl.default_budget_ns :
 			    SLO_DEFAULT_BUDGET_NS, budget, sizeof(budget));
 	printf("default budget %s\n", budget);
-	printf("%-60s %8s %6s\n", "CGROUP", "BUDGET", "WEIGHT");
+	printf("%-60s %8s\n", "CGROUP", "BUDGET");
 	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
 		struct slo_budget val;
 		const char *path = have_names ? slo_cgroup_table_path(&table, next) : NULL;
@@ -139,7 +140,7 @@ static int cmd_list(struct cli_maps *m)
 			path = idbuf;
 		}
 		slo_format_duration(val.budget_ns, budget, sizeof(budget));
-		printf("%-60s %8s %6u\n", path, budget, val.weight);
+		printf("%-60s %8s\n", path, budget);
 	}
 	if (have_names)
 		slo_cgroup_table_free(&table);
@@ -161,7 +162,7 @@ static int cmd_get(struct cli_maps *m, const char *arg)
 		return 0;
 	}
 	slo_format_duration(val.budget_ns, budget, sizeof(budget));
-	printf("%s: budget %s, weight %u\n", path, budget, val.weight);
+	printf("%s: budget %s\n", path, budget);
 	return 0;
 }
 
@@ -177,10 +178,9 @@ static int bump(struct cli_maps *m)
 	return 0;
 }
 
-static int cmd_set(struct cli_maps *m, const char *arg, const char *dur,
-		   const char *weight_arg)
+static int cmd_set(struct cli_maps *m, const char *arg, const char *dur)
 {
-	struct slo_budget val = { .weight = SLO_WEIGHT_DEFAULT };
+	struct slo_budget val = {};
 	char path[PATH_MAX];
 	const char *why = NULL;
 	uint64_t id, budget_ns;
@@ -198,18 +198,6 @@ static int cmd_set(struct cli_maps *m, const char *arg, const char *dur,
 		slo_format_duration(SLO_BUDGET_MAX_NS, hi, sizeof(hi));
 		cli_msg("budget '%s': must be between %s and %s", dur, lo, hi);
 		return 2;
-	}
-	if (weight_arg) {
-		char *end;
-		long w;
-
-		errno = 0;
-		w = strtol(weight_arg, &end, 10);
-		if (errno || *end || end == weight_arg || w < SLO_WEIGHT_MIN || w > SLO_WEIGHT_MAX) {
-			cli_msg("weight '%s': must be an integer in [1, 10000]", weight_arg);
-			return 2;
-		}
-		val.weight = (uint32_t)w;
 	}
 	ret = resolve(arg, path, sizeof(path), &id);
 	if (ret)
@@ -250,9 +238,16 @@ int slo_cli_main(int argc, char **argv)
 		cli_usage(cmd ? stdout : stderr);
 		return cmd ? 0 : 2;
 	}
+	/* the per-SLO weight of earlier versions: say why it is gone */
+	if (!strcmp(cmd, "set") && nargs == 3) {
+		cli_msg("set: the WEIGHT argument ('%s') is no longer supported: CPU shares "
+			"follow the cgroup's cpu.weight (the pod's CPU request); "
+			"use scx_slo slo set PATH DURATION", argv[4]);
+		return 2;
+	}
 	if (!((!strcmp(cmd, "list") && nargs == 0) ||
 	      (!strcmp(cmd, "get") && nargs == 1) ||
-	      (!strcmp(cmd, "set") && (nargs == 2 || nargs == 3)) ||
+	      (!strcmp(cmd, "set") && nargs == 2) ||
 	      (!strcmp(cmd, "del") && nargs == 1))) {
 		cli_msg("bad command '%s'%s (try scx_slo slo --help)", cmd,
 			nargs < 0 ? "" : " or argument count");
@@ -270,6 +265,6 @@ int slo_cli_main(int argc, char **argv)
 	if (!strcmp(cmd, "get"))
 		return cmd_get(&m, argv[2]);
 	if (!strcmp(cmd, "set"))
-		return cmd_set(&m, argv[2], argv[3], nargs == 3 ? argv[4] : NULL);
+		return cmd_set(&m, argv[2], argv[3]);
 	return cmd_del(&m, argv[2]);
 }

@@ -94,14 +94,46 @@ static int collect_domains(struct scx_slo *skel, int nr_cpus, struct slo_stats *
  * walked: cgroup ids are never reused, so an entry whose cgroup is missing
  * from a walk that started after the entry was seen belongs to a removed
  * cgroup, and is deleted (BPF deletes those it is told of, not all).
+ *
+ * The same holds for the cpu.max state of limited cgroups (slo_cgroup_bw),
+ * whose counters each row carries: BPF deletes a removed cgroup's entry in
+ * ops.cgroup_exit, which kernels without CONFIG_EXT_GROUP_SCHED lack.
  */
 static uint64_t cgroups_freed;
+
+/* Keys of slo_cgroup_bw, read before the walk; NULL if there are none. */
+static uint64_t *bw_keys(int fd, size_t *nr)
+{
+	uint64_t key, next, *keys = NULL;
+	size_t cap = 0;
+	bool have_key = false;
+
+	*nr = 0;
+	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
+		key = next;
+		have_key = true;
+		if (*nr == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *grown = realloc(keys, ncap * sizeof(*keys));
+
+			if (!grown)
+				break;	/* the rest waits for the next pass */
+			keys = grown;
+			cap = ncap;
+		}
+		keys[(*nr)++] = key;
+	}
+	return keys;
+}
 
 static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 			   struct slo_stats *st)
 {
 	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
+	int bw_fd = bpf_map__fd(skel->maps.slo_cgroup_bw);
 	struct slo_cgroup_table table = {};
+	uint64_t *bw_seen;
+	size_t nr_bw_seen;
 	struct slo_cgroup_stats value;
 	struct {
 		uint64_t id;
@@ -133,6 +165,7 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 		seen[nr_seen].stats = value;
 		nr_seen++;
 	}
+	bw_seen = bw_keys(bw_fd, &nr_bw_seen);
 
 	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
 		     !slo_cgroup_table_build(mount, &table);
@@ -142,6 +175,7 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 	for (i = 0; !ret && i < nr_seen; i++) {
 		const char *path = have_names ? slo_cgroup_table_path(&table, seen[i].id) : NULL;
 		struct slo_metrics_cgroup *c;
+		struct slo_cgroup_bw bw;
 		char idbuf[40];
 
 		if (have_names && !path) {
@@ -163,10 +197,22 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 		}
 		c->budget_ns = budget_of(path);
 		c->stats = seen[i].stats;
+		/* BPF has cpu.max state for a cgroup that ran under a limit */
+		if (!bpf_map_lookup_elem(bw_fd, &seen[i].id, &bw)) {
+			c->has_bw = true;
+			c->throttled_ns = bw.throttled_ns;
+			c->nr_throttled = bw.nr_throttled;
+		}
 		st->nr_cgroups++;
+	}
+	/* cpu.max state of removed cgroups */
+	for (i = 0; have_names && i < nr_bw_seen; i++) {
+		if (!slo_cgroup_table_path(&table, bw_seen[i]))
+			bpf_map_delete_elem(bw_fd, &bw_seen[i]);
 	}
 	if (have_names)
 		slo_cgroup_table_free(&table);
+	free(bw_seen);
 	free(seen);
 	st->cgroups_freed = cgroups_freed;
 	return ret;
@@ -210,7 +256,7 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 	size_t i, shown;
 
 	fprintf(out, "=== %s ===\n", title);
-	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu  rt-requeues %llu  cgroups-freed %llu\n",
+	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu  rt-requeues %llu  cgroups-freed %llu  throttles %llu  bw-overrides %llu\n",
 		(unsigned long long)st->global[SLO_STAT_RUNS],
 		(unsigned long long)st->global[SLO_STAT_MISSES],
 		(unsigned long long)st->global[SLO_STAT_KTHREAD_LOCAL],
@@ -218,7 +264,9 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 		(unsigned long long)st->global[SLO_STAT_STARVE_RESCUES],
 		(unsigned long long)st->global[SLO_STAT_REQUEUE_IDLE],
 		(unsigned long long)st->global[SLO_STAT_RT_REQUEUES],
-		(unsigned long long)st->cgroups_freed);
+		(unsigned long long)st->cgroups_freed,
+		(unsigned long long)st->global[SLO_STAT_THROTTLES],
+		(unsigned long long)st->global[SLO_STAT_BW_OVERRIDES]);
 	if (st->global[SLO_STAT_CGROUP_STATS_FULL])
 		fprintf(out, "warning: %llu runs not attributed (cgroup stats map full)\n",
 			(unsigned long long)st->global[SLO_STAT_CGROUP_STATS_FULL]);
@@ -241,8 +289,9 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 			(unsigned long long)d->queue_depth);
 	}
 
-	fprintf(out, "%-40s %8s %10s %10s %7s %10s %10s\n", "CGROUP", "BUDGET", "RUNS",
-		"MISSES", "MISS%", "AVG_DELAY", "AVG_LATE");
+	/* THROTTLED and PERIODS: cpu.max, "-" for a cgroup that never ran under one */
+	fprintf(out, "%-40s %8s %10s %10s %7s %10s %10s %10s %8s\n", "CGROUP", "BUDGET",
+		"RUNS", "MISSES", "MISS%", "AVG_DELAY", "AVG_LATE", "THROTTLED", "PERIODS");
 	order = calloc(st->nr_cgroups ? st->nr_cgroups : 1, sizeof(*order));
 	if (!order)
 		return;
@@ -252,16 +301,23 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 	shown = max_cgroups && max_cgroups < st->nr_cgroups ? max_cgroups : st->nr_cgroups;
 	for (i = 0; i < shown; i++) {
 		const struct slo_metrics_cgroup *c = order[i];
-		char budget[32];
+		char budget[32], throttled[32] = "-", periods[32] = "-";
 
 		slo_format_duration(c->budget_ns, budget, sizeof(budget));
-		fprintf(out, "%-40s %8s %10llu %10llu %6.2f%% %8.3fms %8.3fms\n", c->path,
-			budget, (unsigned long long)c->stats.runs,
+		if (c->has_bw) {
+			snprintf(throttled, sizeof(throttled), "%.3fs",
+				 (double)c->throttled_ns / 1e9);
+			snprintf(periods, sizeof(periods), "%llu",
+				 (unsigned long long)c->nr_throttled);
+		}
+		fprintf(out, "%-40s %8s %10llu %10llu %6.2f%% %8.3fms %8.3fms %10s %8s\n",
+			c->path, budget, (unsigned long long)c->stats.runs,
 			(unsigned long long)c->stats.misses,
 			100.0 * (double)c->stats.misses / (double)c->stats.runs,
 			(double)c->stats.delay_ns / (double)c->stats.runs / 1e6,
 			c->stats.misses ?
-				(double)c->stats.lateness_ns / (double)c->stats.misses / 1e6 : 0.0);
+				(double)c->stats.lateness_ns / (double)c->stats.misses / 1e6 : 0.0,
+			throttled, periods);
 	}
 	if (shown < st->nr_cgroups)
 		fprintf(out, "(%zu more cgroups)\n", st->nr_cgroups - shown);

@@ -48,6 +48,38 @@ expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
 expect watchdog-vs-backstop 2 'needs a watchdog of at least 412ms' "$bin" --watchdog 300ms
 expect watchdog-vs-slice 2 'too short for --slice 50ms' "$bin" --watchdog 500ms --slice 50ms
 
+# The per-SLO weight is gone (CPU shares follow cpu.weight).  An old file
+# that still has one is refused whole: one line naming the file and the
+# weight's line, exit 2, nothing printed as valid and nothing applied.
+tmp=$(mktemp -d)
+old_cfg=$tmp/config.yaml
+cat > "$old_cfg" <<'YAML'
+# written for an scx_slo that had per-SLO weights
+default_budget: 100ms
+slos:
+  - cgroup: /kubepods.slice
+    budget: 5ms
+  - cgroup: /kubepods.slice/kubepods-besteffort.slice
+    weight: 25
+    budget: 500ms
+YAML
+weight_gone="'weight' is no longer supported: CPU shares follow the cgroup's cpu.weight (the pod's CPU request); remove it"
+expect check-config-old-weight 2 "^scx_slo: $old_cfg:7: $weight_gone\$" "$bin" --check-config "$old_cfg"
+if "$bin" --check-config "$old_cfg" 2>/dev/null | grep -q .; then
+	echo "FAIL check-config-old-weight-stdout: something on stdout"; failed=$((failed + 1))
+else
+	echo "ok   check-config-old-weight-stdout"; passed=$((passed + 1))
+fi
+expect check-config-example 0 'valid, 4 SLO(s)' "$bin" --check-config "$(dirname "$0")/../../deploy/slo.example.yaml"
+expect slo-help-no-weight 0 '^ *scx_slo slo set PATH DURATION$' "$bin" slo --help
+if "$bin" slo --help | grep -qF WEIGHT; then
+	echo "FAIL slo-help-no-weight-arg: --help still offers a WEIGHT argument"; failed=$((failed + 1))
+else
+	echo "ok   slo-help-no-weight-arg"; passed=$((passed + 1))
+fi
+expect slo-set-weight 2 "^scx_slo slo: set: the WEIGHT argument ('200') is no longer supported: CPU shares follow the cgroup's cpu.weight" "$bin" slo set /web 5ms 200
+expect slo-set-too-many 2 'bad command' "$bin" slo set /web 5ms 200 300
+
 vm='package:2 [numa] l3:2 core:2 pu:1'
 expect topo-synthetic 0 'domain 0: L3, cpus 0-1; steal order 1, 2, 3' "$bin" --show-topology --topology-synthetic "$vm"
 expect topo-json 0 '"steal_order": \[1, 2, 3\]' "$bin" -t -j --topology-synthetic "$vm"
@@ -73,8 +105,19 @@ if [ ! -d /sys/kernel/sched_ext ]; then
 	expect no-sched-ext 4 'has no sched_ext' "$bin"
 else
 	expect missing-cgroup 2 'No such file or directory' "$bin" --slo /scx-slo-no-such-cgroup=5ms
+	# the file is read before anything is loaded: refused, and no scheduler attached
+	state_before=$(cat /sys/kernel/sched_ext/state)
+	expect config-old-weight 2 "^scx_slo: $old_cfg:7: $weight_gone\$" "$bin" --config "$old_cfg"
+	state_after=$(cat /sys/kernel/sched_ext/state)
+	if [ "$state_after" = "$state_before" ]; then
+		echo "ok   config-old-weight-nothing-applied"; passed=$((passed + 1))
+	else
+		echo "FAIL config-old-weight-nothing-applied: sched_ext state $state_before -> $state_after"
+		failed=$((failed + 1))
+	fi
 fi
 
 rm -f /tmp/cli.err.$$
+rm -rf "$tmp"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -54,7 +54,7 @@ bad_values=(
 	'config: {defaultBudget: 100, slos: []}'
 	'config: {defaultBudget: 100ms, slos: [{cgroup: kubepods.slice, budget: 5ms}]}'
 	'config: {defaultBudget: 100ms, slos: [{cgroup: /web, budget: 5 ms}]}'
-	'config: {defaultBudget: 100ms, slos: [{cgroup: /web, budget: 5ms, weight: 0}]}'
+	'config: {defaultBudget: 100ms, slos: [{cgroup: /web, budget: 5ms, weight: 100}]}'
 	'config: {defaultBudget: 100ms, slos: [{cgroup: /web, budgets: 5ms}]}'
 	'metrics: {port: 70000}'
 	'metrics: {prot: 9180}'

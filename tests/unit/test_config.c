@@ -109,13 +109,15 @@ static void budget_bad(const char *budget, const char *expect_problem)
 	parse_bad(text, expect);
 }
 
-static void weight_bad(const char *weight, const char *expect_problem)
-{
-	char text[256], expect[512];
+/* The refusal of the per-SLO weight of earlier versions, on line @line. */
+#define WEIGHT_GONE	"'weight' is no longer supported: CPU shares follow the " \
+			"cgroup's cpu.weight (the pod's CPU request); remove it"
 
-	snprintf(text, sizeof(text), "slos:\n  - cgroup: /a\n    budget: 5ms\n    weight: %s\n",
-		 weight);
-	snprintf(expect, sizeof(expect), NAME ":4: %s", expect_problem);
+static void weight_refused(const char *text, unsigned int line)
+{
+	char expect[512];
+
+	snprintf(expect, sizeof(expect), NAME ":%u: " WEIGHT_GONE, line);
 	parse_bad(text, expect);
 }
 
@@ -141,11 +143,10 @@ static void test_valid_full(void **state)
 		 "slos:\n"
 		 "  - cgroup: /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice\n"
 		 "    budget: 5ms\n"
-		 "    weight: 200\n"
 		 "\n"
 		 "  - budget: 250us\n"
 		 "    cgroup: //system.slice//sshd.service/   # normalised\n"
-		 "  - {cgroup: \"/batch\", budget: \"1.5s\", weight: 1}\n"
+		 "  - {cgroup: \"/batch\", budget: \"1.5s\"}\n"
 		 "  - cgroup: /\n"
 		 "    budget: 10s\n", &cfg);
 	assert_true(cfg.has_default_budget);
@@ -154,16 +155,13 @@ static void test_valid_full(void **state)
 	assert_string_equal(cfg.entries[0].path,
 			    "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice");
 	assert_int_equal(cfg.entries[0].budget_ns, 5 * SLO_NSEC_PER_MSEC);
-	assert_int_equal(cfg.entries[0].weight, 200);
 	assert_int_equal(cfg.entries[0].line, 4);
 	assert_string_equal(cfg.entries[1].path, "/system.slice/sshd.service");
 	assert_int_equal(cfg.entries[1].budget_ns, 250 * SLO_NSEC_PER_USEC);
-	assert_int_equal(cfg.entries[1].weight, SLO_WEIGHT_DEFAULT);
-	assert_int_equal(cfg.entries[1].line, 9);
+	assert_int_equal(cfg.entries[1].line, 8);
 	assert_string_equal(cfg.entries[2].path, "/batch");
 	assert_int_equal(cfg.entries[2].budget_ns, 1500 * SLO_NSEC_PER_MSEC);
-	assert_int_equal(cfg.entries[2].weight, 1);
-	assert_int_equal(cfg.entries[2].line, 10);
+	assert_int_equal(cfg.entries[2].line, 9);
 	assert_string_equal(cfg.entries[3].path, "/");
 	assert_int_equal(cfg.entries[3].budget_ns, SLO_BUDGET_MAX_NS);
 	slo_config_free(&cfg);
@@ -225,14 +223,12 @@ static void test_valid_at_limits(void **state)
 
 	parse_ok("default_budget: 50us\n"
 		 "slos:\n"
-		 "  - {cgroup: /min, budget: 50000ns, weight: 1}\n"
-		 "  - {cgroup: /max, budget: 10000ms, weight: 10000}\n"
+		 "  - {cgroup: /min, budget: 50000ns}\n"
+		 "  - {cgroup: /max, budget: 10000ms}\n"
 		 "  - {cgroup: /frac, budget: 0.00005s}\n", &cfg);
 	assert_int_equal(cfg.default_budget_ns, SLO_BUDGET_MIN_NS);
 	assert_int_equal(cfg.entries[0].budget_ns, SLO_BUDGET_MIN_NS);
-	assert_int_equal(cfg.entries[0].weight, 1);
 	assert_int_equal(cfg.entries[1].budget_ns, SLO_BUDGET_MAX_NS);
-	assert_int_equal(cfg.entries[1].weight, 10000);
 	assert_int_equal(cfg.entries[2].budget_ns, SLO_BUDGET_MIN_NS);
 	slo_config_free(&cfg);
 
@@ -299,26 +295,34 @@ static void test_max_entries(void **state)
 	free(b.s);
 }
 
+/* The SLO files shipped under deploy/ parse (they once carried weights). */
 static void test_example_file(void **state)
 {
-	char path[4096], err[1024];
+	static const char *const files[] = {
+		"/deploy/slo.example.yaml",
+		"/deploy/kustomize/base/slo.yaml",
+	};
+	char top[4096], path[4096 + 64], err[1024];
 	struct slo_config cfg;
 	char *slash;
+	size_t f;
 	int i;
 
 	/* CMake compiles with absolute paths: tests/unit/test_config.c -> top */
-	snprintf(path, sizeof(path), "%s", __FILE__);
+	snprintf(top, sizeof(top), "%s", __FILE__);
 	for (i = 0; i < 3; i++) {
-		slash = strrchr(path, '/');
+		slash = strrchr(top, '/');
 		assert_non_null(slash);
 		*slash = '\0';
 	}
-	strncat(path, "/deploy/slo.example.yaml", sizeof(path) - strlen(path) - 1);
-	if (slo_config_load(path, &cfg, err, sizeof(err)))
-		fail_msg("%s", err);
-	assert_true(cfg.has_default_budget);
-	assert_true(cfg.nr_entries >= 3);
-	slo_config_free(&cfg);
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		snprintf(path, sizeof(path), "%s%s", top, files[f]);
+		if (slo_config_load(path, &cfg, err, sizeof(err)))
+			fail_msg("%s", err);
+		assert_true(cfg.has_default_budget);
+		assert_true(cfg.nr_entries >= 3);
+		slo_config_free(&cfg);
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -330,9 +334,10 @@ static void test_unknown_keys(void **state)
 	parse_bad("default_budget: 5ms\ndefault: 5ms\n",
 		  NAME ":2: unknown key 'default' (expected default_budget or slos)");
 	parse_bad("slos:\n  - cgroup: /a\n    budget: 5ms\n    budgte: 6ms\n",
-		  NAME ":4: unknown key 'budgte' in SLO entry (expected cgroup, budget or weight)");
+		  NAME ":4: unknown key 'budgte' in SLO entry (expected cgroup or budget)");
+	/* keys are case-sensitive: only the exact removed key gets its own message */
 	parse_bad("slos:\n  - cgroup: /a\n    budget: 5ms\n    Weight: 5\n",
-		  NAME ":4: unknown key 'Weight' in SLO entry (expected cgroup, budget or weight)");
+		  NAME ":4: unknown key 'Weight' in SLO entry (expected cgroup or budget)");
 	/* "slos\0x" is not "slos" even though strcmp() would say so */
 	parse_bad("\"slos\\0x\": []\n",
 		  NAME ":1: unknown key 'slos\\x00x' (expected default_budget or slos)");
@@ -340,7 +345,7 @@ static void test_unknown_keys(void **state)
 	parse_bad("? [slos]\n: []\n",
 		  NAME ":1: expected a key (default_budget or slos), not a list");
 	parse_bad("slos:\n  - {cgroup: /a, budget: 5ms, {x: 1}: 2}\n",
-		  NAME ":2: expected a key (cgroup, budget or weight), not a mapping");
+		  NAME ":2: expected a key (cgroup or budget), not a mapping");
 }
 
 static void test_duplicate_keys(void **state)
@@ -369,21 +374,19 @@ static void test_wrong_types(void **state)
 	parse_bad("slos:\n  cgroup: /a\n  budget: 5ms\n",
 		  NAME ":2: slos must be a list of entries, not a mapping");
 	parse_bad("slos:\n  - /a\n",
-		  NAME ":2: each entry of slos must be a mapping with cgroup, budget and optional weight, not a scalar");
+		  NAME ":2: each entry of slos must be a mapping with cgroup and budget, not a scalar");
 	parse_bad("slos:\n  - [/a, 5ms]\n",
-		  NAME ":2: each entry of slos must be a mapping with cgroup, budget and optional weight, not a list");
+		  NAME ":2: each entry of slos must be a mapping with cgroup and budget, not a list");
 	parse_bad("slos:\n  - cgroup: [/a, /b]\n    budget: 5ms\n",
 		  NAME ":2: cgroup must be a path such as /kubepods.slice, not a list");
 	parse_bad("slos:\n  - cgroup: /a\n    budget:\n      - 5ms\n",
 		  NAME ":4: budget must be a duration such as 5ms, not a list");
-	parse_bad("slos:\n  - cgroup: /a\n    budget: 5ms\n    weight: {w: 1}\n",
-		  NAME ":4: weight must be an integer in [1, 10000], not a mapping");
 }
 
 static void test_missing_fields(void **state)
 {
 	parse_bad("slos:\n  - budget: 5ms\n", NAME ":2: SLO entry has no cgroup");
-	parse_bad("slos:\n  - weight: 5\n\n    cgroup: /a\n", NAME ":2: SLO entry for '/a' has no budget");
+	parse_bad("slos:\n  - {\n\n    cgroup: /a}\n", NAME ":2: SLO entry for '/a' has no budget");
 	parse_bad("slos:\n  - {}\n", NAME ":2: SLO entry has no cgroup");
 	parse_bad("slos:\n  - cgroup:\n    budget: 5ms\n", NAME ":2: cgroup has no value");
 	budget_bad("", "budget has no value");
@@ -402,7 +405,7 @@ static void test_aliases_anchors_tags(void **state)
 	parse_bad("slos:\n  - {cgroup: /a, budget: 5ms}\n  - *a\n",
 		  NAME ":3: YAML aliases (*name) are not supported");
 	parse_bad("slos:\n  - {cgroup: /a, <<: *base}\n",
-		  NAME ":2: unknown key '<<' in SLO entry (expected cgroup, budget or weight)");
+		  NAME ":2: unknown key '<<' in SLO entry (expected cgroup or budget)");
 	parse_bad("default_budget: !!str 5ms\n", NAME ":1: YAML tags (!tag) are not supported");
 	parse_bad("slos: !!seq []\n", NAME ":1: YAML tags (!tag) are not supported");
 	parse_bad("!!map {slos: []}\n", NAME ":1: YAML tags (!tag) are not supported");
@@ -425,7 +428,7 @@ static void test_multiple_documents(void **state)
 
 static void test_syntax_errors(void **state)
 {
-	parse_bad("slos:\n  - cgroup: /a\n    budget: 5ms\n   weight: 3\n",
+	parse_bad("slos:\n  - cgroup: /a\n    budget: 5ms\n   cgroup: /b\n",
 		  NAME ":4: YAML syntax error: did not find expected '-' indicator (while parsing a block collection at line 2)");
 	parse_bad("slos: [\n", NAME ":2: YAML syntax error: did not find expected node content (while parsing a flow node)");
 	parse_bad("slos:\n\t- cgroup: /a\n",
@@ -470,20 +473,35 @@ static void test_budget_range(void **state)
 		  NAME ":1: default_budget '1us' is outside [50us, 10s]");
 }
 
-static void test_bad_weights(void **state)
+/*
+ * The per-SLO weight is gone (CPU shares follow cpu.weight): a file that
+ * still has one is refused whole, on the weight's line, whatever its value
+ * and wherever it stands in the entry.
+ */
+static void test_weight_removed(void **state)
 {
-	weight_bad("0", "weight must be an integer in [1, 10000], not '0'");
-	weight_bad("10001", "weight must be an integer in [1, 10000], not '10001'");
-	weight_bad("99999999999", "weight must be an integer in [1, 10000], not '99999999999'");
-	weight_bad("-1", "weight must be an integer in [1, 10000], not '-1'");
-	weight_bad("+5", "weight must be an integer in [1, 10000], not '+5'");
-	weight_bad("1.5", "weight must be an integer in [1, 10000], not '1.5'");
-	weight_bad("100.0", "weight must be an integer in [1, 10000], not '100.0'");
-	weight_bad("abc", "weight must be an integer in [1, 10000], not 'abc'");
-	weight_bad("0100", "weight must be an integer in [1, 10000], not '0100'");
-	weight_bad("0x10", "weight must be an integer in [1, 10000], not '0x10'");
-	weight_bad("\"\"", "weight must be an integer in [1, 10000], not ''");
-	weight_bad("", "weight must be an integer in [1, 10000], not ''");
+	/* a whole old-format file: the weight of its second entry, line 7 */
+	weight_refused("default_budget: 100ms\n"
+		       "slos:\n"
+		       "  - cgroup: /kubepods.slice/kubepods-burstable.slice\n"
+		       "    budget: 20ms\n"
+		       "  - cgroup: /kubepods.slice/kubepods-besteffort.slice\n"
+		       "    budget: 500ms\n"
+		       "    weight: 25\n"
+		       "  - cgroup: /system.slice\n"
+		       "    budget: 50ms\n", 7);
+	weight_refused("slos:\n  - cgroup: /a\n    budget: 5ms\n    weight: 200\n", 4);
+	/* first key of its entry, before the entry is complete */
+	weight_refused("slos:\n  - weight: 100\n    cgroup: /a\n    budget: 5ms\n", 2);
+	/* flow style, quoted key, and values the old parser refused anyway */
+	weight_refused("slos: [{cgroup: /a, budget: 5ms, weight: 1}]\n", 1);
+	weight_refused("slos:\n  - {cgroup: /a, budget: 5ms}\n  - {cgroup: /b, budget: 5ms,\n"
+		       "     \"weight\": 10000}\n", 4);
+	weight_refused("slos:\n  - cgroup: /a\n    budget: 5ms\n    weight: 0\n", 4);
+	weight_refused("slos:\n  - cgroup: /a\n    budget: 5ms\n    weight:\n", 4);
+	weight_refused("slos:\n  - cgroup: /a\n    budget: 5ms\n    weight: {w: 1}\n", 4);
+	/* a weight given twice is still one line about the weight */
+	weight_refused("slos:\n  - cgroup: /a\n    budget: 5ms\n    weight: 1\n    weight: 2\n", 4);
 }
 
 static void test_duplicate_paths(void **state)
@@ -715,6 +733,25 @@ static void test_load_configmap_symlinks(void **state)
 	slo_config_free(&cfg);
 }
 
+/* An old file with a weight, from disk: refused with its path and line. */
+static void test_load_old_weight_config(void **state)
+{
+	static const char text[] =
+		"# written for an scx_slo that had per-SLO weights\n"
+		"default_budget: 100ms\n"
+		"slos:\n"
+		"  - cgroup: /kubepods.slice\n"
+		"    budget: 5ms\n"
+		"  - cgroup: /kubepods.slice/kubepods-besteffort.slice\n"
+		"    weight: 25\n"
+		"    budget: 500ms\n";
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/config.yaml", tmpdir);
+	write_file(path, text, sizeof(text) - 1);
+	load_bad(path, ":7: " WEIGHT_GONE);
+}
+
 static void test_load_errors(void **state)
 {
 	char path[256], fifo[256];
@@ -763,7 +800,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_bad_durations),
 		cmocka_unit_test(test_budget_range),
-		cmocka_unit_test(test_bad_weights),
+		cmocka_unit_test(test_weight_removed),
 		cmocka_unit_test(test_duplicate_paths),
 		cmocka_unit_test(test_escaping_paths),
 		cmocka_unit_test(test_relative_paths),
@@ -775,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_err_truncated),
 		cmocka_unit_test(test_load_configmap_symlinks),
+		cmocka_unit_test(test_load_old_weight_config),
 		cmocka_unit_test(test_load_errors),
 	};
 

@@ -41,6 +41,10 @@ static void build(void)
 	cgs[0].stats.delay_hist[20] = 25;		/* [0.52,1.05)s */
 	cgs[0].stats.delay_hist[21] = 6;		/* beyond the last le */
 	cgs[0].stats.delay_hist[24] = 4;		/* >= 8.4s */
+	/* ran under a cpu.max */
+	cgs[0].has_bw = true;
+	cgs[0].throttled_ns = 1500 * SLO_NSEC_PER_MSEC;
+	cgs[0].nr_throttled = 12;
 
 	/* the awkward path: misses 7, most */
 	cgs[1].path = WEIRD_PATH;
@@ -56,12 +60,16 @@ static void build(void)
 	cgs[2].stats.runs = 50;
 	cgs[2].stats.delay_ns = 1000000;
 	cgs[2].stats.delay_hist[5] = 50;
+	cgs[2].has_bw = true;				/* limited, never throttled */
 	cgs[3].path = "/d";
 	cgs[3].budget_ns = 100 * SLO_NSEC_PER_MSEC;
 	cgs[3].stats.runs = 10;
 	cgs[3].stats.delay_ns = 10;
 	cgs[3].stats.delay_hist[0] = 8;
 	cgs[3].stats.delay_hist[22] = 2;
+	cgs[3].has_bw = true;
+	cgs[3].throttled_ns = 250 * SLO_NSEC_PER_USEC;
+	cgs[3].nr_throttled = 3;
 
 	/* /e: ties /a on misses, more runs, so ranks above it */
 	cgs[4].path = "/e";
@@ -92,11 +100,14 @@ static void build(void)
 	snap.nr_domains = 4;
 	snap.nr_nodes = 2;
 	snap.single_dsq = false;
+	snap.cpu_limits = "loader";
 	snap.global[SLO_STAT_RUNS] = 367;
 	snap.global[SLO_STAT_MISSES] = 17;
 	snap.global[SLO_STAT_KTHREAD_LOCAL] = 4;
 	snap.global[SLO_STAT_AFFINITY_FIXUP] = 2;
 	snap.global[SLO_STAT_CGROUP_STATS_FULL] = 0;
+	snap.global[SLO_STAT_THROTTLES] = 40;
+	snap.global[SLO_STAT_BW_OVERRIDES] = 2;
 	snap.domains = doms;
 	snap.nr_domains_listed = 2;
 	snap.cgroups = cgs;
@@ -157,9 +168,9 @@ static void test_globals_and_domains(void **state)
 {
 	char *t = render(10);
 
-	has_line(t, "# HELP scx_slo_info Constant 1; labels give the scx_slo version, the kernel release and whether all CPUs share one queue (--single-dsq).");
+	has_line(t, "# HELP scx_slo_info Constant 1; labels give the scx_slo version, the kernel release, whether all CPUs share one queue (--single-dsq) and who hands cpu.max to the scheduler (kernel: ops.cgroup_set_bandwidth, loader: read from cgroupfs).");
 	has_line(t, "# TYPE scx_slo_info gauge");
-	has_line(t, "scx_slo_info{version=\"0.1.0\",kernel=\"7.3.4+deb13-cloud-amd64\",single_dsq=\"false\"} 1");
+	has_line(t, "scx_slo_info{version=\"0.1.0\",kernel=\"7.3.4+deb13-cloud-amd64\",single_dsq=\"false\",cpu_limits=\"loader\"} 1");
 	has_line(t, "scx_slo_cpus 8");
 	has_line(t, "scx_slo_domains 4");
 	has_line(t, "scx_slo_nodes 2");
@@ -170,6 +181,10 @@ static void test_globals_and_domains(void **state)
 	has_line(t, "scx_slo_kthread_local_dispatches_total 4");
 	has_line(t, "scx_slo_affinity_fixups_total 2");
 	has_line(t, "scx_slo_cgroup_stats_full_total 0");
+	has_line(t, "# TYPE scx_slo_throttles_total counter");
+	has_line(t, "scx_slo_throttles_total 40");
+	has_line(t, "# TYPE scx_slo_bw_overrides_total counter");
+	has_line(t, "scx_slo_bw_overrides_total 2");
 	has_line(t, "# TYPE scx_slo_exits_total counter");
 	has_line(t, "scx_slo_exits_total{kind=\"ERROR_STALL\"} 2");
 	has_line(t, "scx_slo_exits_total{kind=\"UNREG\"} 1");
@@ -222,6 +237,58 @@ static void test_cgroup_series(void **state)
 	free(t);
 }
 
+static void test_cpu_limits(void **state)
+{
+	char *t = render(10);
+
+	has_line(t, "# TYPE scx_slo_cgroup_throttled_seconds_total counter");
+	has_line(t, "# TYPE scx_slo_cgroup_throttled_periods_total counter");
+	has_line(t, "scx_slo_cgroup_throttled_seconds_total{cgroup=\"/a\"} 1.5");
+	has_line(t, "scx_slo_cgroup_throttled_periods_total{cgroup=\"/a\"} 12");
+	/* limited but never throttled: zeros, not absent */
+	has_line(t, "scx_slo_cgroup_throttled_seconds_total{cgroup=\"/c\"} 0");
+	has_line(t, "scx_slo_cgroup_throttled_periods_total{cgroup=\"/c\"} 0");
+	has_line(t, "scx_slo_cgroup_throttled_seconds_total{cgroup=\"/d\"} 0.00025");
+	has_line(t, "scx_slo_cgroup_throttled_periods_total{cgroup=\"/d\"} 3");
+	/* never limited: no series */
+	lacks(t, "scx_slo_cgroup_throttled_seconds_total{cgroup=\"/e\"}");
+	lacks(t, "scx_slo_cgroup_throttled_periods_total{cgroup=\"" WEIRD_LABEL "\"}");
+	assert_int_equal(count_prefix(t, "scx_slo_cgroup_throttled_seconds_total{"), 3);
+	assert_int_equal(count_prefix(t, "scx_slo_cgroup_throttled_periods_total{"), 3);
+	free(t);
+
+	/* /c and /d fold into "other": their counters are summed */
+	t = render(3);
+	has_line(t, "scx_slo_cgroup_throttled_seconds_total{cgroup=\"other\"} 0.00025");
+	has_line(t, "scx_slo_cgroup_throttled_periods_total{cgroup=\"other\"} 3");
+	has_line(t, "scx_slo_cgroup_throttled_periods_total{cgroup=\"/a\"} 12");
+	assert_int_equal(count_prefix(t, "scx_slo_cgroup_throttled_periods_total{"), 2);
+	free(t);
+
+	/* an "other" with no limited cgroup in it has no such series */
+	cgs[2].has_bw = cgs[3].has_bw = false;
+	t = render(3);
+	lacks(t, "scx_slo_cgroup_throttled_seconds_total{cgroup=\"other\"}");
+	has_line(t, "scx_slo_cgroup_runs_total{cgroup=\"other\"} 60");
+	free(t);
+
+	/* the same path twice: summed */
+	cgs[2].has_bw = true;
+	cgs[2].path = "/a";
+	cgs[2].nr_throttled = 1;
+	cgs[2].throttled_ns = SLO_NSEC_PER_SEC;
+	t = render(10);
+	has_line(t, "scx_slo_cgroup_throttled_seconds_total{cgroup=\"/a\"} 2.5");
+	has_line(t, "scx_slo_cgroup_throttled_periods_total{cgroup=\"/a\"} 13");
+	free(t);
+
+	snap.cpu_limits = "kernel";
+	t = render(10);
+	has_line(t, "scx_slo_info{version=\"0.1.0\",kernel=\"7.3.4+deb13-cloud-amd64\",single_dsq=\"false\",cpu_limits=\"kernel\"} 1");
+	free(t);
+	build();
+}
+
 static void test_escaping(void **state)
 {
 	static struct slo_metrics_cgroup bad[2];
@@ -245,7 +312,7 @@ static void test_escaping(void **state)
 	t = render(10);
 	has_line(t, "scx_slo_cgroup_runs_total{cgroup=\"/x\xef\xbf\xbd\xef\xbf\xbd(y\"} 1");
 	has_line(t, "scx_slo_cgroup_runs_total{cgroup=\"/caf\xc3\xa9\"} 2");
-	has_line(t, "scx_slo_info{version=\"v\\\"1\\\"\",kernel=\"7.3.4+deb13-cloud-amd64\",single_dsq=\"false\"} 1");
+	has_line(t, "scx_slo_info{version=\"v\\\"1\\\"\",kernel=\"7.3.4+deb13-cloud-amd64\",single_dsq=\"false\",cpu_limits=\"loader\"} 1");
 	free(t);
 	build();
 }
@@ -399,9 +466,12 @@ static void test_empty(void **state)
 	size_t len = 0;
 
 	assert_int_equal(slo_metrics_render(&e, 10, &buf, &len), 0);
-	has_line(buf, "scx_slo_info{version=\"unknown\",kernel=\"unknown\",single_dsq=\"false\"} 1");
+	has_line(buf, "scx_slo_info{version=\"unknown\",kernel=\"unknown\",single_dsq=\"false\",cpu_limits=\"unknown\"} 1");
 	has_line(buf, "# TYPE scx_slo_cgroup_runs_total counter");
 	lacks(buf, "scx_slo_cgroup_runs_total{");
+	has_line(buf, "# TYPE scx_slo_cgroup_throttled_seconds_total counter");
+	lacks(buf, "scx_slo_cgroup_throttled_seconds_total{");
+	has_line(buf, "scx_slo_throttles_total 0");
 	free(buf);
 	assert_int_equal(slo_metrics_render(NULL, 10, &buf, &len), -EINVAL);
 }
@@ -520,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_globals_and_domains, setup),
 		cmocka_unit_test_setup(test_cgroup_series, setup),
+		cmocka_unit_test_setup(test_cpu_limits, setup),
 		cmocka_unit_test_setup(test_escaping, setup),
 		cmocka_unit_test_setup(test_histogram, setup),
 		cmocka_unit_test_setup(test_histogram_torn, setup),

@@ -138,3 +138,123 @@ check_topology_json() {
 	[ "$(jq '.domains | length' /tmp/topo.json)" -eq "$ndom" ] || fail "domain count differs from sysfs L3s ($ndom)"
 	TOPO_NODES=$nodes TOPO_DOMAINS=$ndom
 }
+
+# --- cgroup cpu controller tests (cgroup-weights, cgroup-cpumax,
+# weight-latency): busy-loop hogs in cgroups, their run time measured
+# under the kernel's default scheduler and under scx_slo in one boot.
+
+# cg_mk PATH [WEIGHT]: create cgroup PATH (relative to the mount) with the
+# cpu controller enabled in the root and every ancestor, so cpu.weight and
+# cpu.max exist at each level; set PATH's cpu.weight when WEIGHT is given.
+cg_mk() {
+	_d=$CG
+	for _c in $(echo "$1" | tr '/' ' '); do
+		grep -qw cpu "$_d/cgroup.subtree_control" ||
+			echo +cpu > "$_d/cgroup.subtree_control" ||
+			fail "cannot enable the cpu controller in $_d"
+		_d=$_d/$_c
+		[ -d "$_d" ] || mkdir "$_d" || fail "cannot create cgroup $_d"
+	done
+	[ -z "$2" ] || echo "$2" > "$_d/cpu.weight" || fail "cannot set cpu.weight $2 on $1"
+}
+
+# cg_max PATH "QUOTA PERIOD": write cgroup PATH's cpu.max.
+cg_max() { echo "$2" > "$CG/$1/cpu.max" || fail "cannot write cpu.max '$2' on $1"; }
+
+HOGS=/tmp/hogs
+: > "$HOGS"
+
+# hog LABEL CGROUP [CPUS]: a busy loop in CGROUP, pinned to CPUS (default
+# CPU 1; "any": not pinned), counted under LABEL by measure.
+hog() {
+	if [ "${3:-1}" = any ]; then
+		cg_spawn "$2" sh -c 'while :; do :; done'
+	else
+		cg_spawn "$2" taskset -c "${3:-1}" sh -c 'while :; do :; done'
+	fi
+	echo "$1 $SPAWNED $2" >> "$HOGS"
+}
+
+# hogs_stop: kill every hog and reap it.
+hogs_stop() {
+	_p=$(awk '{ print $2 }' "$HOGS")
+	# shellcheck disable=SC2086 # one pid per word
+	[ -z "$_p" ] || { kill $_p; wait $_p 2>/dev/null; }
+	: > "$HOGS"
+}
+
+# hogs_sample FILE: "@wall NS" (uptime), then each hog's "LABEL NS" of run
+# time: schedstat's sum_exec_runtime, exact to the ns where utime + stime
+# (cpu_ticks) count 10 ms ticks, too coarse for a share of 1%.
+hogs_sample() {
+	{
+		awk '{ printf "@wall %.0f\n", $1 * 1e9 }' /proc/uptime
+		while read -r _l _p _c; do
+			read -r _ns _rest < "/proc/$_p/schedstat" || _ns=0
+			echo "$_l $_ns"
+		done < "$HOGS"
+	} > "$1"
+}
+
+# measure WARMUP WINDOW: after WARMUP s, each hog label's run time over
+# the next WINDOW s into /tmp/used ("@wall NS" first, then "LABEL NS").
+measure() {
+	sleep "$1"
+	hogs_sample /tmp/sample0
+	sleep "$2"
+	hogs_sample /tmp/sample1
+	awk 'NR == FNR { a[FNR] = $2; next }
+		!($1 in d) { k[++n] = $1 }
+		{ d[$1] += $2 - a[FNR] }
+		END { for (i = 1; i <= n; i++) printf "%s %.0f\n", k[i], d[k[i]] }' \
+		/tmp/sample0 /tmp/sample1 > /tmp/used
+}
+
+# used_cpus LABEL: CPUs LABEL's hogs used over the window (1 = a whole CPU)
+used_cpus() {
+	awk -v l="$1" '$1 == "@wall" { w = $2 } $1 == l { u = $2 } END { printf "%.4f", w ? u / w : 0 }' /tmp/used
+}
+
+# used_share LABEL: LABEL's part of all the hogs' run time over the window
+used_share() {
+	awk -v l="$1" '$1 != "@wall" { t += $2 } $1 == l { u = $2 } END { printf "%.5f", t ? u / t : 0 }' /tmp/used
+}
+
+# used_ratio A B: A's run time over B's
+used_ratio() {
+	awk -v a="$1" -v b="$2" '$1 == a { x = $2 } $1 == b { y = $2 } END { printf "%.4f", y ? x / y : 0 }' /tmp/used
+}
+
+# Results of both schedulers, reported together once both have run.
+RESULTS=/tmp/results
+: > "$RESULTS"
+CHECK_FAILS=
+
+# result KEY SCHED VALUE / res KEY SCHED
+result() { echo "$1 $2 $3" >> "$RESULTS"; }
+res() { awk -v k="$1" -v s="$2" '$1 == k && $2 == s { v = $3 } END { print v }' "$RESULTS"; }
+
+# check_fail WHY: note a failed assertion (reported together by checks_done)
+check_fail() { log "CHECK FAILED: $*"; CHECK_FAILS="$CHECK_FAILS${CHECK_FAILS:+; }$*"; }
+
+# check_near WHAT VALUE WANT TOL: VALUE within WANT +- TOL x WANT
+check_near() {
+	awk -v v="$2" -v w="$3" -v t="$4" 'BEGIN { exit !(v != "" && v >= w * (1 - t) && v <= w * (1 + t)) }' ||
+		check_fail "$1 is ${2:-unmeasured}, want $3 +-$(awk -v t="$4" 'BEGIN { print t * 100 }')%"
+}
+
+# check_range WHAT VALUE LOW HIGH: LOW <= VALUE <= HIGH
+check_range() {
+	awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }' ||
+		check_fail "$1 is ${2:-unmeasured}, want $3..$4"
+}
+
+# checks_done: fail with every noted failure, if any
+checks_done() { [ -z "$CHECK_FAILS" ] || fail "$CHECK_FAILS"; }
+
+# slo_attached WHEN: note a failure unless scx_slo is alive and attached
+slo_attached() {
+	kill -0 "$SCX_PID" 2>/dev/null || { check_fail "scx_slo exited ($1)"; return 1; }
+	[ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ] ||
+		{ check_fail "scheduler not attached $1 (state $(sched_state), ops '$(sched_ops)')"; return 1; }
+}
