@@ -114,15 +114,20 @@ static void on_signal(int sig)
 		exiting = 1;
 }
 
+static void vmsg(const char *fmt, va_list ap)
+{
+	fputs("scx_slo: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("scx_slo: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /*
@@ -977,11 +982,9 @@ static void limits_log(void *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("scx_slo: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /*
