@@ -20,9 +20,10 @@ for p in $presets; do
 	jq -r --arg p "$p" '
 		def v($s): if . == null then "- - -" else "\(.median) \(.min) \(.max)" end;
 		def name: {idle: "idle floor", fifo: "FIFO floor", default: "default",
-		           scx_slo: "scx_slo", single_dsq: "single-dsq", peer: "peer"}[.];
-		(.summary.presets[] | select(.preset == $p) | .runs) as $r
-		| ["idle", "fifo", "default", "scx_slo", "single_dsq", "peer"][]
+		           scx_slo: "scx_slo", single_dsq: "single-dsq"}[.] // .;
+		[(.settings.peers // [])[].name] as $peers
+		| (.summary.presets[] | select(.preset == $p) | .runs) as $r
+		| ["idle", "fifo", "default", "scx_slo", "single_dsq"] + $peers | .[]
 		| select($r[.] != null) as $s
 		| $r[$s].abs as $a
 		| "\"\($s | name)\" "
@@ -31,9 +32,10 @@ for p in $presets; do
 		  + ([("p50", "p90", "p99", "p999") | $a["wakeup_\(.)"] | v($s)] | join(" "))' \
 		"$results" > "$work/lat-$p.dat"
 	jq -r --arg p "$p" '
-		def name: {default: "default", scx_slo: "scx_slo", single_dsq: "single-dsq", peer: "peer"}[.];
-		(.summary.presets[] | select(.preset == $p) | .runs) as $r
-		| ["default", "scx_slo", "single_dsq", "peer"][]
+		def name: {default: "default", scx_slo: "scx_slo", single_dsq: "single-dsq"}[.] // .;
+		[(.settings.peers // [])[].name] as $peers
+		| (.summary.presets[] | select(.preset == $p) | .runs) as $r
+		| ["default", "scx_slo", "single_dsq"] + $peers | .[]
 		| select($r[.].abs.throughput != null) as $s
 		| $r[$s].abs.throughput as $t
 		| "\"\($s | name)\" \($t.median) \($t.min) \($t.max)"' "$results" > "$work/thr-$p.dat"

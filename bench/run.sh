@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh: latency and throughput of scx_slo against the kernel's
-# default scheduler and scx_slo --single-dsq, in one boot.
+# default scheduler, scx_slo --single-dsq and (--peers) the kernel's own
+# sched_ext schedulers, in one boot.
 #
-#   bench/run.sh [--vm] [--quick] [-n REPS] [--budget DUR] [--peer CMD]
+#   bench/run.sh [--vm] [--quick] [-n REPS] [--budget DUR] [--peers] [--peer CMD]
 #                [--kernel VER] [--presets "2s1c 2s2l2c"] [--duration S]
 #                [--samples N] [--rate N] [--cyclictest] [--build DIR]
 #                [--out DIR]
@@ -13,9 +14,9 @@
 # budget.  Per repetition, in an order rotated each repetition: the workload
 # alone on the idle machine (floor), the wakeup-only probe at SCHED_FIFO 50
 # under saturation (floor), the default scheduler, scx_slo, scx_slo
-# --single-dsq and, with --peer, another sched_ext scheduler.  schbench runs
-# too when SCHBENCH=PATH is set or schbench is on PATH; --cyclictest adds
-# cyclictest (SCHED_OTHER).
+# --single-dsq, with --peers scx_simple and scx_flatcg, and with --peer
+# another sched_ext scheduler.  schbench runs too when SCHBENCH=PATH is set or
+# schbench is on PATH; --cyclictest adds cyclictest (SCHED_OTHER).
 #
 # On a host with sched_ext (and without --vm) it runs there, once.  Otherwise
 # it boots the test VM (tests/vm/run-vm.sh, QEMU) once per preset: 2s1c (2
@@ -25,6 +26,11 @@
 #   -n REPS       repetitions (3; --quick: 1)
 #   --quick       1 repetition of short runs (CI: a few minutes in all)
 #   --budget DUR  the workload cgroup's budget (5ms)
+#   --peers       scx_simple and scx_flatcg, the example schedulers of the
+#                 kernel's tools/sched_ext, with their default options.
+#                 tests/setup.sh builds them from the newest test kernel's
+#                 Debian linux-source into $SCX_SLO_CACHE/peers/<kernel>/;
+#                 they run on that kernel only (not with --kernel OLDER)
 #   --peer CMD    another sched_ext scheduler: "PATH [ARGS]".  In the VM, PATH
 #                 is copied in with the shared libraries ldd finds for it, so
 #                 it must be self-contained otherwise (static is safest)
@@ -47,7 +53,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cmdline="bench/run.sh$(printf " %q" "$@")"
 
-vm=0 quick=0 reps='' budget=5ms rate=400 peer='' kernel='' presets="2s1c 2s2l2c" duration='' samples=''
+vm=0 quick=0 reps='' budget=5ms rate=400 peers=0 peer='' kernel='' presets="2s1c 2s2l2c" duration='' samples=''
 cyclictest=0 build=${SCX_SLO_BUILD:-} out=
 usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
@@ -58,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1; shift ;;
 	-n|--reps) need "$@"; reps=$2; shift 2 ;;
 	--budget) need "$@"; budget=$2; shift 2 ;;
+	--peers) peers=1; shift ;;
 	--peer) need "$@"; peer=$2; shift 2 ;;
 	--kernel) need "$@"; kernel=$2; shift 2 ;;
 	--presets) need "$@"; presets=$2; shift 2 ;;
@@ -102,6 +109,51 @@ if [ "$vm" = 0 ] && [ -d /sys/kernel/sched_ext ]; then mode=host; else mode=vm; 
 schbench=${SCHBENCH:-$(command -v schbench || true)}
 [ -z "$schbench" ] || [ -x "$schbench" ] || die "SCHBENCH=$schbench is not executable"
 
+# every peer: its run's name, binary, command line where it runs, the ops
+# name it must attach as ("" = any), and where it came from
+peer_names=() peer_paths=() peer_cmds=() peer_ops=() peer_origins=()
+add_peer() { # NAME PATH ARGS OPS ORIGIN
+	local cmd p
+	# the VM has one /usr/local/bin
+	for p in "${peer_paths[@]}"; do
+		[ "${p##*/}" != "${2##*/}" ] || [ "$(readlink -f "$p")" = "$(readlink -f "$2")" ] ||
+			die "--peer: $2 has the name of another peer's binary, $p: copy it under another name"
+	done
+	cmd=$(readlink -f "$2")
+	# extra_initramfs installs it under this name
+	[ "$mode" = vm ] && cmd=$(basename "$2")
+	peer_names+=("$1") peer_paths+=("$2") peer_cmds+=("$cmd${3:+ $3}")
+	peer_ops+=("$4") peer_origins+=("$5")
+}
+if [ "$peers" = 1 ]; then
+	cache=${SCX_SLO_CACHE:-/var/cache/scx_slo}
+	# built for one kernel: the one the VM boots (run-vm.sh picks it the
+	# same way), or on a sched_ext host the newest they were built for
+	if [ "$mode" = vm ]; then
+		pkver=$(ls -d "$cache"/kernels/"$kernel"*/ 2>/dev/null | sort -V | tail -n1 || true)
+		[ -n "$pkver" ] || die "no cached test kernel matching '${kernel:-any}' in $cache/kernels: run tests/setup.sh"
+		pkver=$(basename "$pkver")
+	else
+		pkver=$(ls -d "$cache"/peers/*/ 2>/dev/null | sort -V | tail -n1 || true)
+		pkver=$(basename "${pkver:-none}")
+	fi
+	pdir=$cache/peers/$pkver
+	for s in scx_simple scx_flatcg; do
+		[ -x "$pdir/$s" ] || die "--peers: no $s built for kernel $pkver in $cache/peers (tests/setup.sh builds them for the newest test kernel; built for: $(cd "$cache/peers" 2>/dev/null && ls -d -- */ 2>/dev/null | tr -d / | paste -sd ' ' | grep . || echo none))"
+	done
+	origin=$(sed -n 's/^from=//p' "$pdir/build-info" 2>/dev/null || true)
+	add_peer scx_simple "$pdir/scx_simple" "" simple "$origin"
+	add_peer scx_flatcg "$pdir/scx_flatcg" "" flatcg "$origin"
+	echo "bench: peers scx_simple and scx_flatcg from $pdir (${origin:-origin unknown})"
+fi
+if [ -n "$peer" ]; then
+	read -r peer_bin peer_args <<< "$peer"
+	peer_path=$(command -v "$peer_bin" || true)
+	[ -n "$peer_path" ] && [ -x "$peer_path" ] || die "--peer: '$peer_bin' is not an executable"
+	add_peer peer "$peer_path" "$peer_args" "" "--peer"
+fi
+nentries=$((5 + ${#peer_names[@]}))
+
 out=${out:-$here/out/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -110,9 +162,6 @@ trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 echo "bench: $mode mode, presets: $presets; $reps repetition(s), ${duration}s runs, >= $samples samples; budget $budget; results in $out"
 [ -n "$schbench" ] && echo "bench: schbench: $schbench"
-
-nentries=5
-[ -n "$peer" ] && nentries=6
 
 # guest/host script: settings, then bench/vm/bench.sh
 make_script() { # PRESET FILE [HOST-PREAMBLE]
@@ -126,13 +175,16 @@ make_script() { # PRESET FILE [HOST-PREAMBLE]
 		echo "BENCH_STRESS_METHOD=int64"
 		echo "BENCH_PROBE_ARGS='$probe_args' BENCH_CYCLICTEST=$cyclictest"
 		echo "BENCH_SCHBENCH='$schbench_cmd'"
-		echo "BENCH_PEER='$peer_cmd'"
+		echo "BENCH_PEERS='${peer_names[*]}'"
+		for i in "${!peer_names[@]}"; do
+			echo "BENCH_PEER_${peer_names[$i]}='${peer_cmds[$i]}' BENCH_PEER_OPS_${peer_names[$i]}='${peer_ops[$i]}'"
+		done
 		[ -n "${3:-}" ] && cat "$3"
 		cat "$here/vm/bench.sh"
 	} > "$f"
 }
 
-# an initramfs with the peer and schbench added (run-vm.sh --initramfs)
+# an initramfs with the peers and schbench added (run-vm.sh --initramfs)
 extra_initramfs() { # OUTFILE FILE...
 	local f=$1 d=$work/extra lib; shift
 	mkdir -p "$d/usr/local/bin"
@@ -148,24 +200,13 @@ extra_initramfs() { # OUTFILE FILE...
 	(cd "$d" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) >> "$f"
 }
 
-# the peer's and schbench's commands where they run: the VM has them in
+# the peers' and schbench's commands where they run: the VM has them in
 # /usr/local/bin (bench.sh puts it first on PATH)
 schbench_cmd=
 if [ -n "$schbench" ]; then
 	schbench=$(readlink -f "$schbench")
 	schbench_cmd=$schbench
 	[ "$mode" = vm ] && schbench_cmd=$(basename "$schbench")
-fi
-peer_cmd=
-if [ -n "$peer" ]; then
-	read -r peer_bin peer_args <<< "$peer"
-	peer_path=$(command -v "$peer_bin" || true)
-	[ -n "$peer_path" ] && [ -x "$peer_path" ] || die "--peer: '$peer_bin' is not an executable"
-	if [ "$mode" = vm ]; then
-		peer_cmd="$(basename "$peer_path")${peer_args:+ $peer_args}"
-	else
-		peer_cmd="$(readlink -f "$peer_path")${peer_args:+ $peer_args}"
-	fi
 fi
 
 # progress: the bench's own lines and the harness's verdicts
@@ -179,8 +220,8 @@ for preset in $presets; do
 		make_script "$preset" "$script"
 		cp "$script" "$out/guest-$preset.sh"
 		extra=()
-		if [ -n "$peer" ] || [ -n "$schbench" ]; then
-			[ -f "$work/initrd.cpio" ] || extra_initramfs "$work/initrd.cpio" ${peer:+"$peer_path"} ${schbench:+"$schbench"}
+		if [ ${#peer_paths[@]} -gt 0 ] || [ -n "$schbench" ]; then
+			[ -f "$work/initrd.cpio" ] || extra_initramfs "$work/initrd.cpio" "${peer_paths[@]}" ${schbench:+"$schbench"}
 			extra=(--initramfs "$work/initrd.cpio")
 		fi
 		# worst case per run: stress warm-up, probe warm-up, 3x duration
@@ -231,6 +272,11 @@ for preset in $presets; do
 done
 
 # results.json: every run, the settings, the machine, then the summary
+peers_json=$(for i in "${!peer_names[@]}"; do
+	jq -cn --arg name "${peer_names[$i]}" --arg cmd "${peer_cmds[$i]}" --arg path "${peer_paths[$i]}" \
+		--arg ops "${peer_ops[$i]}" --arg origin "${peer_origins[$i]}" \
+		'{name: $name, command: $cmd, path: $path, ops: (if $ops == "" then null else $ops end), origin: $origin}'
+done | jq -cs .)
 machine=$(jq -n --arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
 	--argjson cpus "$(nproc)" --arg kernel "$(uname -r)" \
 	--argjson mem "$(awk '/^MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)" \
@@ -242,12 +288,12 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg cmd "$cmdline" --arg mod
 	--argjson machine "$machine" --argjson reps "$reps" --argjson quick "$quick" \
 	--arg budget "$budget" --argjson duration "$duration" --argjson samples "$samples" \
 	--argjson warmup "$warmup" --argjson rate "$rate" --argjson ct "$cyclictest" --arg sb "$schbench" --arg peer "$peer" \
-	--argjson secs "$(( $(date +%s) - start ))" \
+	--argjson peers "$peers_json" --argjson secs "$(( $(date +%s) - start ))" \
 	'{schema: 1, date: $date, command: $cmd, mode: $mode, machine: $machine, wall_s: $secs,
 	  settings: {reps: $reps, quick: ($quick == 1), budget: $budget, duration_s: $duration,
 	             min_samples: $samples, rate: $rate, stress_warmup_s: $warmup, cyclictest: ($ct == 1),
 	             schbench: (if $sb == "" then null else $sb end),
-	             peer: (if $peer == "" then null else $peer end)},
+	             peer: (if $peer == "" then null else $peer end), peers: $peers},
 	  presets: .}' "$work"/preset-*.json > "$work/raw.json"
 jq -f "$here/summarize.jq" "$work/raw.json" > "$out/results.json"
 jq -r -f "$here/summary-md.jq" "$out/results.json" > "$out/summary.md"
@@ -260,7 +306,8 @@ fi
 
 missing=$(jq -r '.missing | length' "$out/results.json")
 echo "bench: done in $(( $(date +%s) - start ))s: $out/summary.md"
-sed -n '/^## Ratios/,$p' "$out/summary.md" | head -n 40
+# the ratio tables (no pipe to head: sed would die of SIGPIPE under pipefail)
+awk '/^## Ratios/ { f = 1 } /^## Targets/ { f = 0 } f' "$out/summary.md"
 if [ "$missing" -gt 0 ]; then
 	echo "bench: $missing run(s) produced no result: $(jq -r '.missing | join(", ")' "$out/results.json")" >&2
 	exit 1

@@ -61,6 +61,7 @@
 #define MAX_WORK_US		10000000ULL	/* 10 s */
 #define MAX_DURATION_S		86400.0
 #define MAX_MIN_SAMPLES		1000000000ULL
+#define MAX_BUDGET_US		(86400ULL * 1000000ULL)
 #define POLL_NS			(50 * NSEC_PER_MSEC)
 
 /* Calibration: grow a chunk to >= CAL_CHUNK_NS of CPU, then time it CAL_RUNS times. */
@@ -80,6 +81,7 @@ struct worker {
 	_Atomic uint32_t state;
 	uint64_t wake_ns;		/* written before state becomes W_POSTED */
 	_Atomic uint64_t samples;	/* measured requests, read by main */
+	uint64_t wakeup_over, request_over;	/* measured, past --budget-us */
 	struct msg_thread *msg;
 	struct probe_hist *wakeup;
 	struct probe_hist *request;
@@ -108,6 +110,7 @@ static struct {
 	double warmup_s;
 	uint64_t min_samples;
 	uint64_t work_us;
+	uint64_t budget_ns;		/* 0: no --budget-us */
 	int fifo_prio;			/* 0: SCHED_OTHER workers */
 	double iters_per_us;		/* 0: calibrate */
 	bool json;
@@ -288,6 +291,14 @@ static void *worker_main(void *arg)
 		if (wake >= measure_start_ns) {
 			probe_hist_add(w->wakeup, run > wake ? run - wake : 0);
 			probe_hist_add(w->request, end > wake ? end - wake : 0);
+			/*
+			 * Counted exactly here: the histogram's bucket that
+			 * holds the budget also holds values on both sides.
+			 */
+			if (opts.budget_ns) {
+				w->wakeup_over += run > wake && run - wake > opts.budget_ns;
+				w->request_over += end > wake && end - wake > opts.budget_ns;
+			}
 			atomic_store_explicit(&w->samples, w->request->count,
 					      memory_order_relaxed);
 		}
@@ -398,6 +409,8 @@ static void usage(FILE *out)
 "      --fifo PRIO          run the workers SCHED_FIFO at PRIO (1-99): the\n"
 "                           floor any fair-class scheduler can reach; needs\n"
 "                           root or CAP_SYS_NICE\n"
+"      --budget-us US       also count the requests whose latencies exceed US\n"
+"                           microseconds: a latency budget's misses\n"
 "      --json               print one JSON object on stdout\n"
 "  -V, --version            print the version and exit\n"
 "  -h, --help               print this help and exit\n"
@@ -459,7 +472,8 @@ bad:
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_WARMUP = 256, OPT_WORK_US, OPT_FIFO, OPT_JSON, OPT_CALIBRATION };
+	enum { OPT_WARMUP = 256, OPT_WORK_US, OPT_FIFO, OPT_JSON, OPT_CALIBRATION,
+	       OPT_BUDGET_US };
 	static const struct option long_opts[] = {
 		{ "message-threads",	required_argument, NULL, 'm' },
 		{ "workers",		required_argument, NULL, 'w' },
@@ -470,6 +484,7 @@ static int parse_args(int argc, char **argv)
 		{ "work-us",		required_argument, NULL, OPT_WORK_US },
 		{ "calibration",	required_argument, NULL, OPT_CALIBRATION },
 		{ "fifo",		required_argument, NULL, OPT_FIFO },
+		{ "budget-us",		required_argument, NULL, OPT_BUDGET_US },
 		{ "json",		no_argument,	   NULL, OPT_JSON },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -532,6 +547,11 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			opts.fifo_prio = (int)v;
 			break;
+		case OPT_BUDGET_US:
+			if (parse_uint("--budget-us", optarg, 1, MAX_BUDGET_US, &v))
+				return -1;
+			opts.budget_ns = v * NSEC_PER_USEC;
+			break;
 		case OPT_JSON:
 			opts.json = true;
 			break;
@@ -575,9 +595,12 @@ static int parse_args(int argc, char **argv)
 
 /* ---- output ---- */
 
-static void print_summary_json(const char *name, const struct probe_summary *s)
+static void print_summary_json(const char *name, const struct probe_summary *s,
+			       uint64_t over)
 {
 	printf("\"%s\":{\"samples\":%llu", name, (unsigned long long)s->samples);
+	if (opts.budget_ns)
+		printf(",\"over_budget\":%llu", (unsigned long long)over);
 	if (!s->samples) {
 		printf(",\"p50\":null,\"p90\":null,\"p99\":null,\"p999\":null,"
 		       "\"max\":null,\"mean\":null}");
@@ -598,6 +621,7 @@ static void print_summary_text(const char *name, const struct probe_summary *s)
 
 struct results {
 	struct probe_summary wakeup, request;
+	uint64_t wakeup_over, request_over;
 	uint64_t posted, skipped;
 	double measured_s;
 	bool min_samples_met;
@@ -620,6 +644,11 @@ static void print_results(const struct results *r)
 			printf("%d", opts.fifo_prio);
 		else
 			printf("null");
+		if (opts.budget_ns)
+			printf(",\"budget_us\":%llu",
+			       (unsigned long long)(opts.budget_ns / NSEC_PER_USEC));
+		else
+			printf(",\"budget_us\":null");
 		printf(",\"iters_per_us\":%.4f,\"calibration\":", opts.iters_per_us);
 		if (cal.done)
 			printf("{\"runs\":%d,\"min\":%.4f,\"median\":%.4f,\"max\":%.4f,"
@@ -627,9 +656,9 @@ static void print_results(const struct results *r)
 			       cal.wall_ms);
 		else
 			printf("null},");
-		print_summary_json("wakeup_us", &r->wakeup);
+		print_summary_json("wakeup_us", &r->wakeup, r->wakeup_over);
 		putchar(',');
-		print_summary_json("request_us", &r->request);
+		print_summary_json("request_us", &r->request, r->request_over);
 		printf(",\"requests_per_sec\":%.1f,\"measured_s\":%.3f,\"posted\":%llu,"
 		       "\"skipped\":%llu,\"min_samples_met\":%s,\"interrupted\":%s}\n",
 		       rps, r->measured_s, (unsigned long long)r->posted,
@@ -655,6 +684,13 @@ static void print_results(const struct results *r)
 	       "p99", "p99.9", "max", "mean");
 	print_summary_text("wakeup", &r->wakeup);
 	print_summary_text("request", &r->request);
+	if (opts.budget_ns)
+		printf("\nover the %llu us budget: wakeup %llu (%.2f%%), request %llu (%.2f%%)\n",
+		       (unsigned long long)(opts.budget_ns / NSEC_PER_USEC),
+		       (unsigned long long)r->wakeup_over,
+		       r->wakeup.samples ? 100.0 * (double)r->wakeup_over / (double)r->wakeup.samples : 0.0,
+		       (unsigned long long)r->request_over,
+		       r->request.samples ? 100.0 * (double)r->request_over / (double)r->request.samples : 0.0);
 }
 
 /* ---- main ---- */
@@ -857,6 +893,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < nr_workers; i++) {
 		probe_hist_merge(wakeup, workers[i].wakeup);
 		probe_hist_merge(request, workers[i].request);
+		r.wakeup_over += workers[i].wakeup_over;
+		r.request_over += workers[i].request_over;
 	}
 	for (i = 0; i < opts.message_threads; i++) {
 		r.posted += msgs[i].posted;

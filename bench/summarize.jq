@@ -17,7 +17,9 @@ def stats:
 
 def pcts: ["p50", "p90", "p99", "p999"];
 
-def entries($peer): ["idle", "fifo", "default", "scx_slo", "single_dsq"] + (if $peer then ["peer"] else [] end);
+# the runs of each repetition: the built-in five, then the peers (--peers,
+# --peer) by the names bench/run.sh gave them
+def entries($settings): ["idle", "fifo", "default", "scx_slo", "single_dsq"] + [($settings.peers // [])[].name];
 
 # a run's miss ratio for the cgroup PATH (scx_slo's own counters)
 def miss($path): if .misses == null then null
@@ -87,7 +89,7 @@ def targets($S):
        else empty end) ];
 
 . as $all
-| entries($all.settings.peer != null) as $names
+| entries($all.settings) as $names
 | .missing = [.presets[] as $P | range(1; $all.settings.reps + 1) as $r | $names[] as $s
               | select(any($P.runs[]; .rep == $r and .sched == $s) | not)
               | "\($P.preset) rep \($r) \($s)"]

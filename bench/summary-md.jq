@@ -27,6 +27,7 @@ def pname: {p50: "p50", p90: "p90", p99: "p99", p999: "p99.9"}[.];
 
 . as $R
 | ($R.machine) as $m
+| [($R.settings.peers // [])[].name] as $peers
 | [
   "# scx_slo benchmark",
   "",
@@ -38,7 +39,11 @@ def pname: {p50: "p50", p90: "p90", p99: "p99", p999: "p99.9"}[.];
   "- Settings: \($R.settings.reps) repetition(s), \($R.settings.duration_s) s runs (>= \($R.settings.min_samples) samples, up to 3x longer), slo_probe at \(if $R.settings.rate == 0 then "full speed" else "\($R.settings.rate) requests/s" end) (\([$R.presets[] | "\(.preset): `\(.info.probe_args // "")`"] | join(", "))), budget \($R.settings.budget) for the workload cgroup, `\($R.presets[0].info.stress // "stress-ng --cpu N" | sub("--cpu [0-9]+"; "--cpu <CPUs>"))` in a default-budget cgroup"
     + (if $R.settings.cyclictest then ", cyclictest (SCHED_OTHER)" else "" end)
     + (if $R.settings.schbench then ", schbench \($R.settings.schbench)" else "" end)
-    + (if $R.settings.peer then ", peer `\($R.settings.peer)`" else "" end),
+    + (if ($R.settings.peers // []) != [] then ", peers: " + ([$R.settings.peers[] | "\(.name) (`\(.command)`)"] | join(", ")) else "" end),
+  ([($R.settings.peers // [])[] | select(.origin != "--peer")] as $kp
+   | if $kp != [] then
+       "- Peers from the kernel's own tools/sched_ext, with their default options: \([$kp[].name] | join(", ")), built from \($kp[0].origin)"
+     else empty end),
   "",
   (if $R.mode == "vm" then
     "The VM is emulated (QEMU TCG, no KVM; its vCPUs share the host's cores), so absolute latencies mean little: only ratios between runs of the same boot do. Every ratio below is taken within one repetition, then summarised as median [min..max] across repetitions.\n"
@@ -48,14 +53,14 @@ def pname: {p50: "p50", p90: "p90", p99: "p99", p999: "p99.9"}[.];
   "",
   ($R.summary.presets[] as $P
    | $P.runs as $runs
-   | ([ "default", "scx_slo", "single_dsq", "peer" ] | map(select($runs[.] != null))) as $scheds
+   | ([ "default", "scx_slo", "single_dsq" ] + $peers | map(select($runs[.] != null))) as $scheds
    | "### \($P.preset): \($P.kernel // "?"), \($P.nproc // "?") CPUs, \($P.llcs // "?") LLCs, \($P.reps) repetition(s)",
      "",
      "Against the default scheduler (latency: lower is better; throughput: higher is better):",
      "",
      row(["run"] + [pcts[] | "request \(pname)"] + [pcts[] | "wakeup \(pname)"] + ["throughput"]),
      sep(10),
-     ([ "scx_slo", "single_dsq", "peer", "idle", "fifo" ][] | select($runs[.] != null) | . as $s
+     ([ "scx_slo", "single_dsq" ] + $peers + [ "idle", "fifo" ] | .[] | select($runs[.] != null) | . as $s
       | $runs[$s].vs_default as $v
       | row([$s | lbl]
           + [pcts[] | if $s == "fifo" then "–" else $v["request_\(.)"] | cell(2) end]
@@ -110,7 +115,7 @@ def pname: {p50: "p50", p90: "p90", p99: "p99", p999: "p99.9"}[.];
      "",
      row(["run"] + [pcts[] | "request \(pname)"] + [pcts[] | "wakeup \(pname)"] + ["samples", "throughput"]),
      sep(11),
-     ([ "idle", "fifo", "default", "scx_slo", "single_dsq", "peer" ][] | select($P.runs[.] != null) | . as $s
+     ([ "idle", "fifo", "default", "scx_slo", "single_dsq" ] + $peers | .[] | select($P.runs[.] != null) | . as $s
       | $P.runs[$s].abs as $a
       | row([$s | lbl]
           + [pcts[] | $a["request_\(.)"].median | fixed(0)]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything a fresh Debian bookworm machine needs to build and test
-# scx_slo, and fetch the sched_ext test kernels.  Idempotent: a second run
-# only refreshes what changed.
+# scx_slo, fetch the sched_ext test kernels, and build the kernel's own
+# sched_ext schedulers the benchmark compares against.  Idempotent: a second
+# run only refreshes what changed.
 #
 # The system's apt sources are only ever extended by bookworm-backports (on the
 # mirror the system already uses).  Test kernels come from trixie-backports and
@@ -25,7 +26,7 @@ MIRROR=$(awk '/^URIs:/{print $2; exit}' "$SRC" 2>/dev/null || true)
 BOOKWORM_PKGS=(build-essential cmake pkg-config git clang-19 llvm-19 libelf-dev
 	zlib1g-dev libhwloc-dev hwloc libnuma-dev libcmocka-dev stress-ng zstd
 	cpio busybox-static rt-tests util-linux procps jq xz-utils wrk libyaml-dev libclang-rt-19-dev
-	gnuplot-nox libmicrohttpd-dev prometheus)
+	gnuplot-nox libmicrohttpd-dev prometheus python3)
 BACKPORT_PKGS=(libbpf-dev bpftool qemu-system-x86)
 
 have_all() {
@@ -235,4 +236,91 @@ if [ "$failed" = 0 ]; then
 		esac
 	done
 fi
+
+# --- 3. the kernel's own sched_ext schedulers, for bench/run.sh --peers --------
+# scx_simple and scx_flatcg, the schedulers the kernel ships as examples, are
+# the benchmark's peers: scx_slo should beat what any sched_ext scheduler gets
+# for free.  They come from tools/sched_ext of Debian's linux-source-<series>
+# for the newest test kernel, from the suite that kernel came from, and run on
+# that kernel only: $CACHE/peers/<kver>/.  Their Makefile builds libbpf and
+# bpftool from the same tree, so the skeletons match their library (bookworm's
+# bpftool 7.5 and libbpf 1.4 do not), and their BPF is compiled against that
+# kernel's BTF.  Cached under a key of the source version, the BTF, the
+# toolchain and this function: a rerun with the same key prints one line.
+PEERS=(scx_simple scx_flatcg)
+build_peers() {
+	local kdir kver suite series ver btf key out work log t0 t1 s libs
+	kdir=$(ls -d "$CACHE"/kernels/*/ 2>/dev/null | sort -V | tail -n1)
+	kdir=${kdir%/} kver=${kdir##*/}
+	suite=$(cat "$kdir/suite" 2>/dev/null || true)
+	case $suite in trixie-backports|sid) ;;
+	*) die "peers: the newest test kernel $kver comes from '$suite', which has no linux-source package to build scx_simple from" ;;
+	esac
+	series=$(grep -oE '^[0-9]+\.[0-9]+' <<<"$kver")
+	btf=$kdir/btf
+	[ -s "$btf" ] || die "peers: no BTF cached for $kver ($btf) to build scx_simple and scx_flatcg against"
+	apt_opts "$suite"
+	ver=$(apt-cache "${APT_O[@]}" policy "linux-source-$series" 2>/dev/null | awk '/Candidate:/{print $2}')
+	case $ver in ''|'(none)') die "peers: $suite has no linux-source-$series for kernel $kver" ;; esac
+	[ "${ver%%-*}" = "${kver%%[+-]*}" ] ||
+		echo "setup: peers: $suite's linux-source-$series is $ver, the kernel is $kver: building from it (the BPF is compiled against $kver's BTF)" >&2
+	key="source=linux-source-$series $ver kernel=$kver btf=$(sha256sum < "$btf" | cut -c1-16)"
+	key+=" tools=$({ declare -f build_peers; gcc -dumpfullversion; clang-19 --version; make --version; } | sha256sum | cut -c1-16)"
+	out=$CACHE/peers/$kver
+	if [ "$(head -n1 "$out/build-info" 2>/dev/null)" = "$key" ] &&
+	   [ -x "$out/scx_simple" ] && [ -x "$out/scx_flatcg" ]; then
+		echo "setup: peers ${PEERS[*]} for $kver are cached in $out"
+		return 0
+	fi
+	work=$CACHE/peers/.build log=$CACHE/peers/build.log t0=$SECONDS
+	rm -rf "$work"
+	mkdir -p "$work/src" "$work/o"
+	(cd "$work" && apt-get "${APT_O[@]}" download -q "linux-source-$series=$ver" >/dev/null) ||
+		die "peers: download of linux-source-$series=$ver from $suite failed"
+	# only what tools/sched_ext builds from, not the whole tree
+	dpkg-deb --fsys-tarfile "$work"/linux-source-"$series"_*.deb |
+		tar -xO "./usr/src/linux-source-$series.tar.xz" | xz -T0 -dc |
+		tar -x -C "$work/src" --strip-components=1 --wildcards "linux-source-$series/tools/*" \
+			"linux-source-$series/kernel/bpf/*" "linux-source-$series/scripts/bpf_doc.py" ||
+		die "peers: cannot unpack tools/ from linux-source-$series $ver"
+	rm -f "$work"/*.deb
+	t1=$SECONDS
+	# llvm-19 first on PATH: bookworm's unversioned clang is 14, too old for
+	# sched_ext's BPF, and llvm-strip may not exist at all.  SKIP_LLVM and
+	# SKIP_LIBBFD: bpftool's disassemblers would link whatever libLLVM
+	# llvm-config names on this machine; we only need its skeletons.
+	if ! PATH=/usr/lib/llvm-19/bin:$PATH make -C "$work/src/tools/sched_ext" -j"$(nproc)" \
+		O="$work/o" VMLINUX_BTF="$btf" SKIP_LLVM=1 SKIP_LIBBFD=1 "${PEERS[@]}" > "$log" 2>&1; then
+		grep -E 'error|Error' "$log" | tail -n 5 >&2 || true
+		die "peers: make ${PEERS[*]} in linux-source-$series $ver failed after $((SECONDS - t1)) s: see $log"
+	fi
+	t1=$((SECONDS - t1))
+	rm -rf "$out.tmp"
+	mkdir -p "$out.tmp"
+	for s in "${PEERS[@]}"; do
+		# the VM gets each binary with the libraries ldd names (bench/run.sh)
+		libs=$(ldd "$work/o/build/bin/$s" 2>&1) || die "peers: ldd $s failed: $libs"
+		! grep -q 'not found' <<<"$libs" ||
+			die "peers: $s needs a library ldd cannot find: $(grep 'not found' <<<"$libs" | tr -s ' \t\n' ' ')"
+		install -m 0755 "$work/o/build/bin/$s" "$out.tmp/$s"
+	done
+	printf '%s\nfrom=linux-source-%s %s (%s)\nbuilt=%s: make -j%d %d s, with download and unpacking %d s\n' \
+		"$key" "$series" "$ver" "$suite" "$(date -u +%FT%TZ)" "$(nproc)" "$t1" $((SECONDS - t0)) > "$out.tmp/build-info"
+	rm -rf "$out" "$work"
+	mv "$out.tmp" "$out"
+	for s in "$CACHE"/peers/*/; do
+		[ "${s%/}" = "$out" ] || { echo "setup: dropping the peers built for $(basename "$s")"; rm -rf "$s"; }
+	done
+	echo "setup: peers ${PEERS[*]} for $kver built from linux-source-$series $ver in $((SECONDS - t0)) s (make $t1 s): $out"
+}
+# one build at a time: a concurrent setup waits, then finds them cached.
+# SCX_SLO_NO_PEERS=1 skips them (bench/run.sh --peers then says so).
+if [ -z "${SCX_SLO_NO_PEERS:-}" ]; then
+	mkdir -p "$CACHE/peers"
+	(
+		flock -n 8 || { echo "setup: peers: another setup is building them: waiting" >&2; flock 8; }
+		build_peers
+	) 8> "$CACHE/peers/.lock" || exit 1
+fi
+
 ls "$CACHE/kernels" > "$STAMP"

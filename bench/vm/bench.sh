@@ -11,7 +11,9 @@
 #   default     the kernel's own scheduler under saturation
 #   scx_slo     scx_slo --slo /WEB=BUDGET under saturation
 #   single_dsq  the same with --single-dsq
-#   peer        BENCH_PEER (another sched_ext scheduler), if given
+#   NAME        each name in BENCH_PEERS: another sched_ext scheduler, the
+#               command line BENCH_PEER_<NAME>; when BENCH_PEER_OPS_<NAME>
+#               is set, it must attach under that ops name
 # "Saturation" is stress-ng --cpu $(nproc) in cgroup BATCH (default
 # budget), started BENCH_STRESS_WARMUP seconds before the workload and
 # stopped (SIGTERM: it still reports its metrics) right after it.  One
@@ -25,16 +27,20 @@
 : "${BENCH_PRESET:=host}" "${BENCH_REPS:=1}" "${BENCH_DURATION:=10}"
 : "${BENCH_MIN_SAMPLES:=5000}" "${BENCH_BUDGET:=5ms}" "${BENCH_STRESS_WARMUP:=2}"
 : "${BENCH_PROBE_ARGS:=}" "${BENCH_CYCLICTEST:=0}" "${BENCH_SCHBENCH:=}"
-: "${BENCH_PEER:=}" "${BENCH_TMP:=/tmp}" "${BENCH_CG_PREFIX:=scx-bench}"
+: "${BENCH_PEERS:=}" "${BENCH_TMP:=/tmp}" "${BENCH_CG_PREFIX:=scx-bench}"
 : "${BENCH_STRESSORS:=$(nproc)}" "${BENCH_STRESS_METHOD:=int64}"
 
-# bench/run.sh adds the peer and schbench to the VM in /usr/local/bin
+# bench/run.sh adds the peers and schbench to the VM in /usr/local/bin
 PATH=/usr/local/bin:$PATH
 WEB=$BENCH_CG_PREFIX-web
 BATCH=$BENCH_CG_PREFIX-batch
 T=$BENCH_TMP
 cg_create "$WEB"
 cg_create "$BATCH"
+# without the cpu controller no cgroup weight reaches sched_ext, and the
+# cgroup-aware schedulers (scx_slo's weights, scx_flatcg) see one flat group
+grep -qw cpu "$CG/cgroup.subtree_control" ||
+	echo "bench: [$BENCH_PRESET] WARNING: the cpu controller is not enabled in $CG"
 
 say() { echo "bench: [$BENCH_PRESET] $*"; }
 
@@ -58,18 +64,30 @@ jq -cn --arg preset "$BENCH_PRESET" --arg kernel "$(uname -r)" --argjson nproc "
 	sed 's/^/BENCH-INFO /'
 
 # ---- one scheduler at a time ----
+is_peer() { case " $BENCH_PEERS " in *" $1 "*) return 0 ;; esac; return 1; }
+peer_cmd() { eval "echo \"\${BENCH_PEER_$1:-}\""; }
 SCHED_KIND=		# "" (kernel default), scx_slo, peer
 sched_start() { # NAME
 	SCHED_KIND=
 	case $1 in
 	scx_slo) start_scx_slo --slo "/$WEB=$BENCH_BUDGET"; SCHED_KIND=scx_slo ;;
 	single_dsq) start_scx_slo --single-dsq --slo "/$WEB=$BENCH_BUDGET"; SCHED_KIND=scx_slo ;;
-	peer)
+	*)
+		is_peer "$1" || return 0
+		_cmd=$(peer_cmd "$1")
+		eval "_ops=\${BENCH_PEER_OPS_$1:-}"
 		# shellcheck disable=SC2086 # the peer command line is split on purpose
-		$BENCH_PEER > "$T/peer.out" 2>&1 &
+		$_cmd > "$T/peer.out" 2>&1 &
 		PEER_PID=$!
-		wait_state enabled 300 || { say "ERROR: peer '$BENCH_PEER' did not enable sched_ext"; tail -n 20 "$T/peer.out"; kill -KILL "$PEER_PID" 2>/dev/null; wait "$PEER_PID"; return 1; }
-		SCHED_KIND=peer ;;
+		wait_state enabled 300 || { say "ERROR: $1 ('$_cmd') did not enable sched_ext"; tail -n 20 "$T/peer.out"; kill -KILL "$PEER_PID" 2>/dev/null; wait "$PEER_PID"; return 1; }
+		SCHED_KIND=peer
+		# a result under this name must come from this scheduler
+		if [ -n "$_ops" ] && [ "$(sched_ops)" != "$_ops" ]; then
+			say "ERROR: $1 ('$_cmd') attached as '$(sched_ops)', not '$_ops'"
+			sched_stop
+			return 1
+		fi
+		say "$1 attached: ops '$(sched_ops)'" ;;
 	esac
 	return 0
 }
@@ -173,7 +191,7 @@ run_one() { # REP POS NAME
 	fifo) work_args="--work-us 0 --fifo 50" ;;
 	scx_slo) sched_args="scx_slo --slo /$WEB=$BENCH_BUDGET" ;;
 	single_dsq) sched_args="scx_slo --single-dsq --slo /$WEB=$BENCH_BUDGET" ;;
-	peer) sched_args=$BENCH_PEER ;;
+	*) is_peer "$name" && sched_args=$(peer_cmd "$name") ;;
 	esac
 	sched_start "$name" || return 0
 	ops=$(sched_ops)
@@ -206,6 +224,10 @@ run_one() { # REP POS NAME
 	if [ "$SCHED_KIND" = scx_slo ]; then
 		miss=$(miss_json)
 		sed -n '/^=== scx_slo final stats ===/,$p' "$OUT"
+	elif [ "$SCHED_KIND" = peer ]; then
+		# its own last report (scx_flatcg's counts the cgroups it saw)
+		echo "=== $name output, last lines ==="
+		tail -n 8 "$T/peer.out"
 	fi
 	[ -s "$T/probe.json" ] || return 0
 	jq -c --arg preset "$BENCH_PRESET" --argjson rep "$rep" --argjson pos "$pos" \
@@ -229,8 +251,8 @@ run_one() { # REP POS NAME
 	say "  $name: request p99 $(jq .probe.request_us.p99 "$T/result.json") us, wakeup p99 $(jq .probe.wakeup_us.p99 "$T/result.json") us, $(jq .probe.request_us.samples "$T/result.json") samples, $(jq -r '.throughput.bogo_ops_per_s // "-"' "$T/result.json") bogo ops/s"
 }
 
-set -- idle fifo default scx_slo single_dsq
-[ -n "$BENCH_PEER" ] && set -- "$@" peer
+# shellcheck disable=SC2086 # a list of names
+set -- idle fifo default scx_slo single_dsq $BENCH_PEERS
 n=$#
 rep=1
 while [ "$rep" -le "$BENCH_REPS" ]; do
