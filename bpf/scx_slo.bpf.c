@@ -27,7 +27,9 @@
  * earliest first; a task whose slice ends keeps its CPU while the deadline
  * it would be queued with is still no later than the queue's head.  On
  * wakeup the vruntime is pulled up to at most lag_cap_ns behind the
- * domain's clock (the largest vruntime seen starting to run there), and
+ * domain's clock (the largest vruntime of a task taken from its queue
+ * after a slice or a preemption: wakers and tasks placed on an idle CPU
+ * would ratchet it with their debt), and
  * down to at most a slice ahead of it, so the deadline lands about B ahead
  * of the clock: a 5 ms task overtakes a 100 ms task that woke at the same
  * moment.  A task moving between domains keeps its lag against the clock,
@@ -77,17 +79,25 @@
  * their CPU.  A queued task goes to the domain of a CPU in its cpumask, so
  * no domain ever holds a task none of its CPUs may run.
  *
- * Rule 5, stealing.  A CPU takes from another domain only when that
- * domain's head task is overdue (its wall deadline has passed) and earlier
- * than our own head, or our queue is empty.  Domains are visited in the
- * loader's steal order: same node first, then by NUMA distance, nr_scan of
- * them per dispatch, the nearest on our node and one of each other node
- * (domain_info.nr_scan*).  Only a task that is overdue and may
- * run on this CPU is taken, so no cross-node steal ever moves a task that
- * could still meet its budget at home.  An otherwise idle CPU also pulls
- * from a same-node domain that has more work than CPUs: tasks queued and
- * no idle CPU there.  A CPU keeping a lone task renews its slice to ours,
- * not the kernel's 20 ms, so it looks for overdue work every slice.
+ * Rule 5, stealing.  A CPU takes from another domain a task that will
+ * probably miss its deadline where it waits, and is earlier than our own
+ * head: every busy CPU of its domain reaches a scheduling point within a
+ * slice, so a task with less than a slice of slack left is at risk (and
+ * one past its deadline is overdue); a task whose queue was kicked and
+ * none of whose CPUs has dispatched for half a slice is at risk too, on
+ * our node only (a vCPU the hypervisor descheduled, an interrupt storm,
+ * a CPU lost to an RT task).  Domains are visited in the loader's steal
+ * order: same node first, then by NUMA distance, nr_scan of them per
+ * dispatch, the nearest on our node and one of each other node
+ * (domain_info.nr_scan*).  So another node's CPU only ever takes a task
+ * with less than a slice to go, one that would otherwise miss.  Steals are
+ * counted by reason (overdue, at risk, unanswered kick, idle pull).  A CPU
+ * about to go idle, and only then (not one whose task's slice merely
+ * ended, or tasks would bounce between LLCs every slice), also pulls from
+ * a same-node domain that has more work than CPUs: tasks queued and no
+ * idle CPU there.  A CPU keeping a lone task renews its slice to ours,
+ * not the kernel's 20 ms, so it looks for work at risk every slice.  A
+ * task taken from another domain gets its deadline again on ours.
  *
  * Rule 6, misses.  Each time a task is queued (woken, or put back after its
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
@@ -124,13 +134,17 @@
  * tasks at their next tick, and its tasks are parked in one FIFO,
  * SLO_THROTTLED_DSQ, instead of their domain's queue.  Each period adds
  * a quota, up to quota + burst, and what a tick overran is owed, so the
- * long-run rate is the quota even at tick granularity.  While tasks are
+ * long-run rate is the quota even at tick granularity (debt beyond what
+ * the quotas of half of park_limit_ns repay is forgiven).  A throttled
+ * task alone on its CPU is not kept running: with SCX_OPS_ENQ_LAST its
+ * slice end goes through enqueue, which parks it.  While tasks are
  * parked a 1 ms BPF timer wakes an idle CPU, and dispatch moves every
  * task whose cgroups have quota again back to its domain's queue, with a
  * fresh wall deadline: the wait is the cgroup's own limit, reported as
- * throttled time, not as a miss.  A task parked for starve_ns runs anyway
- * and its cgroup owes the time, so no quota (1 ms per second with many
- * tasks) can get the scheduler ejected by the watchdog.
+ * throttled time, not as a miss.  A task parked for park_limit_ns (3/8 of
+ * the watchdog; queued up to starve_ns more it still runs in time) runs
+ * anyway and its cgroup owes the time, so no quota (1 ms per second with
+ * many tasks) can get the scheduler ejected by the watchdog.
  *
  * --single-dsq keeps all of this but queues every task on one global DSQ
  * with one clock; it is the baseline the per-LLC design is measured
@@ -150,6 +164,11 @@ const volatile u64 default_budget_ns = SLO_DEFAULT_BUDGET_NS;
 const volatile u64 lag_cap_ns = 3 * SLO_NSEC_PER_MSEC;
 /* a queued task waiting this long runs ahead of deadline order (rule 7) */
 const volatile u64 starve_ns = 2500 * SLO_NSEC_PER_MSEC;
+/*
+ * A task parked out of quota this long runs anyway (rule 8).  Parked, then
+ * queued up to starve_ns, it must still run within the watchdog.
+ */
+const volatile u64 park_limit_ns = 3750 * SLO_NSEC_PER_MSEC;
 const volatile u32 nr_cpu_ids = 1;
 const volatile u32 nr_online_cpus = 1;	/* entries in domain_cpus */
 const volatile u32 nr_domains = 1;
@@ -330,7 +349,7 @@ struct {
 /* Run-time state. */
 struct domain_ctx {
 	struct bpf_cpumask __kptr *cpumask;
-	u64 vclock;			/* largest vruntime started here */
+	u64 vclock;			/* largest vruntime requeued and taken */
 	u64 next_starve_scan;		/* rescue_starved() looks again after */
 	u64 starve_scans;		/* even: from the tail, odd: from the head */
 	/*
@@ -339,6 +358,11 @@ struct domain_ctx {
 	 * walk verifies as one loop, not SLO_STARVE_DEPTH unrolled steps.
 	 */
 	u32 starve_left;
+	/*
+	 * When a kick went out for this queue and none of its CPUs has taken
+	 * from it since; 0 when none is pending (rule 5).
+	 */
+	u64 kick_pending_since;
 };
 
 struct {
@@ -374,6 +398,8 @@ struct {
 struct cpu_ctx {
 	/* virtual deadline of the task running here, 0 when none */
 	u64 running_deadline;
+	/* an RT or deadline task took this CPU; cleared when ours runs */
+	bool released;
 	/* select_cpu's scratch: p->cpus_ptr & an LLC or node mask */
 	struct bpf_cpumask __kptr *scratch;
 };
@@ -399,6 +425,7 @@ struct task_ctx {
 	u64 budget_gen;		/* slo_control generation it was resolved at */
 	u32 domain;		/* whose clock vruntime is on */
 	u32 queued_domain;	/* DSQ it waits in, or QUEUED_DIRECT */
+	bool off_clock;		/* its next start does not move the clock */
 	/* rule 2: the cpu cgroup and weight counted in its active_sum */
 	u64 counted_cg;
 	u32 counted_weight;
@@ -690,7 +717,8 @@ static struct slo_cgroup_stats *lookup_cgroup_stats(u64 cgroup_id)
 static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 {
 	u64 wall_deadline = tctx->queued_at + tctx->budget_ns;
-	u64 delay = now - tctx->queued_at;
+	/* queued_at may come from another CPU's clock, a little ahead */
+	u64 delay = (s64)(now - tctx->queued_at) > 0 ? now - tctx->queued_at : 0;
 	bool overdue = (s64)(now - wall_deadline) > 0;
 	struct slo_domain_stats *ds = domain_stats(dom);
 	struct slo_cgroup_stats *cs;
@@ -713,8 +741,9 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 				ds->steals_same_node++;
 			} else {
 				ds->steals_other_node++;
-				if (!overdue)
-					ds->steals_not_overdue++;
+				/* rule 5 crosses nodes only for a deadline at risk */
+				if ((s64)(wall_deadline - now) >= (s64)slice_ns)
+					ds->steals_not_at_risk++;
 			}
 		}
 	}
@@ -917,6 +946,20 @@ static void bw_refill(u64 id, struct slo_cgroup_bw *bw, u64 now)
 	if (new > cap) {
 		__sync_fetch_and_add(&bw->runtime_left, cap - new);
 		new = cap;
+	}
+	/*
+	 * Forgive debt beyond what quotas repay in half of park_limit_ns:
+	 * each CPU overruns by up to a tick, and a small quota (1 ms a second)
+	 * on many CPUs would otherwise owe minutes and be let out by the
+	 * override instead of by its periods.
+	 */
+	if (lim && lim->period_ns) {
+		s64 floor = -(s64)(lim->quota_ns * (park_limit_ns / 2 / lim->period_ns));
+
+		if (new < floor + add) {
+			__sync_fetch_and_add(&bw->runtime_left, floor + add - new);
+			new = floor + add;
+		}
 	}
 	if (left <= 0 && new > 0)
 		__sync_fetch_and_add(&bw->throttled_ns, now - bw->throttled_since);
@@ -1252,6 +1295,18 @@ s32 BPF_STRUCT_OPS(slo_select_cpu, struct task_struct *p, s32 prev_cpu,
 	}
 	return prev_cpu;
 }
+/* A kick went out for @dom's queue: unanswered, it makes the head at risk. */
+static void note_kick(u32 dom)
+{
+	struct domain_ctx *dctx;
+
+	if (single_dsq)
+		return;
+	dctx = lookup_domain_ctx(dom);
+	if (dctx && !dctx->kick_pending_since)
+		dctx->kick_pending_since = scx_bpf_now() ?: 1;
+}
+
 /*
  * Rule 3: wake an idle CPU of @dom that @p may use, or preempt the one
  * running the latest deadline if @vdeadline beats it by more than a slice.
@@ -1291,12 +1346,17 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
 		cpu = *cpup;
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
-		if (bpf_cpumask_test_cpu(cpu, idle)) {
+		/*
+		 * Claimed, so that a burst of wakeups spreads over the idle
+		 * CPUs instead of all kicking the first one.
+		 */
+		if (bpf_cpumask_test_cpu(cpu, idle) && scx_bpf_test_and_clear_cpu_idle(cpu)) {
 			wake = cpu;
 			break;
 		}
 		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-		if (!cctx)
+		/* run by a higher class: neither between tasks nor preemptible */
+		if (!cctx || cctx->released)
 			continue;
 		running = cctx->running_deadline;
 		if (!running) {
@@ -1318,6 +1378,8 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
 	scx_bpf_put_idle_cpumask(idle);
 
 	ds = domain_stats(dom);
+	if (wake >= 0 || (latest && (s64)(latest - vdeadline) > (s64)slice_ns))
+		note_kick(dom);
 	if (wake >= 0) {
 		scx_bpf_kick_cpu(wake, SCX_KICK_IDLE);
 		if (ds)
@@ -1374,14 +1436,23 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	 * which wakes it to run the earliest deadline queued there.  In
 	 * single-DSQ mode every idle CPU is kicked for the one queue already.
 	 * A migration-disabled task, once switched out, has p->cpus_ptr
-	 * narrowed to its own CPU, so it is never moved.
+	 * narrowed to its own CPU, so it is never moved.  A move to another
+	 * node is not for a deadline at risk, but an idle CPU is free
+	 * capacity: it is counted apart (requeue-far), not as a steal.
 	 */
 	cpu = scx_bpf_task_cpu(p);
 	if (!(enq_flags & SCX_ENQ_WAKEUP) && !single_dsq &&
 	    p->nr_cpus_allowed > 1 && !domain_has_idle(cpu_domain(cpu))) {
+		s32 from = cpu;
+
 		cpu = pick_idle_beyond_llc(p, cpu);
 		if (cpu >= 0) {
+			struct slo_cpu_info *src = lookup_cpu_info(from);
+			struct slo_cpu_info *dst = lookup_cpu_info(cpu);
+
 			stat_inc(SLO_STAT_REQUEUE_IDLE);
+			if (src && dst && src->node != dst->node)
+				stat_inc(SLO_STAT_REQUEUE_FAR);
 			tctx->queued_domain = QUEUED_DIRECT;
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns,
 					   enq_flags);
@@ -1461,29 +1532,54 @@ static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
 }
 
 /*
- * Rule 5: take an overdue task, earlier than @own_head, that may run on
- * @cpu from the first SLO_STEAL_DEPTH tasks of domain @victim's queue.
+ * Rule 5: why a task queued in another domain, with wall deadline
+ * @wall_deadline, may be taken now (a SLO_STAT_STEAL_* index), or 0.  Each
+ * busy CPU reaches a scheduling point within a slice, so a task with less
+ * than a slice of slack may not start in time where it is; a task whose
+ * queue's kick has gone unanswered may not start at all (a vCPU the
+ * hypervisor descheduled, an interrupt storm), which only a CPU of the
+ * same node acts on before the deadline is at risk.
  */
-static bool steal_overdue_from(u32 victim, s32 cpu, u64 own_head, u64 now)
+static u32 steal_reason(u64 wall_deadline, bool same_node, bool kick_late, u64 now)
+{
+	s64 slack = (s64)(wall_deadline - now);
+
+	if (slack <= 0)
+		return SLO_STAT_STEAL_OVERDUE;
+	if (slack < (s64)slice_ns)
+		return SLO_STAT_STEAL_AT_RISK;
+	if (same_node && kick_late)
+		return SLO_STAT_STEAL_UNANSWERED;
+	return 0;
+}
+
+/*
+ * Rule 5: take a task at risk (steal_reason()), earlier than @own_head,
+ * that may run on @cpu, from the first SLO_STEAL_DEPTH of domain
+ * @victim's queue.
+ */
+static bool steal_from(u32 victim, s32 cpu, u64 own_head, bool same_node,
+		       bool kick_late, u64 now)
 {
 	struct task_struct *p;
 	int depth = 0;
 
 	bpf_for_each(scx_dsq, p, dsq_of(victim), 0) {
 		struct task_ctx *tctx;
+		u32 reason;
 
 		if (++depth > SLO_STEAL_DEPTH)
 			break;
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-		if (!tctx)
+		if (!tctx || tctx->wall_deadline >= own_head)
 			continue;
-		if ((s64)(now - tctx->wall_deadline) <= 0 ||
-		    tctx->wall_deadline >= own_head)
+		reason = steal_reason(tctx->wall_deadline, same_node, kick_late, now);
+		if (!reason || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
-		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
-			continue;
-		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0))
+		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0)) {
+			stat_inc(reason);
 			return true;
+		}
 	}
 	return false;
 }
@@ -1529,6 +1625,7 @@ static bool rescue_starved(u32 dom, s32 cpu, u64 now)
 		dctx->next_starve_scan = now;
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
+		tctx->off_clock = true;
 		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0)) {
 			stat_inc(SLO_STAT_STARVE_RESCUES);
 			return true;
@@ -1555,7 +1652,7 @@ static void kick_idle_in(struct task_struct *p, u32 dom)
  * Rule 8: move parked tasks whose cgroups have quota again into their
  * domain's queue, as if they had just been queued: the wait while parked
  * is the cgroup's own limit at work, counted as throttled time, not as
- * queueing delay against the budget.  A task parked for starve_ns runs
+ * queueing delay against the budget.  A task parked for park_limit_ns runs
  * anyway and its cgroup owes the time, so a quota too small to give each
  * of its tasks a turn within the watchdog cannot get us ejected.  A
  * global function, so the verifier checks it once, not inside every path
@@ -1583,7 +1680,7 @@ __noinline int release_throttled(u64 now)
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 		if (!tctx)
 			continue;
-		override = (s64)(now - tctx->parked_at) >= (s64)starve_ns;
+		override = (s64)(now - tctx->parked_at) >= (s64)park_limit_ns;
 		/*
 		 * A limit that came, went or changed lets everyone go; who is
 		 * still out of quota is parked again by its next tick and
@@ -1616,6 +1713,7 @@ __noinline int release_throttled(u64 now)
 void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct slo_domain_info *dinfo;
+	struct domain_ctx *dctx;
 	u64 own_head, now = scx_bpf_now();
 	u32 i, dom, nr_scan;
 
@@ -1638,11 +1736,16 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	if (!dinfo)
 		return;
 
+	/* reaching dispatch answers any kick for our queue */
+	dctx = lookup_domain_ctx(dom);
+	if (dctx && dctx->kick_pending_since)
+		dctx->kick_pending_since = 0;
+
 	/* 0. a task of ours that has waited too long, whatever its deadline */
 	if (rescue_starved(dom, cpu, now))
 		return;
 
-	/* 1. an overdue head elsewhere that beats ours, nearest first */
+	/* 1. a head at risk elsewhere that beats ours, nearest first */
 	own_head = head_wall_deadline(dom);
 	nr_scan = dinfo->nr_scan;
 	bpf_for(i, 0, nr_scan) {
@@ -1650,7 +1753,9 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 		u32 pos = i < dinfo->nr_scan_same_node ? i :
 			  dinfo->nr_same_node + (i - dinfo->nr_scan_same_node);
 		u32 idx = dinfo->steal_start + pos, *victim;
-		u64 head;
+		bool same_node = i < dinfo->nr_scan_same_node, kick_late;
+		struct domain_ctx *vctx;
+		u64 head, since;
 
 		victim = bpf_map_lookup_elem(&steal_order, &idx);
 		if (!victim)
@@ -1658,9 +1763,14 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 		if (scx_bpf_dsq_nr_queued(*victim) <= 0)
 			continue;
 		head = head_wall_deadline(*victim);
-		if ((s64)(now - head) <= 0 || head >= own_head)
+		if (head >= own_head)
 			continue;
-		if (steal_overdue_from(*victim, cpu, own_head, now))
+		vctx = lookup_domain_ctx(*victim);
+		since = vctx ? vctx->kick_pending_since : 0;
+		kick_late = since && (s64)(now - since) > (s64)(slice_ns / 2);
+		if (!steal_reason(head, same_node, kick_late, now))
+			continue;
+		if (steal_from(*victim, cpu, own_head, same_node, kick_late, now))
 			return;
 	}
 
@@ -1673,8 +1783,12 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	/*
 	 * 3. About to go idle: help a same-node domain with more work than
 	 * CPUs, i.e. tasks queued while none of its CPUs is idle.  A domain
-	 * with an idle CPU was kicked when its tasks were queued.
+	 * with an idle CPU was kicked when its tasks were queued.  A CPU
+	 * whose task's slice merely ended is not about to go idle: pulling
+	 * there would bounce tasks between LLCs every slice.
 	 */
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
+		goto keep_prev;
 	bpf_for(i, 0, dinfo->nr_same_node) {
 		u32 idx = dinfo->steal_start + i, *victim;
 
@@ -1682,8 +1796,10 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 		if (!victim)
 			break;
 		if (scx_bpf_dsq_nr_queued(*victim) > 0 && !domain_has_idle(*victim) &&
-		    scx_bpf_dsq_move_to_local(*victim))
+		    scx_bpf_dsq_move_to_local(*victim)) {
+			stat_inc(SLO_STAT_STEAL_IDLE_PULL);
 			return;
+		}
 	}
 
 	/*
@@ -1710,6 +1826,11 @@ keep_prev:
  */
 void BPF_STRUCT_OPS(slo_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
 {
+	struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+
+	/* kick_for() must not take it for a CPU between two of our tasks */
+	if (cctx)
+		cctx->released = true;
 	scx_bpf_reenqueue_local();
 }
 
@@ -1722,6 +1843,7 @@ void BPF_STRUCT_OPS(slo_runnable, struct task_struct *p, u64 enq_flags)
 	tctx->queued_at = scx_bpf_now();
 	refresh_budget(p, tctx);
 	clamp_lag(tctx);
+	tctx->off_clock = true;
 	tctx->counted_cg = task_cpu_cgroup_id(p);
 	tctx->counted_weight = p->scx.weight ?: 100;
 	cg_add(tctx->counted_cg, tctx->counted_weight);
@@ -1756,16 +1878,35 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 	info = lookup_cpu_info(cpu);
 	if (!info)
 		return;
+	/*
+	 * On this domain's clock from here: a task taken from another
+	 * domain's queue had its deadline set on that domain's clock, and
+	 * kick_for() compares running deadlines against this one's.
+	 */
 	task_set_domain(tctx, info->domain);
-	if (tctx->queued_domain == QUEUED_DIRECT)
-		tctx->vdeadline = tctx->vruntime + tctx->budget_ns;
+	tctx->vdeadline = tctx->vruntime + tctx->budget_ns;
 
+	/*
+	 * The clock follows the tasks that compete for the domain: only a
+	 * task taken from the queue after a slice or a preemption moves it.
+	 * One placed on an idle CPU competed with nobody; one just woken may
+	 * carry up to a slice of debt, and one rescued from starvation
+	 * jumped the queue far ahead.  Each would ratchet the clock along
+	 * at its own pace: a thread waking 30 times a second on one CPU, a
+	 * slice ahead each time, outran two hogs queued on another CPU of
+	 * the domain, and every task waking there waited behind them for
+	 * the starvation backstop.
+	 */
 	dctx = lookup_domain_ctx(clock_domain(info->domain));
-	if (dctx && (s64)(tctx->vruntime - dctx->vclock) > 0)
+	if (dctx && tctx->queued_domain != QUEUED_DIRECT && !tctx->off_clock &&
+	    (s64)(tctx->vruntime - dctx->vclock) > 0)
 		dctx->vclock = tctx->vruntime;
+	tctx->off_clock = false;
 	cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-	if (cctx)
+	if (cctx) {
 		cctx->running_deadline = tctx->vdeadline ?: 1;
+		cctx->released = false;
+	}
 
 	account_start(tctx, info->domain, info->node, now);
 	tctx->queued_domain = QUEUED_DIRECT;
@@ -1782,8 +1923,14 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 	u64 now;
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	if (!tctx || !tctx->nr_bw)
+	if (!tctx)
 		return;
+	/*
+	 * task_throttled() re-resolves the limited ancestors here too, not
+	 * only at enqueue: a CPU-bound task alone on its CPU is not enqueued
+	 * again, and a limit that arrives after it started (from the loader,
+	 * or by moving it into a limited cgroup) would never reach it.
+	 */
 	now = scx_bpf_now();
 	bw_charge_until(tctx, now);
 	if (task_throttled(p, tctx, now))
@@ -2037,7 +2184,7 @@ static void set_limit(u64 id, u64 period_us, u64 quota_us, u64 burst_us)
 	if (!bpf_map_update_elem(&slo_cgroup_limits, &id, &lim, BPF_ANY))
 		__sync_fetch_and_add(&bw_generation, 1);
 	else
-		stat_inc(SLO_STAT_CGROUP_STATS_FULL);
+		stat_inc(SLO_STAT_LIMITS_FULL);
 }
 
 /*
@@ -2158,6 +2305,13 @@ struct sched_ext_ops slo_ops = {
 	.cpu_release	= (void *)slo_cpu_release,
 	.dump		= (void *)slo_dump,
 	.dump_task	= (void *)slo_dump_task,
+	/*
+	 * A task whose slice ended with nothing else to run goes through
+	 * slo_enqueue() rather than running on with a refilled slice, so a
+	 * throttled one alone on its CPU is parked; slo_dispatch() refills
+	 * the slice of every other such task itself.
+	 */
+	.flags		= SCX_OPS_ENQ_LAST,
 	.exit_dump_len	= SLO_EXIT_DUMP_LEN,
 	.init		= (void *)slo_init,
 	.exit		= (void *)slo_exit,

@@ -90,6 +90,12 @@ enum slo_stat_idx {
 	SLO_STAT_RT_REQUEUES,		/* re-queued when an RT/DL task took the CPU */
 	SLO_STAT_THROTTLES,		/* tasks parked: a cgroup's cpu.max was used up */
 	SLO_STAT_BW_OVERRIDES,		/* parked tasks run anyway, to beat the watchdog */
+	SLO_STAT_STEAL_OVERDUE,		/* taken from another domain: past its deadline */
+	SLO_STAT_STEAL_AT_RISK,		/* ... with less than a slice of slack */
+	SLO_STAT_STEAL_UNANSWERED,	/* ... its queue's kick went unanswered */
+	SLO_STAT_STEAL_IDLE_PULL,	/* ... by a CPU about to idle, busy queue */
+	SLO_STAT_REQUEUE_FAR,		/* requeue-idle placements on another node */
+	SLO_STAT_LIMITS_FULL,		/* cpu.max limits not kept: slo_cgroup_limits full */
 	SLO_NR_STATS,
 };
 
@@ -100,8 +106,9 @@ struct slo_domain_stats {
 	__u64 local_dispatches;		/* started from this domain's own DSQ */
 	__u64 steals_same_node;		/* started here from a same-node DSQ */
 	__u64 steals_other_node;	/* started here from another node's DSQ */
-	__u64 steals_not_overdue;	/* other-node steals of a task not yet
-					   overdue: the policy says never */
+	__u64 steals_not_at_risk;	/* other-node steals of a task with a
+					   slice of slack left: the policy
+					   says never */
 	__u64 preempt_kicks;		/* CPUs here kicked for an earlier deadline */
 	__u64 idle_kicks;		/* idle CPUs here woken for a queued task */
 };

@@ -197,6 +197,18 @@ static const struct {
 		"Tasks held back because a cgroup above them had used up its cpu.max quota for the period." },
 	[SLO_STAT_BW_OVERRIDES] = { "scx_slo_bw_overrides_total",
 		"Tasks held back by cpu.max that were run anyway, before the sched_ext watchdog would see them starve." },
+	[SLO_STAT_STEAL_OVERDUE] = { "scx_slo_steals_overdue_total",
+		"Tasks taken from another domain's queue past their deadline." },
+	[SLO_STAT_STEAL_AT_RISK] = { "scx_slo_steals_at_risk_total",
+		"Tasks taken from another domain's queue with less than a slice left before their deadline." },
+	[SLO_STAT_STEAL_UNANSWERED] = { "scx_slo_steals_unanswered_kick_total",
+		"Tasks taken from a same-node queue whose CPUs had not answered a kick for half a slice." },
+	[SLO_STAT_STEAL_IDLE_PULL] = { "scx_slo_steals_idle_pull_total",
+		"Tasks taken by a CPU about to go idle from a same-node queue with no idle CPU." },
+	[SLO_STAT_REQUEUE_FAR] = { "scx_slo_requeue_other_node_total",
+		"Idle-CPU placements of tasks put back after their slice that crossed to another NUMA node." },
+	[SLO_STAT_LIMITS_FULL] = { "scx_slo_cgroup_limits_full_total",
+		"cpu.max limits from the kernel not enforced because the limits map was full." },
 };
 _Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
 	       "every enum slo_stat_idx entry needs a metric name");
@@ -301,7 +313,7 @@ static int cmp_domain(const void *a, const void *b)
 
 enum dom_val {
 	DV_CPUS, DV_DEPTH, DV_ENQ, DV_DIRECT, DV_LOCAL, DV_STEAL_SAME, DV_STEAL_OTHER,
-	DV_NOT_OVERDUE, DV_PREEMPT, DV_IDLE,
+	DV_NOT_AT_RISK, DV_PREEMPT, DV_IDLE,
 };
 
 static uint64_t dom_val(const struct slo_metrics_domain *d, enum dom_val v)
@@ -314,7 +326,7 @@ static uint64_t dom_val(const struct slo_metrics_domain *d, enum dom_val v)
 	case DV_LOCAL:		return d->stats.local_dispatches;
 	case DV_STEAL_SAME:	return d->stats.steals_same_node;
 	case DV_STEAL_OTHER:	return d->stats.steals_other_node;
-	case DV_NOT_OVERDUE:	return d->stats.steals_not_overdue;
+	case DV_NOT_AT_RISK:	return d->stats.steals_not_at_risk;
 	case DV_PREEMPT:	return d->stats.preempt_kicks;
 	case DV_IDLE:		return d->stats.idle_kicks;
 	}
@@ -363,9 +375,9 @@ static void render_domains(struct sbuf *b, const struct slo_metrics_snapshot *s)
 	       "Tasks started on the domain's CPUs from another domain's queue, by scope (same_node or other_node).");
 	dom_series(b, doms, n, "scx_slo_domain_steals_total", "scope=\"same_node\"", DV_STEAL_SAME);
 	dom_series(b, doms, n, "scx_slo_domain_steals_total", "scope=\"other_node\"", DV_STEAL_OTHER);
-	family(b, "scx_slo_domain_steals_not_overdue_total", "counter",
-	       "Other-node steals of a task that was not yet overdue (the policy says this never happens).");
-	dom_series(b, doms, n, "scx_slo_domain_steals_not_overdue_total", NULL, DV_NOT_OVERDUE);
+	family(b, "scx_slo_domain_steals_not_at_risk_total", "counter",
+	       "Other-node steals of a task with at least a slice left before its deadline (the policy says this never happens).");
+	dom_series(b, doms, n, "scx_slo_domain_steals_not_at_risk_total", NULL, DV_NOT_AT_RISK);
 	family(b, "scx_slo_domain_preempt_kicks_total", "counter",
 	       "CPUs of the domain kicked to preempt a task with a later deadline.");
 	dom_series(b, doms, n, "scx_slo_domain_preempt_kicks_total", NULL, DV_PREEMPT);

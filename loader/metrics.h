@@ -70,7 +70,7 @@ struct slo_metrics_snapshot {
  *   (gauges), scx_slo_domain_enqueues_total,
  *   scx_slo_domain_dispatches_total{kind="direct|local"},
  *   scx_slo_domain_steals_total{scope="same_node|other_node"},
- *   scx_slo_domain_steals_not_overdue_total, scx_slo_domain_preempt_kicks_total,
+ *   scx_slo_domain_steals_not_at_risk_total, scx_slo_domain_preempt_kicks_total,
  *   scx_slo_domain_idle_kicks_total;
  *   per cgroup {cgroup}: scx_slo_cgroup_runs_total,
  *   scx_slo_cgroup_deadline_misses_total, scx_slo_cgroup_lateness_seconds_total,

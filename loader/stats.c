@@ -79,7 +79,7 @@ static int collect_domains(struct scx_slo *skel, int nr_cpus, struct slo_stats *
 			d->stats.local_dispatches += c->local_dispatches;
 			d->stats.steals_same_node += c->steals_same_node;
 			d->stats.steals_other_node += c->steals_other_node;
-			d->stats.steals_not_overdue += c->steals_not_overdue;
+			d->stats.steals_not_at_risk += c->steals_not_at_risk;
 			d->stats.preempt_kicks += c->preempt_kicks;
 			d->stats.idle_kicks += c->idle_kicks;
 		}
@@ -256,7 +256,7 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 	size_t i, shown;
 
 	fprintf(out, "=== %s ===\n", title);
-	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu  rt-requeues %llu  cgroups-freed %llu  throttles %llu  bw-overrides %llu\n",
+	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu  rt-requeues %llu  cgroups-freed %llu  throttles %llu  bw-overrides %llu  steals-overdue %llu  steals-at-risk %llu  steals-unanswered %llu  steals-idle-pull %llu  requeue-far %llu\n",
 		(unsigned long long)st->global[SLO_STAT_RUNS],
 		(unsigned long long)st->global[SLO_STAT_MISSES],
 		(unsigned long long)st->global[SLO_STAT_KTHREAD_LOCAL],
@@ -266,24 +266,32 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 		(unsigned long long)st->global[SLO_STAT_RT_REQUEUES],
 		(unsigned long long)st->cgroups_freed,
 		(unsigned long long)st->global[SLO_STAT_THROTTLES],
-		(unsigned long long)st->global[SLO_STAT_BW_OVERRIDES]);
+		(unsigned long long)st->global[SLO_STAT_BW_OVERRIDES],
+		(unsigned long long)st->global[SLO_STAT_STEAL_OVERDUE],
+		(unsigned long long)st->global[SLO_STAT_STEAL_AT_RISK],
+		(unsigned long long)st->global[SLO_STAT_STEAL_UNANSWERED],
+		(unsigned long long)st->global[SLO_STAT_STEAL_IDLE_PULL],
+		(unsigned long long)st->global[SLO_STAT_REQUEUE_FAR]);
+	if (st->global[SLO_STAT_LIMITS_FULL])
+		fprintf(out, "warning: %llu cpu.max limits not enforced (limits map full)\n",
+			(unsigned long long)st->global[SLO_STAT_LIMITS_FULL]);
 	if (st->global[SLO_STAT_CGROUP_STATS_FULL])
 		fprintf(out, "warning: %llu runs not attributed (cgroup stats map full)\n",
 			(unsigned long long)st->global[SLO_STAT_CGROUP_STATS_FULL]);
 
-	fprintf(out, "%-6s %10s %10s %10s %10s %10s %10s %9s %9s %6s\n", "DOMAIN",
-		"ENQUEUED", "DIRECT", "LOCAL", "STEAL_NODE", "STEAL_FAR", "NOT_LATE",
+	fprintf(out, "%-6s %10s %10s %10s %10s %10s %11s %9s %9s %6s\n", "DOMAIN",
+		"ENQUEUED", "DIRECT", "LOCAL", "STEAL_NODE", "STEAL_FAR", "NOT_AT_RISK",
 		"PREEMPT", "IDLE_KICK", "DEPTH");
 	for (dom = 0; dom < st->nr_domains; dom++) {
 		const struct slo_metrics_domain *d = &st->domains[dom];
 
-		fprintf(out, "%-6u %10llu %10llu %10llu %10llu %10llu %10llu %9llu %9llu %6llu\n",
+		fprintf(out, "%-6u %10llu %10llu %10llu %10llu %10llu %11llu %9llu %9llu %6llu\n",
 			d->id, (unsigned long long)d->stats.enqueues,
 			(unsigned long long)d->stats.direct_dispatches,
 			(unsigned long long)d->stats.local_dispatches,
 			(unsigned long long)d->stats.steals_same_node,
 			(unsigned long long)d->stats.steals_other_node,
-			(unsigned long long)d->stats.steals_not_overdue,
+			(unsigned long long)d->stats.steals_not_at_risk,
 			(unsigned long long)d->stats.preempt_kicks,
 			(unsigned long long)d->stats.idle_kicks,
 			(unsigned long long)d->queue_depth);

@@ -202,7 +202,7 @@ static void test_globals_and_domains(void **state)
 	has_line(t, "scx_slo_domain_dispatches_total{domain=\"1\",node=\"1\",kind=\"local\"} 13");
 	has_line(t, "scx_slo_domain_steals_total{domain=\"1\",node=\"1\",scope=\"same_node\"} 14");
 	has_line(t, "scx_slo_domain_steals_total{domain=\"1\",node=\"1\",scope=\"other_node\"} 15");
-	has_line(t, "scx_slo_domain_steals_not_overdue_total{domain=\"1\",node=\"1\"} 16");
+	has_line(t, "scx_slo_domain_steals_not_at_risk_total{domain=\"1\",node=\"1\"} 16");
 	has_line(t, "scx_slo_domain_preempt_kicks_total{domain=\"1\",node=\"1\"} 17");
 	has_line(t, "scx_slo_domain_idle_kicks_total{domain=\"1\",node=\"1\"} 18");
 	has_line(t, "scx_slo_domain_idle_kicks_total{domain=\"0\",node=\"0\"} 8");

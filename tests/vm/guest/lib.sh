@@ -84,7 +84,7 @@ final_global() {
 }
 
 # final_domain_sum COLUMN: sum of a column over the domains in the final
-# stats (5 STEAL_NODE, 6 STEAL_FAR, 7 NOT_LATE, 8 PREEMPT, 2 ENQUEUED).
+# stats (5 STEAL_NODE, 6 STEAL_FAR, 7 NOT_AT_RISK, 8 PREEMPT, 2 ENQUEUED).
 final_domain_sum() {
 	awk -v col="$1" '
 		/^=== scx_slo final stats ===/ { final = 1; next }

@@ -1,7 +1,8 @@
 # Rule 5: stealing.  Node 0's first LLC is overloaded with hogs that may
-# run anywhere.  With a loose budget nobody is overdue: only same-node
-# domains take work.  With a 1 ms budget the queue is overdue and the other
-# node steals too.  No cross-node steal ever takes a task not yet overdue.
+# run anywhere.  With a loose budget nobody is at risk: only same-node
+# domains take work.  With a 1 ms budget the queue is at risk and the other
+# node steals too.  No cross-node steal ever takes a task with a slice
+# (3 ms) of slack left.
 cg_create steal
 run_phase() { # $1: scx_slo SLO argument
 	start_scx_slo "$@"
@@ -22,12 +23,12 @@ run_phase() { # $1: scx_slo SLO argument
 }
 
 run_phase --slo /steal=100ms
-log "loose budget: same-node steals $near, cross-node $far, cross-node not overdue $notlate"
+log "loose budget: same-node steals $near, cross-node $far, cross-node not at risk $notlate"
 [ "$near" -gt 0 ] || fail "no same-node steals under imbalance"
 [ "$near" -gt "$far" ] || fail "cross-node steals ($far) not fewer than same-node ($near)"
-[ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks that were not overdue"
+[ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks with a slice of slack left"
 
 run_phase --slo /steal=1ms
-log "1 ms budget: same-node steals $near, cross-node $far, cross-node not overdue $notlate"
-[ "$far" -gt 0 ] || fail "no cross-node steals of overdue work"
-[ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks that were not overdue"
+log "1 ms budget: same-node steals $near, cross-node $far, cross-node not at risk $notlate"
+[ "$far" -gt 0 ] || fail "no cross-node steals of work at risk"
+[ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks with a slice of slack left"
