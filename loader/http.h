@@ -6,17 +6,30 @@
  * The read-only HTTP endpoint behind --metrics ADDR:PORT (libmicrohttpd).
  *
  *   GET|HEAD /metrics  200, text/plain; version=0.0.4: the latest text given
- *                      to slo_http_set_metrics() (503 until there is one)
- *   GET|HEAD /healthz  200 "ok\n" when the loader says healthy AND
- *                      <sched_ext>/state reads "enabled" AND
- *                      <sched_ext>/root/ops reads "slo" (read per request);
- *                      else 503, one line per failed condition
+ *                      to slo_http_set_metrics(), then a few samples of the
+ *                      server's own (the data's age, connections, closes)
+ *                      made per request; 503 until there is a text
+ *   GET|HEAD /healthz  200 "ok\n" when the loader says healthy AND its main
+ *                      loop completed a pass (slo_http_heartbeat()) within
+ *                      the stall time AND <sched_ext>/state reads "enabled"
+ *                      AND <sched_ext>/root/ops reads "slo" (read per
+ *                      request); else 503, one line per failed condition
  *   other paths 404; other methods 405 (Allow: GET, HEAD); a request body
  *   413; malformed requests 400 and oversized headers 431 (from MHD).
  *
- * One internal epoll thread serves every connection.  The HTTP thread never
- * calls into the loader: the loader pushes a new metrics text (a reference-
- * counted MHD response, swapped under a mutex) and its health flag.
+ * Any client that can reach the port is assumed hostile, so every resource
+ * it can hold is bounded: connections in all (near the limit, the oldest
+ * one still waiting for its request makes room for a new one) and per
+ * source address, the time to send a whole request (from accept; every
+ * answer closes its connection), the time a connection may live, the
+ * memory of each connection (MHD's pool, and the kernel's send buffer,
+ * which the socket's memory cgroup pays for), and the memory of /metrics
+ * bodies held for slow readers (one shared copy per version; readers of
+ * the oldest versions are cut when the versions held exceed the cap).
+ *
+ * One thread of ours runs MHD's epoll loop and enforces the deadlines, at
+ * nice SLO_HTTP_NICE.  It never calls into the loader: the loader pushes
+ * the metrics text, its health, and a heartbeat per pass of its main loop.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,18 +37,35 @@
 #include <sys/socket.h>
 
 #define SLO_HTTP_CONN_LIMIT		2048		/* concurrent connections */
+#define SLO_HTTP_PER_IP_LIMIT		32		/* of them from one address */
 #define SLO_HTTP_TIMEOUT_S		10		/* idle seconds before a drop */
+#define SLO_HTTP_REQUEST_TIMEOUT_S	5		/* to send a whole request */
+#define SLO_HTTP_LIFETIME_S		30		/* of any connection */
 #define SLO_HTTP_CONN_MEMORY		(16 * 1024)	/* per-connection pool */
+#define SLO_HTTP_SNDBUF			(16 * 1024)	/* kernel send buffer (x2) */
+#define SLO_HTTP_BODY_MEMORY		(8 << 20)	/* /metrics bodies held */
+#define SLO_HTTP_STALL_S		5		/* heartbeat older: 503 */
+#define SLO_HTTP_NICE			10		/* of the HTTP thread */
 #define SLO_HTTP_SCHED_EXT_DIR		"/sys/kernel/sched_ext"
 
 struct slo_http;
 
-/* Tunables; a zero field (or a NULL opts) takes the default above. */
+/*
+ * Tunables; a zero field (or a NULL opts) takes the default above.  The
+ * body memory is never below twice the current body, so a reader of the
+ * previous version is not cut when a new one is published.
+ */
 struct slo_http_opts {
 	unsigned int conn_limit;
+	unsigned int per_ip_limit;
 	unsigned int timeout_s;
+	unsigned int request_timeout_s;
+	unsigned int lifetime_s;
+	unsigned int stall_s;
 	size_t conn_memory;
+	size_t body_memory;
 	const char *sched_ext_dir;	/* tests point this at a fake tree */
+	bool manual;			/* no thread: the caller runs slo_http_run() */
 };
 
 /*
@@ -63,8 +93,38 @@ uint16_t slo_http_port(const struct slo_http *h);
  */
 void slo_http_set_metrics(struct slo_http *h, char *text, size_t len);
 
-/* The loader's view of health; @reason (may be NULL) is copied. */
+/*
+ * The loader's view of health; @reason (may be NULL) is copied.  Reporting
+ * healthy counts as a heartbeat.
+ */
 void slo_http_set_health(struct slo_http *h, bool healthy, const char *reason);
+
+/*
+ * The loader's main loop completed a pass.  While the loader says healthy,
+ * /healthz is 503 when the last heartbeat is older than the stall time.
+ */
+void slo_http_heartbeat(struct slo_http *h);
+
+/* What the server holds and has cut, for tests and /metrics. */
+struct slo_http_stats {
+	unsigned int connections;
+	size_t body_bytes;		/* /metrics bodies held, current included */
+	unsigned int bodies;		/* how many versions that is */
+	uint64_t closed_request_deadline;
+	uint64_t closed_lifetime;
+	uint64_t closed_body_memory;
+	uint64_t closed_evicted;
+};
+void slo_http_get_stats(struct slo_http *h, struct slo_http_stats *st);
+
+/*
+ * Manual mode (the fuzzer): serve @fd, a connected stream socket, as a
+ * client at @addr (0, or -1 with @fd closed); and one pass of the server,
+ * waiting up to @timeout_ms for something to do.
+ */
+int slo_http_add_connection(struct slo_http *h, int fd, const struct sockaddr *addr,
+			    socklen_t addrlen);
+void slo_http_run(struct slo_http *h, int timeout_ms);
 
 /* Stop serving, close every connection, free everything.  NULL is a no-op. */
 void slo_http_stop(struct slo_http *h);

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "cpu_limits_sync.h"
 #include "duration.h"
+#include "health.h"
 #include "http.h"
 #include "metrics.h"
 #include "scx_slo.h"
@@ -80,12 +81,14 @@ static struct options {
 	const char *check_config_path;
 	const char *metrics_addr;
 	unsigned int metrics_max_cgroups;
+	const char *heartbeat_path;
 	struct slo_config cli_slos;	/* from --slo */
 } opts = {
 	.slice_ns = 3 * SLO_NSEC_PER_MSEC,
 	.default_budget_ns = SLO_DEFAULT_BUDGET_NS,
 	.watchdog_ns = 10 * SLO_NSEC_PER_SEC,
 	.metrics_max_cgroups = 200,
+	.heartbeat_path = SLO_HEARTBEAT_PATH,
 };
 
 static volatile sig_atomic_t exiting, reload_requested;
@@ -103,6 +106,8 @@ static bool bw_from_kernel;
 
 /* --metrics: the HTTP server, and exits seen since start, by kind. */
 static struct slo_http *http;
+/* What `scx_slo health` reads: written after each pass of the main loop. */
+static struct slo_heartbeat heartbeat = { .fd = -1, .dir_fd = -1 };
 static struct slo_metrics_exit exits_seen[16];
 static size_t nr_exits_seen;
 
@@ -245,6 +250,7 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: scx_slo [OPTIONS]\n"
 "       scx_slo slo list|get|set|del ...   (see scx_slo slo --help)\n"
+"       scx_slo health [--heartbeat FILE] [--max-age DUR]   (exit 0 healthy)\n"
 "\n"
 "Run the scx_slo sched_ext scheduler until SIGINT or SIGTERM: every cgroup\n"
 "gets a latency budget and tasks run earliest-deadline-first.\n"
@@ -267,6 +273,8 @@ static void usage(FILE *out)
 "      --metrics-max-cgroups N\n"
 "                            cgroups with their own series (200); the rest\n"
 "                            are summed into cgroup=\"other\"\n"
+"      --heartbeat FILE      where the main loop leaves the heartbeat that\n"
+"                            `scx_slo health` reads (" SLO_HEARTBEAT_PATH ")\n"
 "  -1, --single-dsq          one global deadline queue instead of one per LLC\n"
 "                            (the baseline per-LLC queues are measured against)\n"
 "      --dsq-peek MODE       how to read a queue's head: auto (default:\n"
@@ -381,6 +389,7 @@ static int parse_args(int argc, char **argv)
 		OPT_DSQ_PEEK,
 		OPT_CHECK_CONFIG,
 		OPT_METRICS_MAX_CGROUPS,
+		OPT_HEARTBEAT,
 	};
 	static const struct option long_opts[] = {
 		{ "config",		required_argument, NULL, 'c' },
@@ -392,6 +401,7 @@ static int parse_args(int argc, char **argv)
 		{ "stats",		required_argument, NULL, 'S' },
 		{ "metrics",		required_argument, NULL, 'm' },
 		{ "metrics-max-cgroups", required_argument, NULL, OPT_METRICS_MAX_CGROUPS },
+		{ "heartbeat",		required_argument, NULL, OPT_HEARTBEAT },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -466,6 +476,13 @@ static int parse_args(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opts.metrics_max_cgroups = (unsigned int)val;
+			break;
+		case OPT_HEARTBEAT:
+			if (!*optarg || optarg[strlen(optarg) - 1] == '/') {
+				msg("--heartbeat '%s': expected a file path", optarg);
+				return EXIT_USAGE;
+			}
+			opts.heartbeat_path = optarg;
 			break;
 		case 'v':
 			opts.verbose = true;
@@ -1077,6 +1094,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	skel->rodata->lag_cap_ns = opts.slice_ns;
 	/* well inside the watchdog, so a starving task is run, not reported */
 	skel->rodata->starve_ns = opts.watchdog_ns / 4;
+	skel->rodata->park_limit_ns = opts.watchdog_ns * 3 / 8;
 	skel->rodata->debug_verifier_reject = opts.debug_verifier_reject;
 	skel->struct_ops.slo_ops->timeout_ms =
 		(uint32_t)(opts.watchdog_ns / SLO_NSEC_PER_MSEC);
@@ -1136,6 +1154,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	}
 	pin_maps(skel);
 	slo_http_set_health(http, true, NULL);
+	slo_heartbeat_beat(&heartbeat);
 	publish_metrics(skel, nr_cpus, topo);
 	uname(&uts);
 	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
@@ -1207,6 +1226,9 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 			print_stats(skel, nr_cpus, "scx_slo stats", 20);
 			last_stats = now;
 		}
+		/* a whole pass: what /healthz and `scx_slo health` look for */
+		slo_http_heartbeat(http);
+		slo_heartbeat_beat(&heartbeat);
 	}
 	unpin_maps();
 
@@ -1266,6 +1288,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "slo"))
 		return slo_cli_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "health"))
+		return slo_health_main(argc - 1, argv + 1);
 	ret = parse_args(argc, argv);
 	if (ret)
 		return ret;
@@ -1296,12 +1320,24 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	/* a dead client must not kill us with SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
+	{
+		char err[PATH_MAX + 128];
+		int e = slo_heartbeat_open(&heartbeat, opts.heartbeat_path, err, sizeof(err));
+
+		/* the liveness probe reads it: running without one is not an option */
+		if (e) {
+			msg("%s", err);
+			slo_budgets_free(&budgets);
+			return e == -EBUSY ? EXIT_BUSY : EXIT_FAILURE_OTHER;
+		}
+	}
 	if (opts.metrics_addr) {
 		char err[256];
 
 		http = slo_http_start(opts.metrics_addr, err, sizeof(err));
 		if (!http) {
 			msg("--metrics: %s", err);
+			slo_heartbeat_close(&heartbeat);
 			slo_budgets_free(&budgets);
 			return EXIT_FAILURE_OTHER;
 		}
@@ -1317,6 +1353,7 @@ int main(int argc, char **argv)
 	if (inotify_fd >= 0)
 		close(inotify_fd);
 	slo_http_stop(http);
+	slo_heartbeat_close(&heartbeat);
 	slo_budgets_free(&budgets);
 	free(libbpf_log);
 	return ret;

@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,60 +24,93 @@
 #include "duration.h"
 #include "scx_slo.h"
 #include "slo_cli.h"
-
-__attribute__((format(printf, 1, 2)))
-static void cli_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "scx_slo slo: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void cli_usage(FILE *out)
-{
-	fprintf(out,
-"Usage: scx_slo slo list\n"
-"       scx_slo slo get PATH\n"
-"       scx_slo slo set PATH DURATION\n"
-"       scx_slo slo del PATH\n"
-"\n"
-"Read or change the latency budgets of the running scx_slo.  PATH is a\n"
-"cgroup relative to the cgroup2 mount.  set and del act at once and last\n"
-"until scx_slo next applies its configuration file.  A budget buys\n"
-"latency, not CPU: CPU shares follow each cgroup's own cpu.weight.\n"
-"\n"
-"Exit status: 0 done, 1 failure, 2 bad usage or input, 3 not root,\n"
-"8 no scx_slo is running.\n");
-}
+#include "slo_cli_parse.h"
 
 struct cli_maps {
 	struct slo_budget_maps maps;
 	struct slo_control ctl;
 };
 
-static int open_maps(struct cli_maps *m)
+/*
+ * Whether a pinned object is a map: bpffs also pins programs and links,
+ * whose info would be misread as a map's.  Told apart as bpftool does, by
+ * the name of the fd's anonymous inode.  1, 0, or -errno.
+ */
+static int fd_is_map(int fd)
 {
-	m->maps.control_fd = bpf_obj_get(SLO_PIN_CONTROL);
-	if (m->maps.control_fd < 0) {
-		if (errno == ENOENT)
-			cli_msg("no scx_slo scheduler is running (nothing pinned at %s)",
-				SLO_PIN_DIR);
+	char link[64], target[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:bpf-map");
+}
+
+/*
+ * Open the pinned map @i into *fd and check it is the map this scx_slo
+ * expects before anything reads or writes through it.  0 or the exit status.
+ */
+static int open_map(unsigned int i, int *fd)
+{
+	const struct slo_cli_map *want = &slo_cli_maps[i];
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+	char why[512];
+	int ret;
+
+	*fd = bpf_obj_get(want->pin);
+	if (*fd < 0) {
+		if (i == SLO_CLI_MAP_CONTROL && errno == ENOENT) {
+			slo_cli_msg("no scx_slo scheduler is running (nothing pinned at %s)",
+				    SLO_PIN_DIR);
+			return SLO_EXIT_NOT_RUNNING;
+		}
+		if (i == SLO_CLI_MAP_CONTROL)
+			slo_cli_msg("cannot open %s: %s", want->pin, strerror(errno));
 		else
-			cli_msg("cannot open %s: %s", SLO_PIN_CONTROL, strerror(errno));
-		return errno == ENOENT ? SLO_EXIT_NOT_RUNNING : 1;
-	}
-	m->maps.set_fd[0] = bpf_obj_get(SLO_PIN_BUDGETS_0);
-	m->maps.set_fd[1] = bpf_obj_get(SLO_PIN_BUDGETS_1);
-	if (m->maps.set_fd[0] < 0 || m->maps.set_fd[1] < 0) {
-		cli_msg("cannot open the budget maps in %s: %s", SLO_PIN_DIR, strerror(errno));
+			slo_cli_msg("cannot open the budget maps in %s: %s", SLO_PIN_DIR,
+				    strerror(errno));
 		return 1;
 	}
+	ret = fd_is_map(*fd);
+	if (ret < 0) {
+		slo_cli_msg("cannot tell what %s is: %s", want->pin, strerror(-ret));
+		return 1;
+	}
+	if (!ret) {
+		slo_cli_msg("%s: not a BPF map (not what this scx_slo pins: planted?); refusing to use it",
+			    want->pin);
+		return 2;
+	}
+	memset(&info, 0, sizeof(info));
+	if (bpf_map_get_info_by_fd(*fd, &info, &len)) {
+		slo_cli_msg("cannot inspect %s: %s", want->pin, strerror(errno));
+		return 1;
+	}
+	if (slo_cli_check_map(want, &info, len, why, sizeof(why))) {
+		slo_cli_msg("%s", why);
+		return 2;
+	}
+	return 0;
+}
+
+static int open_maps(struct cli_maps *m)
+{
+	int ret;
+
+	m->maps.control_fd = m->maps.set_fd[0] = m->maps.set_fd[1] = -1;
+	ret = open_map(SLO_CLI_MAP_CONTROL, &m->maps.control_fd);
+	if (!ret)
+		ret = open_map(SLO_CLI_MAP_BUDGETS_0, &m->maps.set_fd[0]);
+	if (!ret)
+		ret = open_map(SLO_CLI_MAP_BUDGETS_1, &m->maps.set_fd[1]);
+	if (ret)
+		return ret;
 	if (slo_control_read(m->maps.control_fd, &m->ctl)) {
-		cli_msg("cannot read %s: %s", SLO_PIN_CONTROL, strerror(errno));
+		slo_cli_msg("cannot read %s: %s", SLO_PIN_CONTROL, strerror(errno));
 		return 1;
 	}
 	return 0;
@@ -86,27 +118,24 @@ static int open_maps(struct cli_maps *m)
 
 static int active_fd(const struct cli_maps *m)
 {
-	return m->maps.set_fd[m->ctl.active_set ? 1 : 0];
+	return m->maps.set_fd[slo_cli_active_set(&m->ctl)];
 }
 
 static int resolve(const char *arg, char *path, size_t len, uint64_t *id)
 {
 	char mount[PATH_MAX];
-	const char *why = NULL;
-	int err;
+	int err = slo_cli_normalize(arg, path, len);
 
-	if (slo_cgroup_normalize(arg, path, len, &why)) {
-		cli_msg("'%s': %s", arg, why);
-		return 2;
-	}
+	if (err)
+		return err;
 	err = slo_cgroup_mount(mount, sizeof(mount));
 	if (err) {
-		cli_msg("no cgroup2 mount found: %s", strerror(-err));
+		slo_cli_msg("no cgroup2 mount found: %s", strerror(-err));
 		return 1;
 	}
 	err = slo_cgroup_id(mount, path, id);
 	if (err) {
-		cli_msg("cgroup %s: %s", path, strerror(-err));
+		slo_cli_msg("cgroup %s: %s", path, strerror(-err));
 		return 2;
 	}
 	return 0;
@@ -122,25 +151,18 @@ static int cmd_list(struct cli_maps *m)
 
 	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
 		     !slo_cgroup_table_build(mount, &table);
-	slo_format_duration(m->ctl.default_budget_ns ? m->ctl.default_budget_ns :
-			    SLO_DEFAULT_BUDGET_NS, budget, sizeof(budget));
+	slo_format_duration(slo_cli_default_budget(&m->ctl), budget, sizeof(budget));
 	printf("default budget %s\n", budget);
 	printf("%-60s %8s\n", "CGROUP", "BUDGET");
 	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
 		struct slo_budget val;
 		const char *path = have_names ? slo_cgroup_table_path(&table, next) : NULL;
-		char idbuf[32];
 
 		key = next;
 		have_key = true;
 		if (bpf_map_lookup_elem(fd, &key, &val))
 			continue;
-		if (!path) {
-			snprintf(idbuf, sizeof(idbuf), "<id %llu>", (unsigned long long)key);
-			path = idbuf;
-		}
-		slo_format_duration(val.budget_ns, budget, sizeof(budget));
-		printf("%-60s %8s\n", path, budget);
+		slo_cli_print_row(stdout, path, key, &val);
 	}
 	if (have_names)
 		slo_cgroup_table_free(&table);
@@ -172,7 +194,7 @@ static int bump(struct cli_maps *m)
 				      m->ctl.default_budget_ns);
 
 	if (err) {
-		cli_msg("cannot publish the change: %s", strerror(-err));
+		slo_cli_msg("cannot publish the change: %s", strerror(-err));
 		return 1;
 	}
 	return 0;
@@ -182,28 +204,17 @@ static int cmd_set(struct cli_maps *m, const char *arg, const char *dur)
 {
 	struct slo_budget val = {};
 	char path[PATH_MAX];
-	const char *why = NULL;
 	uint64_t id, budget_ns;
-	int ret;
+	int ret = slo_cli_parse_budget(dur, &budget_ns);
 
-	if (slo_parse_duration(dur, &budget_ns, &why)) {
-		cli_msg("budget '%s': %s", dur, why);
-		return 2;
-	}
+	if (ret)
+		return ret;
 	val.budget_ns = budget_ns;
-	if (budget_ns < SLO_BUDGET_MIN_NS || budget_ns > SLO_BUDGET_MAX_NS) {
-		char lo[32], hi[32];
-
-		slo_format_duration(SLO_BUDGET_MIN_NS, lo, sizeof(lo));
-		slo_format_duration(SLO_BUDGET_MAX_NS, hi, sizeof(hi));
-		cli_msg("budget '%s': must be between %s and %s", dur, lo, hi);
-		return 2;
-	}
 	ret = resolve(arg, path, sizeof(path), &id);
 	if (ret)
 		return ret;
 	if (bpf_map_update_elem(active_fd(m), &id, &val, BPF_ANY)) {
-		cli_msg("cannot set the budget of %s: %s", path, strerror(errno));
+		slo_cli_msg("cannot set the budget of %s: %s", path, strerror(errno));
 		return 1;
 	}
 	return bump(m);
@@ -219,10 +230,10 @@ static int cmd_del(struct cli_maps *m, const char *arg)
 		return ret;
 	if (bpf_map_delete_elem(active_fd(m), &id)) {
 		if (errno == ENOENT) {
-			cli_msg("%s has no SLO of its own", path);
+			slo_cli_msg("%s has no SLO of its own", path);
 			return 2;
 		}
-		cli_msg("cannot delete the budget of %s: %s", path, strerror(errno));
+		slo_cli_msg("cannot delete the budget of %s: %s", path, strerror(errno));
 		return 1;
 	}
 	return bump(m);
@@ -230,41 +241,27 @@ static int cmd_del(struct cli_maps *m, const char *arg)
 
 int slo_cli_main(int argc, char **argv)
 {
+	struct slo_cli_args a;
 	struct cli_maps m;
-	const char *cmd = argc > 1 ? argv[1] : NULL;
-	int nargs = argc - 2, ret;
+	int ret = slo_cli_parse_args(argc, argv, &a);
 
-	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
-		cli_usage(cmd ? stdout : stderr);
-		return cmd ? 0 : 2;
-	}
-	/* the per-SLO weight of earlier versions: say why it is gone */
-	if (!strcmp(cmd, "set") && nargs == 3) {
-		cli_msg("set: the WEIGHT argument ('%s') is no longer supported: CPU shares "
-			"follow the cgroup's cpu.weight (the pod's CPU request); "
-			"use scx_slo slo set PATH DURATION", argv[4]);
-		return 2;
-	}
-	if (!((!strcmp(cmd, "list") && nargs == 0) ||
-	      (!strcmp(cmd, "get") && nargs == 1) ||
-	      (!strcmp(cmd, "set") && nargs == 2) ||
-	      (!strcmp(cmd, "del") && nargs == 1))) {
-		cli_msg("bad command '%s'%s (try scx_slo slo --help)", cmd,
-			nargs < 0 ? "" : " or argument count");
-		return 2;
-	}
+	if (ret || a.cmd == SLO_CLI_HELP)
+		return ret;
 	if (geteuid() != 0) {
-		cli_msg("must run as root: the budget maps are root-only");
+		slo_cli_msg("must run as root: the budget maps are root-only");
 		return 3;
 	}
 	ret = open_maps(&m);
 	if (ret)
 		return ret;
-	if (!strcmp(cmd, "list"))
+	switch (a.cmd) {
+	case SLO_CLI_LIST:
 		return cmd_list(&m);
-	if (!strcmp(cmd, "get"))
-		return cmd_get(&m, argv[2]);
-	if (!strcmp(cmd, "set"))
-		return cmd_set(&m, argv[2], argv[3]);
-	return cmd_del(&m, argv[2]);
+	case SLO_CLI_GET:
+		return cmd_get(&m, a.path);
+	case SLO_CLI_SET:
+		return cmd_set(&m, a.path, a.budget);
+	default:
+		return cmd_del(&m, a.path);
+	}
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: install, build, then ctest (unit tests,
-# the CLI, fuzz, deployment and benchmark checks, and the VM tests on every
-# cached sched_ext kernel).
+# and again under ASan and UBSan in a tree of their own, the CLI, fuzz,
+# deployment and benchmark checks, and the VM tests on every cached
+# sched_ext kernel).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

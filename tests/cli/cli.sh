@@ -47,6 +47,16 @@ expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
 # the starvation backstop must fit in the watchdog: w/4 >= 100ms + slice
 expect watchdog-vs-backstop 2 'needs a watchdog of at least 412ms' "$bin" --watchdog 300ms
 expect watchdog-vs-slice 2 'too short for --slice 50ms' "$bin" --watchdog 500ms --slice 50ms
+expect heartbeat-dir 2 "--heartbeat '/run/': expected a file path" "$bin" --heartbeat /run/
+
+# scx_slo health: exit 0 healthy, else one line naming why
+expect health-help 0 'Usage: scx_slo health' "$bin" health --help
+expect health-bad-age 2 "--max-age '10': duration needs a unit" "$bin" health --max-age 10
+expect health-age-range 2 'between 1s and 3600s' "$bin" health --max-age 3601s
+expect health-stray 2 "unexpected argument 'x'" "$bin" health x
+expect health-bad-option 2 "unknown option '--nope'" "$bin" health --nope
+expect health-no-loader 1 'no heartbeat at /nonexistent/heartbeat: scx_slo is not running' \
+	"$bin" health --heartbeat /nonexistent/heartbeat
 
 # The per-SLO weight is gone (CPU shares follow cpu.weight).  An old file
 # that still has one is refused whole: one line naming the file and the
@@ -103,6 +113,7 @@ fi
 # anything is loaded.
 if [ ! -d /sys/kernel/sched_ext ]; then
 	expect no-sched-ext 4 'has no sched_ext' "$bin"
+	expect health-no-sched-ext 1 '^scx_slo: unhealthy: this kernel has no sched_ext' "$bin" health
 else
 	expect missing-cgroup 2 'No such file or directory' "$bin" --slo /scx-slo-no-such-cgroup=5ms
 	# the file is read before anything is loaded: refused, and no scheduler attached

@@ -2,7 +2,8 @@
 //   node compare.mjs NPM_DIR KUSTOMIZE_BASE.yaml HELM_DEFAULT.yaml OUTDIR
 // - the init container's kernel check is the same script in both;
 // - the default SLO set of the chart equals the base's slo.yaml (as data);
-// - both DaemonSets grant the same capabilities and mount the same paths.
+// - both DaemonSets grant the same capabilities and mount the same paths;
+// - liveness and startup probes exec `scx_slo health` in both.
 // Writes each rendered slo.yaml to OUTDIR/{kustomize,helm}-slo.yaml for
 // `scx_slo --check-config`.  Prints "ok ..." / "FAIL ..." lines.
 import fs from "node:fs";
@@ -44,6 +45,18 @@ const caps = (ds) => {
 check("capabilities: the same in both", caps(kds) === caps(hds), `${caps(kds)} vs ${caps(hds)}`);
 const mounts = (ds) => JSON.stringify(main(ds).volumeMounts.map((m) => [m.mountPath, !!m.readOnly]));
 check("mounts: the same in both", mounts(kds) === mounts(hds), `${mounts(kds)} vs ${mounts(hds)}`);
+// Liveness and startup must not go through the metrics port any pod can
+// flood (issue 15): exec `scx_slo health`; readiness stays on /healthz.
+const probes = (ds) => {
+	const c = main(ds);
+	const cmd = (p) => p && p.exec && !p.httpGet && !p.tcpSocket ? p.exec.command.join(" ") : null;
+	return JSON.stringify({ startup: cmd(c.startupProbe), liveness: cmd(c.livenessProbe),
+		readiness: c.readinessProbe && c.readinessProbe.httpGet && c.readinessProbe.httpGet.path });
+};
+const wantProbes = JSON.stringify({ startup: "/usr/local/sbin/scx_slo health",
+	liveness: "/usr/local/sbin/scx_slo health", readiness: "/healthz" });
+check("probes: liveness and startup exec `scx_slo health`, readiness GET /healthz, in both",
+	probes(kds) === wantProbes && probes(hds) === wantProbes, `${probes(kds)} vs ${probes(hds)}`);
 const cfgArg = (ds) => main(ds).args.join(" ");
 check("scx_slo reads /etc/scx-slo/slo.yaml in both",
 	[kds, hds].every((ds) => / --config \/etc\/scx-slo\/slo\.yaml/.test(" " + cfgArg(ds))));

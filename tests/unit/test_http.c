@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The /metrics + /healthz server (loader/http.c), driven with raw sockets on
- * 127.0.0.1 only: methods, paths, bodies, oversized headers, a stalled
- * client, 1000 concurrent connections, health from a real and a fake
- * /sys/kernel/sched_ext.
+ * loopback only (any 127/8 source address, to play several clients):
+ * methods, paths, bodies, oversized headers, a stalled client, 1000
+ * concurrent connections, health from a real and a fake
+ * /sys/kernel/sched_ext, and the bounds against hostile clients (per-client
+ * connections, request deadline, lifetime, body memory, a stalled loader).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "http.h"
@@ -47,19 +50,31 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int connect_port(uint16_t port)
+/* A connection to 127.0.0.1:@port from source address @src (host order). */
+static int connect_from(uint16_t port, uint32_t src, int rcvbuf)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in from = { .sin_family = AF_INET };
 	struct timeval tv = { .tv_sec = 15 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	from.sin_addr.s_addr = htonl(src);
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)))
+		fail_msg("bind to source 0x%08x: %s", src, strerror(errno));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		fail_msg("connect 127.0.0.1:%u: %s", port, strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+static int connect_port(uint16_t port)
+{
+	return connect_from(port, INADDR_LOOPBACK, 0);
 }
 
 /* Write what the peer takes; stop quietly when it closes on us. */
@@ -118,6 +133,32 @@ static const char *body_of(const char *resp)
 	const char *p = strstr(resp, "\r\n\r\n");
 
 	return p ? p + 4 : "";
+}
+
+#define TRAILER_START	"# HELP scx_slo_metrics_age_seconds "
+
+/* A /metrics body without the server's own samples: the loader's text. */
+static const char *loader_text(const char *resp)
+{
+	static char text[65536];
+	const char *b = body_of(resp), *t = strstr(b, TRAILER_START);
+
+	snprintf(text, sizeof(text), "%.*s", t ? (int)(t - b) : (int)strlen(b), b);
+	return text;
+}
+
+/* The value of the sample @name (no labels) in a /metrics answer; -1 if none. */
+static double sample_of(const char *resp, const char *name)
+{
+	const char *p = body_of(resp);
+	size_t nl = strlen(name);
+
+	while ((p = strstr(p, name))) {
+		if ((p == body_of(resp) || p[-1] == '\n') && p[nl] == ' ')
+			return strtod(p + nl + 1, NULL);
+		p += nl;
+	}
+	return -1;
 }
 
 /* Case-insensitive header lookup; the value's first @cap-1 bytes in @out. */
@@ -184,6 +225,10 @@ static void test_parse_addr(void **state)
 	}
 	assert_null(slo_http_start("localhost:9464", err, sizeof(err)));
 	assert_non_null(strstr(err, "\"localhost:9464\": not a numeric IPv4 address"));
+	/* what is quoted back stays one line (found by fuzz_http) */
+	assert_int_equal(slo_http_parse_addr("[f\n0::1\"]:80", &ss, &len, err, sizeof(err)), -1);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "\"[f\\x0a0::1\\x22]:80\""));
 }
 
 static void test_bind_errors_and_ipv6(void **state)
@@ -218,20 +263,25 @@ static void test_metrics_get(void **state)
 
 	slo_http_set_metrics(srv, strdup(text), strlen(text));
 	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
-	assert_string_equal(body_of(resp), text);
+	assert_string_equal(loader_text(resp), text);
 	assert_true(header(resp, "Content-Type", ct, sizeof(ct)));
 	assert_string_equal(ct, "text/plain; version=0.0.4; charset=utf-8");
 	assert_true(header(resp, "Content-Length", cl, sizeof(cl)));
-	assert_int_equal(atoi(cl), strlen(text));
+	assert_int_equal(atoi(cl), strlen(body_of(resp)));
+	/* the server's own samples follow the loader's */
+	assert_true(sample_of(resp, "scx_slo_metrics_age_seconds") >= 0);
+	assert_true(sample_of(resp, "scx_slo_metrics_age_seconds") < 5);
+	assert_true(sample_of(resp, "scx_slo_http_connections") >= 1);
+	assert_int_equal((int)sample_of(resp, "scx_slo_http_body_bytes"), strlen(text));
 
 	/* a query string does not change the resource */
 	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics?name[]=x", resp, sizeof(resp)), 200);
-	assert_string_equal(body_of(resp), text);
+	assert_string_equal(loader_text(resp), text);
 
 	/* a new text replaces the old one */
 	slo_http_set_metrics(srv, strdup("y 2\n"), 4);
 	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
-	assert_string_equal(body_of(resp), "y 2\n");
+	assert_string_equal(loader_text(resp), "y 2\n");
 
 	/* NULL server: the text is still freed (valgrind checks) */
 	slo_http_set_metrics(NULL, strdup("z\n"), 2);
@@ -245,7 +295,8 @@ static void test_head(void **state)
 	assert_int_equal(get(slo_http_port(srv), "HEAD", "/metrics", resp, sizeof(resp)), 200);
 	assert_string_equal(body_of(resp), "");
 	assert_true(header(resp, "Content-Length", cl, sizeof(cl)));
-	assert_int_equal(atoi(cl), 4);
+	/* "y 2\n" and the server's samples */
+	assert_true(atoi(cl) > 4 + (int)strlen(TRAILER_START));
 	assert_true(header(resp, "Content-Type", ct, sizeof(ct)));
 	assert_string_equal(ct, "text/plain; version=0.0.4; charset=utf-8");
 	assert_int_equal(get(slo_http_port(srv), "HEAD", "/healthz", resp, sizeof(resp)), 503);
@@ -410,14 +461,14 @@ static void test_slow_client(void **state)
 
 	/* and others are still served */
 	assert_int_equal(get(slo_http_port(srv_short), "GET", "/metrics", resp, sizeof(resp)), 200);
-	assert_string_equal(body_of(resp), "s 1\n");
+	assert_string_equal(loader_text(resp), "s 1\n");
 }
 
 static void test_concurrent(void **state)
 {
 	static int fds[NCONC];
 	static size_t got[NCONC];
-	static char bufs[NCONC][512];
+	static char bufs[NCONC][2048];
 	static struct pollfd pfd[NCONC];
 	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 	static char resp[8192];
@@ -436,9 +487,9 @@ static void test_concurrent(void **state)
 			 (unsigned long long)rl.rlim_max, NCONC);
 	slo_http_set_metrics(srv, strdup(text), strlen(text));
 
-	/* open all of them first: 1000 connections held at once */
+	/* open all of them first: 1000 connections held at once, from 32 clients */
 	for (i = 0; i < NCONC; i++)
-		fds[i] = connect_port(slo_http_port(srv));
+		fds[i] = connect_from(slo_http_port(srv), 0x7f000201 + (uint32_t)(i % 32), 0);
 	/* then a request on each, all outstanding together */
 	for (i = 0; i < NCONC; i++) {
 		send_all(fds[i], req, sizeof(req) - 1);
@@ -469,7 +520,7 @@ static void test_concurrent(void **state)
 			close(pfd[i].fd);
 			pfd[i].fd = -1;
 			open_n--;
-			if (!strncmp(bufs[i], "HTTP/1.1 200", 12) && !strcmp(body_of(bufs[i]), text))
+			if (!strncmp(bufs[i], "HTTP/1.1 200", 12) && !strcmp(loader_text(bufs[i]), text))
 				ok++;
 		}
 	}
@@ -581,7 +632,7 @@ static void test_swap_under_load(void **state)
 		size_t fl;
 		int st = get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp));
 
-		b = body_of(resp);
+		b = loader_text(resp);
 		p = strchr(b, '\n');
 		if (st != 200 || !p || strncmp(b, "v ", 2)) {
 			snprintf(why, sizeof(why), "status %d, body \"%.40s\"", st, b);
@@ -622,12 +673,292 @@ static void test_stop_with_connections(void **state)
 	slo_http_stop(NULL);
 }
 
+/* ---- bounds against hostile clients ---------------------------------------------- */
+
+static struct slo_http *srv_bounds;	/* 1 s request deadline, 3 s lifetime, 1 s stall */
+static struct slo_http *srv_mem;	/* 1 MiB of bodies held */
+#define BOUNDS_REQUEST_S	1
+#define BOUNDS_LIFETIME_S	3
+#define BOUNDS_STALL_S		1
+
+/* Wait up to @ms for the peer to close @fd: the seconds it took, or -1. */
+static double wait_closed(int fd, int ms)
+{
+	double t0 = now_s();
+	char buf[4096];
+
+	while ((now_s() - t0) * 1000 < ms) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			return now_s() - t0;
+	}
+	return -1;
+}
+
+static void test_per_ip_limit(void **state)
+{
+	enum { N = SLO_HTTP_PER_IP_LIMIT + 8 };
+	static char resp[8192];
+	int fds[N], i, closed = 0, fd;
+
+	slo_http_set_metrics(srv, strdup("p 1\n"), 4);
+	for (i = 0; i < N; i++)
+		fds[i] = connect_from(slo_http_port(srv), 0x7f000301, 0);
+	/* the server closes those over the limit at once, keeps the others */
+	for (i = 0; i < N; i++)
+		if (wait_closed(fds[i], i < SLO_HTTP_PER_IP_LIMIT ? 100 : 2000) >= 0)
+			closed++;
+	print_message("%d connections from one address: %d closed at once (limit %d)\n", N,
+		      closed, SLO_HTTP_PER_IP_LIMIT);
+	assert_int_equal(closed, N - SLO_HTTP_PER_IP_LIMIT);
+	/* another client is served meanwhile */
+	fd = connect_from(slo_http_port(srv), 0x7f000302, 0);
+	send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 53);
+	recv_all(fd, resp, sizeof(resp));
+	close(fd);
+	assert_true(!strncmp(resp, "HTTP/1.1 200", 12));
+	/* and the first one again once its connections are gone */
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	usleep(300 * 1000);
+	fd = connect_from(slo_http_port(srv), 0x7f000301, 0);
+	send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 53);
+	recv_all(fd, resp, sizeof(resp));
+	close(fd);
+	assert_true(!strncmp(resp, "HTTP/1.1 200", 12));
+}
+
+static void test_request_deadline(void **state)
+{
+	static const char half[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	static const char full[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct slo_http_stats st0, st1;
+	uint16_t port = slo_http_port(srv_bounds);
+	double t0, dt = -1;
+	char buf[4096];
+	int fd;
+
+	slo_http_get_stats(srv_bounds, &st0);
+	slo_http_set_metrics(srv_bounds, strdup("d 1\n"), 4);
+
+	/* a header trickled a byte every 200 ms is never idle, but is late */
+	fd = connect_port(port);
+	send_all(fd, half, strlen(half));
+	t0 = now_s();
+	while (now_s() - t0 < BOUNDS_REQUEST_S + 4) {
+		send(fd, "a", 1, MSG_NOSIGNAL);
+		if (wait_closed(fd, 200) >= 0) {
+			dt = now_s() - t0;
+			break;
+		}
+	}
+	close(fd);
+	print_message("trickled header cut after %.2f s (deadline %d s)\n", dt, BOUNDS_REQUEST_S);
+	assert_true(dt >= BOUNDS_REQUEST_S * 0.8);
+	assert_true(dt < BOUNDS_REQUEST_S + 2);
+
+	/* nothing at all is late too (idle only after 10 s) */
+	fd = connect_port(port);
+	dt = wait_closed(fd, (BOUNDS_REQUEST_S + 4) * 1000);
+	close(fd);
+	print_message("silent connection cut after %.2f s\n", dt);
+	assert_true(dt >= BOUNDS_REQUEST_S * 0.8);
+	assert_true(dt < BOUNDS_REQUEST_S + 2);
+
+	/* answered in time: the server closes it (one request per connection) */
+	fd = connect_port(port);
+	send_all(fd, full, strlen(full));
+	assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
+	assert_true(wait_closed(fd, 500) >= 0);
+	close(fd);
+
+	slo_http_get_stats(srv_bounds, &st1);
+	assert_int_equal(st1.closed_request_deadline - st0.closed_request_deadline, 2);
+}
+
+/* A body of @kb KiB whose lines all carry @v. */
+static char *big_body(size_t kb, unsigned int v, size_t *len)
+{
+	char *t = malloc(kb * 1024 + 64);
+	size_t n = 0;
+
+	assert_non_null(t);
+	while (n < kb * 1024)
+		n += (size_t)snprintf(t + n, kb * 1024 + 64 - n, "big_%08u %zu\n", v, n);
+	*len = n;
+	return t;
+}
+
+static void test_lifetime(void **state)
+{
+	struct slo_http_stats st0, st1;
+	double t0, dt = -1;
+	size_t len, got = 0;
+	char *t = big_body(1024, 1, &len), buf[4096];
+	int fd;
+
+	slo_http_get_stats(srv_bounds, &st0);
+	slo_http_set_metrics(srv_bounds, t, len);
+	/* a reader that keeps taking 4 KiB every 100 ms: 1 MiB takes 25 s */
+	fd = connect_from(slo_http_port(srv_bounds), INADDR_LOOPBACK, 4096);
+	send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 35);
+	t0 = now_s();
+	while (now_s() - t0 < BOUNDS_LIFETIME_S + 5) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+
+		if (r <= 0) {
+			dt = now_s() - t0;
+			break;
+		}
+		got += (size_t)r;
+		usleep(100 * 1000);
+	}
+	close(fd);
+	print_message("slow reader cut after %.2f s and %zu bytes (lifetime %d s)\n", dt, got,
+		      BOUNDS_LIFETIME_S);
+	assert_true(dt >= BOUNDS_LIFETIME_S - 1);
+	assert_true(dt < BOUNDS_LIFETIME_S + 2);
+	assert_true(got < len);
+	slo_http_get_stats(srv_bounds, &st1);
+	assert_int_equal(st1.closed_lifetime - st0.closed_lifetime, 1);
+}
+
+static void test_body_memory(void **state)
+{
+	enum { VERSIONS = 8, KB = 512 };
+	struct slo_http_stats st;
+	int fds[VERSIONS], i, cut = 0;
+	double t0;
+
+	for (i = 0; i < VERSIONS; i++) {
+		size_t len;
+		char *t = big_body(KB, (unsigned int)i, &len);
+
+		slo_http_set_metrics(srv_mem, t, len);
+		/* a reader that never reads: it pins the version it asked for */
+		fds[i] = connect_from(slo_http_port(srv_mem), 0x7f000401 + (uint32_t)i, 2048);
+		send_all(fds[i], "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 35);
+		/* its first bytes: the server has taken its reference */
+		t0 = now_s();
+		while (now_s() - t0 < 5) {
+			char c;
+
+			if (recv(fds[i], &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+				break;
+			usleep(10 * 1000);
+		}
+	}
+	/* the cap is 1 MiB: the latest two versions stay, readers of the rest are cut */
+	t0 = now_s();
+	do {
+		usleep(50 * 1000);
+		slo_http_get_stats(srv_mem, &st);
+	} while (st.body_bytes > (1 << 20) + 1024 && now_s() - t0 < 5);
+	print_message("%d versions of %d KiB pinned by readers: %u held (%zu bytes) after the cap, %llu readers cut\n",
+		      VERSIONS, KB, st.bodies, st.body_bytes,
+		      (unsigned long long)st.closed_body_memory);
+	assert_true(st.body_bytes <= (1 << 20) + 1024);
+	assert_int_equal(st.bodies, 2);
+	assert_int_equal(st.closed_body_memory, VERSIONS - 2);
+	for (i = 0; i < VERSIONS; i++) {
+		bool closed = wait_closed(fds[i], i < VERSIONS - 2 ? 2000 : 0) >= 0;
+
+		if (closed)
+			cut++;
+		if (i >= VERSIONS - 2)
+			assert_false(closed);
+		close(fds[i]);
+	}
+	assert_int_equal(cut, VERSIONS - 2);
+}
+
+static void test_stalled_loader(void **state)
+{
+	static char resp[8192];
+	uint16_t port = slo_http_port(srv_bounds);
+
+	slo_http_set_health(srv_bounds, true, NULL);
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 200);
+	usleep((BOUNDS_STALL_S * 1000 + 600) * 1000);
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 503);
+	print_message("/healthz, no heartbeat: %s", body_of(resp));
+	assert_non_null(strstr(body_of(resp), "loader: its main loop has not completed a pass for"));
+	slo_http_heartbeat(srv_bounds);
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 200);
+	assert_string_equal(body_of(resp), "ok\n");
+	/* an unhealthy loader says why, with or without heartbeats */
+	slo_http_set_health(srv_bounds, false, "scheduler detached: UNREG");
+	assert_int_equal(get(port, "GET", "/healthz", resp, sizeof(resp)), 503);
+	assert_string_equal(body_of(resp), "loader: scheduler detached: UNREG\n");
+	slo_http_heartbeat(NULL);
+}
+
+static void test_metrics_age(void **state)
+{
+	static char resp[8192];
+	uint16_t port = slo_http_port(srv_bounds);
+	double age;
+
+	slo_http_set_metrics(srv_bounds, strdup("a 1\n"), 4);
+	usleep(1200 * 1000);
+	assert_int_equal(get(port, "GET", "/metrics", resp, sizeof(resp)), 200);
+	age = sample_of(resp, "scx_slo_metrics_age_seconds");
+	print_message("age of a body published 1.2 s before: %.3f s\n", age);
+	assert_true(age >= 1.1 && age < 3);
+	slo_http_set_metrics(srv_bounds, strdup("a 2\n"), 4);
+	assert_int_equal(get(port, "GET", "/metrics", resp, sizeof(resp)), 200);
+	assert_true(sample_of(resp, "scx_slo_metrics_age_seconds") < 0.5);
+}
+
+/* promtool (tests/setup.sh installs it) accepts the loader's text plus ours. */
+static void test_promtool(void **state)
+{
+	static const char text[] = "# HELP scx_slo_x A sample.\n# TYPE scx_slo_x gauge\nscx_slo_x 1\n";
+	static char resp[8192];
+	char path[] = "/tmp/test_http.XXXXXX", cmd[256], out[4096];
+	const char *b;
+	size_t n;
+	FILE *p;
+	int fd, st;
+
+	if (system("command -v promtool >/dev/null 2>&1") != 0)
+		fail_msg("promtool not found (apt-get install prometheus; tests/setup.sh does)");
+	slo_http_set_metrics(srv, strdup(text), strlen(text));
+	assert_int_equal(get(slo_http_port(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
+	b = body_of(resp);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, strlen(b)), (ssize_t)strlen(b));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	unlink(path);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n)
+		fail_msg("promtool check metrics failed (status %d):\n%s", st, out);
+}
+
 /* ---- fixtures ---------------------------------------------------------------------- */
 
 static int setup(void **state)
 {
 	struct slo_http_opts short_opts = { .timeout_s = SHORT_TIMEOUT_S };
 	struct slo_http_opts fake_opts = { .sched_ext_dir = fake_dir };
+	struct slo_http_opts bounds_opts = {
+		.sched_ext_dir = fake_dir,
+		.request_timeout_s = BOUNDS_REQUEST_S,
+		.lifetime_s = BOUNDS_LIFETIME_S,
+		.stall_s = BOUNDS_STALL_S,
+	};
+	struct slo_http_opts mem_opts = { .body_memory = 1 << 20 };
 	char err[256], root[128];
 
 	signal(SIGPIPE, SIG_IGN);
@@ -646,7 +977,9 @@ static int setup(void **state)
 	}
 	srv_short = slo_http_start_opts("127.0.0.1:0", &short_opts, err, sizeof(err));
 	srv_fake = slo_http_start_opts("127.0.0.1:0", &fake_opts, err, sizeof(err));
-	if (!srv_short || !srv_fake) {
+	srv_bounds = slo_http_start_opts("127.0.0.1:0", &bounds_opts, err, sizeof(err));
+	srv_mem = slo_http_start_opts("127.0.0.1:0", &mem_opts, err, sizeof(err));
+	if (!srv_short || !srv_fake || !srv_bounds || !srv_mem) {
 		fprintf(stderr, "start: %s\n", err);
 		return -1;
 	}
@@ -660,6 +993,8 @@ static int teardown(void **state)
 	slo_http_stop(srv);
 	slo_http_stop(srv_short);
 	slo_http_stop(srv_fake);
+	slo_http_stop(srv_bounds);
+	slo_http_stop(srv_mem);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fake_dir);
 	return system(cmd) ? -1 : 0;
 }
@@ -681,6 +1016,13 @@ int main(void)
 		cmocka_unit_test(test_healthz_fake),
 		cmocka_unit_test(test_swap_under_load),
 		cmocka_unit_test(test_stop_with_connections),
+		cmocka_unit_test(test_per_ip_limit),
+		cmocka_unit_test(test_request_deadline),
+		cmocka_unit_test(test_lifetime),
+		cmocka_unit_test(test_body_memory),
+		cmocka_unit_test(test_stalled_loader),
+		cmocka_unit_test(test_metrics_age),
+		cmocka_unit_test(test_promtool),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
