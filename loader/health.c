@@ -209,7 +209,7 @@ void slo_heartbeat_close(struct slo_heartbeat *hb)
 /* ---- the probe's side ------------------------------------------------------------- */
 
 /* A small file, trailing whitespace stripped; 0 or errno. */
-static int read_small(const char *path, char *out, size_t outlen)
+int slo_read_small(const char *path, char *out, size_t outlen)
 {
 	ssize_t n;
 	int fd, e;
@@ -257,7 +257,7 @@ static size_t check_sched_ext(const char *dir, char *out, size_t len, size_t off
 	int e;
 
 	snprintf(path, sizeof(path), "%s/state", dir);
-	e = read_small(path, val, sizeof(val));
+	e = slo_read_small(path, val, sizeof(val));
 	if (e == ENOENT)
 		return add(out, len, off, "this kernel has no sched_ext (%s missing)", path);
 	if (e)
@@ -265,7 +265,7 @@ static size_t check_sched_ext(const char *dir, char *out, size_t len, size_t off
 	if (strcmp(val, "enabled"))
 		off = add(out, len, off, "sched_ext state is '%s', not 'enabled'", val);
 	snprintf(path, sizeof(path), "%s/root/ops", dir);
-	e = read_small(path, val, sizeof(val));
+	e = slo_read_small(path, val, sizeof(val));
 	if (e == ENOENT)
 		return add(out, len, off, "no sched_ext scheduler is attached");
 	if (e)

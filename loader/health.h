@@ -58,4 +58,7 @@ int slo_health_check(const char *sched_ext_dir, const char *heartbeat_path,
 /* `scx_slo health [--heartbeat FILE] [--max-age DURATION]`: argv[0] is "health". */
 int slo_health_main(int argc, char **argv);
 
+/* A small file (sysfs), trailing whitespace stripped, into @out; 0 or errno. */
+int slo_read_small(const char *path, char *out, size_t outlen);
+
 #endif /* __SLO_HEALTH_H */

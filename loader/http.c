@@ -55,6 +55,7 @@
 
 #include <microhttpd.h>
 
+#include "health.h"
 #include "http.h"
 #include "scx_slo.h"
 
@@ -305,26 +306,6 @@ fail_errno:
 
 /* ---- /healthz ------------------------------------------------------------------ */
 
-/* Read a small sysfs file, trailing whitespace stripped.  0 or errno. */
-static int read_small(const char *path, char *out, size_t outlen)
-{
-	ssize_t n;
-	int fd, e;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = read(fd, out, outlen - 1);
-	e = errno;
-	close(fd);
-	if (n < 0)
-		return e;
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t'))
-		n--;
-	out[n] = '\0';
-	return 0;
-}
-
 /* Append one line to the health report.  Returns the new length. */
 __attribute__((format(printf, 4, 5)))
 static size_t report(char *buf, size_t len, size_t off, const char *fmt, ...)
@@ -364,7 +345,7 @@ static bool check_health(struct slo_http *h, char *body, size_t blen, size_t *ou
 	pthread_mutex_unlock(&h->lock);
 
 	snprintf(path, sizeof(path), "%s/state", h->sched_ext_dir);
-	e = read_small(path, val, sizeof(val));
+	e = slo_read_small(path, val, sizeof(val));
 	if (e) {
 		off = report(body, blen, off, "sched_ext: cannot read %s: %s%s", path, strerror(e),
 			     e == ENOENT ? " (this kernel has no sched_ext)" : "");
@@ -373,7 +354,7 @@ static bool check_health(struct slo_http *h, char *body, size_t blen, size_t *ou
 			off = report(body, blen, off, "sched_ext: state is \"%s\", not \"enabled\" (%s)",
 				     val, path);
 		snprintf(path, sizeof(path), "%s/root/ops", h->sched_ext_dir);
-		e = read_small(path, val, sizeof(val));
+		e = slo_read_small(path, val, sizeof(val));
 		if (e == ENOENT)
 			off = report(body, blen, off, "sched_ext: no BPF scheduler attached (%s missing)",
 				     path);
