@@ -468,13 +468,24 @@ static struct task_ctx *lookup_task_ctx(struct task_struct *p)
 	return tctx;
 }
 
+static void unknown_cpu(s32 cpu);
+
+/*
+ * A CPU that was offline when we loaded has no domain.  Once it is back it
+ * shows up in the idle mask and as a task's CPU before ops.cpu_online()
+ * runs, so any path may meet it: that is the hotplug restart, not an error.
+ */
 static struct slo_cpu_info *lookup_cpu_info(s32 cpu)
 {
 	u32 key = cpu;
 	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &key);
 
-	if (!info || info->domain >= nr_domains) {
-		scx_bpf_error("no domain for CPU %d", cpu);
+	if (!info) {
+		scx_bpf_error("CPU %d out of range", cpu);
+		return NULL;
+	}
+	if (info->domain >= nr_domains) {
+		unknown_cpu(cpu);
 		return NULL;
 	}
 	return info;
