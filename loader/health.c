@@ -29,7 +29,10 @@
 #include "scx_slo.h"
 
 #define HB_WRITE_NS	SLO_NSEC_PER_SEC	/* at most one write a second */
-#define HB_FORMAT	"scx_slo heartbeat pid %d monotonic_ns %020" PRIu64 "\n"
+/* the state word has one width, so a rewrite in place never leaves a tail */
+#define HB_FORMAT	"scx_slo heartbeat pid %d monotonic_ns %020" PRIu64 " %s\n"
+#define HB_RUNNING	"running"
+#define HB_WAITING	"waiting"
 
 static uint64_t mono_ns(void)
 {
@@ -55,26 +58,36 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static void hb_write(struct slo_heartbeat *hb, uint64_t now)
 {
 	char rec[128];
-	int n = snprintf(rec, sizeof(rec), HB_FORMAT, (int)getpid(), now);
+	int n = snprintf(rec, sizeof(rec), HB_FORMAT, (int)getpid(), now,
+			 hb->waiting ? HB_WAITING : HB_RUNNING);
 
 	/* a failed write only makes the heartbeat look old: the probe says so */
 	if (pwrite(hb->fd, rec, (size_t)n, 0) == n)
 		hb->last_ns = now;
 }
 
-/* Parse a heartbeat record; true when it is one. */
-static bool hb_parse(const char *rec, int *pid, uint64_t *ns)
+/*
+ * Parse a heartbeat record; true when it is one.  *waiting: the loader is
+ * deliberately detached (waiting for the sched_ext slot, or parked after
+ * SysRq-S).  A record without a state word is an older loader's: running.
+ */
+static bool hb_parse(const char *rec, int *pid, uint64_t *ns, bool *waiting)
 {
-	char tail;
+	int end = -1;
 
-	return sscanf(rec, "scx_slo heartbeat pid %d monotonic_ns %" SCNu64 "%c", pid, ns,
-		      &tail) == 3 && tail == '\n';
+	if (sscanf(rec, "scx_slo heartbeat pid %d monotonic_ns %" SCNu64 "%n", pid, ns, &end) != 2 ||
+	    end < 0)
+		return false;
+	rec += end;
+	*waiting = !strcmp(rec, " " HB_WAITING "\n");
+	return *waiting || !strcmp(rec, "\n") || !strcmp(rec, " " HB_RUNNING "\n");
 }
 
 /* The PID in the record of an open heartbeat file, or 0. */
 static int hb_pid(int fd)
 {
 	char rec[128];
+	bool waiting;
 	uint64_t ns;
 	ssize_t n;
 	int pid;
@@ -83,7 +96,7 @@ static int hb_pid(int fd)
 	if (n <= 0)
 		return 0;
 	rec[n] = '\0';
-	return hb_parse(rec, &pid, &ns) ? pid : 0;
+	return hb_parse(rec, &pid, &ns, &waiting) ? pid : 0;
 }
 
 int slo_heartbeat_open(struct slo_heartbeat *hb, const char *path, char *err, size_t errlen)
@@ -95,6 +108,7 @@ int slo_heartbeat_open(struct slo_heartbeat *hb, const char *path, char *err, si
 
 	hb->fd = hb->dir_fd = -1;
 	hb->last_ns = 0;
+	hb->waiting = false;
 	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
 	    strlen(name) >= sizeof(hb->name) || strlen(path) >= sizeof(dir)) {
 		fail(err, errlen, "--heartbeat '%s': not a file path", path);
@@ -195,6 +209,16 @@ void slo_heartbeat_beat(struct slo_heartbeat *hb)
 		hb_write(hb, now);
 }
 
+void slo_heartbeat_set_waiting(struct slo_heartbeat *hb, bool waiting)
+{
+	if (hb->waiting == waiting)
+		return;
+	hb->waiting = waiting;
+	/* at once: the probe must not read the old state for a second */
+	if (hb->fd >= 0)
+		hb_write(hb, mono_ns());
+}
+
 void slo_heartbeat_close(struct slo_heartbeat *hb)
 {
 	if (hb->fd >= 0) {
@@ -280,7 +304,7 @@ static size_t check_sched_ext(const char *dir, char *out, size_t len, size_t off
  * Read the record twice until both reads agree: the loader rewrites it in
  * place, and a read racing that write could see half of each.
  */
-static bool read_record(int fd, int *pid, uint64_t *ns)
+static bool read_record(int fd, int *pid, uint64_t *ns, bool *waiting)
 {
 	char a[128], b[128];
 	int tries;
@@ -292,7 +316,7 @@ static bool read_record(int fd, int *pid, uint64_t *ns)
 			continue;
 		a[na] = b[nb] = '\0';
 		if (!strcmp(a, b))
-			return hb_parse(a, pid, ns);
+			return hb_parse(a, pid, ns, waiting);
 	}
 	return false;
 }
@@ -305,10 +329,12 @@ int slo_health_check(const char *sched_ext_dir, const char *heartbeat_path,
 	size_t off;
 	uint64_t ns;
 	int fd, pid = 0;
-	bool beat_ok = false;
+	bool beat_ok = false, waiting = false;
+	char sched[512];
 
 	out[0] = '\0';
 	off = check_sched_ext(sched_ext_dir, out, outlen, 0);
+	snprintf(sched, sizeof(sched), "%s", out);
 	slo_format_duration(max_age_ns, limit, sizeof(limit));
 
 	fd = open(heartbeat_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -317,7 +343,7 @@ int slo_health_check(const char *sched_ext_dir, const char *heartbeat_path,
 	} else if (fd < 0) {
 		off = add(out, outlen, off, "cannot read the heartbeat %s: %s", heartbeat_path,
 			  strerror(errno));
-	} else if (!read_record(fd, &pid, &ns)) {
+	} else if (!read_record(fd, &pid, &ns, &waiting)) {
 		off = add(out, outlen, off, "%s is not a scx_slo heartbeat", heartbeat_path);
 	} else {
 		uint64_t now = mono_ns();
@@ -339,6 +365,16 @@ int slo_health_check(const char *sched_ext_dir, const char *heartbeat_path,
 	}
 	if (fd >= 0)
 		close(fd);
+	/*
+	 * A loader that chose to wait (README "Failure policy") is alive:
+	 * restarting its container would only turn the wait into a crash loop.
+	 * Readiness (/healthz) still says it is not attached.
+	 */
+	if (beat_ok && waiting) {
+		snprintf(out, outlen, "ok: scx_slo (pid %d) is alive and waiting to attach "
+			 "(completed a pass %.1f s ago)%s%s", pid, age, sched[0] ? ": " : "", sched);
+		return 0;
+	}
 	if (off)
 		return SLO_EXIT_UNHEALTHY;
 	if (beat_ok)

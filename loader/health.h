@@ -12,6 +12,7 @@
  * tell "not running" (lock free) from "running but stalled" (lock held,
  * timestamp old) from "healthy".
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,7 @@ struct slo_heartbeat {
 	int dir_fd;
 	char name[256];		/* the file's name in dir_fd */
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last write */
+	bool waiting;		/* detached on purpose: see slo_heartbeat_set_waiting() */
 };
 
 /*
@@ -43,13 +45,22 @@ int slo_heartbeat_open(struct slo_heartbeat *hb, const char *path, char *err, si
 /* The main loop completed a pass: write the time if a second has passed. */
 void slo_heartbeat_beat(struct slo_heartbeat *hb);
 
+/*
+ * The loader is detached on purpose and waiting (for the sched_ext slot,
+ * or after SysRq-S): `scx_slo health` then passes on a fresh heartbeat
+ * alone, so that the liveness probe does not restart a loader that is
+ * doing what the failure policy says.  Written at once when it changes.
+ */
+void slo_heartbeat_set_waiting(struct slo_heartbeat *hb, bool waiting);
+
 /* Remove the file and let go of the lock.  Safe on a never-opened one. */
 void slo_heartbeat_close(struct slo_heartbeat *hb);
 
 /*
  * Healthy when @sched_ext_dir/state reads "enabled", root/ops reads "slo",
  * a process holds the heartbeat file's lock, and its heartbeat is at most
- * @max_age_ns old.  0 healthy, with a summary in @out; SLO_EXIT_UNHEALTHY
+ * @max_age_ns old; or, whatever sched_ext says, when that heartbeat is
+ * fresh and says the loader is waiting (slo_heartbeat_set_waiting()).  0 healthy, with a summary in @out; SLO_EXIT_UNHEALTHY
  * with every failed condition in @out, on one line.
  */
 int slo_health_check(const char *sched_ext_dir, const char *heartbeat_path,

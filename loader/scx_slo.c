@@ -35,11 +35,14 @@
 #include "duration.h"
 #include "health.h"
 #include "http.h"
+#include "last_good.h"
 #include "metrics.h"
+#include "policy.h"
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
 #include "slo_cli.h"
 #include "stats.h"
+#include "termination.h"
 #include "topo_maps.h"
 #include "topology.h"
 
@@ -49,20 +52,7 @@
 
 #define SCHED_EXT_SYSFS		"/sys/kernel/sched_ext"
 
-enum slo_exit_code {
-	EXIT_OK			= 0,
-	EXIT_FAILURE_OTHER	= 1,	/* load/attach failed for another reason */
-	EXIT_USAGE		= 2,	/* bad command line or input */
-	EXIT_NOT_ROOT		= 3,
-	EXIT_NO_SCHED_EXT	= 4,	/* kernel built without sched_ext */
-	EXIT_BUSY		= 5,	/* another sched_ext scheduler attached */
-	EXIT_VERIFIER		= 6,	/* the verifier rejected the program */
-	EXIT_SCHED_ERROR	= 7,	/* the kernel ejected the scheduler */
-};
-
-/* Kernel ABI: enum scx_exit_kind and the action bits of exit_code. */
-#define SCX_EXIT_ERROR_FIRST	1024
-#define SCX_ECODE_ACT_RESTART	(1ULL << 48)
+/* enum slo_exit_code and what leads to each: policy.h */
 
 static struct options {
 	bool verbose;
@@ -82,6 +72,9 @@ static struct options {
 	const char *metrics_addr;
 	unsigned int metrics_max_cgroups;
 	const char *heartbeat_path;
+	const char *termination_log;	/* "" for none */
+	bool termination_log_set;	/* given: created if missing */
+	const char *last_good_path;	/* "" for none */
 	struct slo_config cli_slos;	/* from --slo */
 } opts = {
 	.slice_ns = 3 * SLO_NSEC_PER_MSEC,
@@ -89,9 +82,12 @@ static struct options {
 	.watchdog_ns = 10 * SLO_NSEC_PER_SEC,
 	.metrics_max_cgroups = 200,
 	.heartbeat_path = SLO_HEARTBEAT_PATH,
+	.termination_log = SLO_TERMINATION_LOG,
+	.last_good_path = SLO_LAST_GOOD_PATH,
 };
 
-static volatile sig_atomic_t exiting, reload_requested;
+/* retry_requested: SIGHUP also ends a wait for the slot at once */
+static volatile sig_atomic_t exiting, reload_requested, retry_requested;
 
 /* The SLO configuration in force, kept across scheduler restarts. */
 static struct slo_budgets budgets;
@@ -114,13 +110,21 @@ static size_t nr_exits_seen;
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
-		reload_requested = 1;
+		reload_requested = retry_requested = 1;
 	else
 		exiting = 1;
 }
 
+/* the last line logged: what the termination message says went wrong */
+static char last_msg[1024];
+
 static void vmsg(const char *fmt, va_list ap)
 {
+	va_list copy;
+
+	va_copy(copy, ap);
+	vsnprintf(last_msg, sizeof(last_msg), fmt, copy);
+	va_end(copy);
 	fputs("scx_slo: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -227,22 +231,7 @@ static void attached_ops_name(char *buf, size_t len)
 
 static const char *exit_kind_name(int kind)
 {
-	switch (kind) {
-	case 0:		return "NONE";
-	case 1:		return "DONE";
-	case 64:	return "UNREG";
-	case 65:	return "UNREG_BPF";
-	case 66:	return "UNREG_KERN";
-	case 67:	return "SYSRQ";
-	case 68:	return "PARENT";
-	case 69:	return "PARENT_KILL";
-	case 1024:	return "ERROR";
-	case 1025:	return "ERROR_BPF";
-	case 1026:	return "ERROR_STALL";
-	case 1027:	return "ERROR_REENQ";
-	case 1028:	return "ERROR_RESCUE";
-	default:	return kind >= SCX_EXIT_ERROR_FIRST ? "ERROR_OTHER" : "OTHER";
-	}
+	return slo_exit_kind_name(kind);
 }
 
 static void usage(FILE *out)
@@ -275,6 +264,12 @@ static void usage(FILE *out)
 "                            are summed into cgroup=\"other\"\n"
 "      --heartbeat FILE      where the main loop leaves the heartbeat that\n"
 "                            `scx_slo health` reads (" SLO_HEARTBEAT_PATH ")\n"
+"      --termination-log FILE\n"
+"                            write the exit reason there (default\n"
+"                            " SLO_TERMINATION_LOG ", only if it exists; \"\" for none)\n"
+"      --last-good FILE      keep a copy of the last configuration applied\n"
+"                            there and start on it when --config's file does\n"
+"                            not parse (" SLO_LAST_GOOD_PATH "; \"\" for none)\n"
 "  -1, --single-dsq          one global deadline queue instead of one per LLC\n"
 "                            (the baseline per-LLC queues are measured against)\n"
 "      --dsq-peek MODE       how to read a queue's head: auto (default:\n"
@@ -301,9 +296,10 @@ static void usage(FILE *out)
 "Durations take a unit: ns, us, ms or s (e.g. 250us, 5ms, 1s).\n"
 "\n"
 "Exit status: 0 clean detach, 1 load or attach failure, 2 bad usage,\n"
-"3 not root, 4 kernel without sched_ext, 5 another sched_ext scheduler is\n"
-"attached, 6 rejected by the BPF verifier, 7 the kernel ejected the\n"
-"scheduler (the reason is printed), 8 (scx_slo slo) no scheduler running.\n");
+"3 not root, 4 kernel without sched_ext, 5 another scx_slo holds the\n"
+"heartbeat, 6 rejected by the BPF verifier, 7 the kernel ejected the\n"
+"scheduler (the reason is printed), 8 (scx_slo slo) no scheduler running.\n"
+"Another sched_ext scheduler attached is waited for (README: Failure policy).\n");
 }
 
 static int parse_duration_opt(const char *name, const char *arg, uint64_t min,
@@ -390,6 +386,8 @@ static int parse_args(int argc, char **argv)
 		OPT_CHECK_CONFIG,
 		OPT_METRICS_MAX_CGROUPS,
 		OPT_HEARTBEAT,
+		OPT_TERMINATION_LOG,
+		OPT_LAST_GOOD,
 	};
 	static const struct option long_opts[] = {
 		{ "config",		required_argument, NULL, 'c' },
@@ -402,6 +400,8 @@ static int parse_args(int argc, char **argv)
 		{ "metrics",		required_argument, NULL, 'm' },
 		{ "metrics-max-cgroups", required_argument, NULL, OPT_METRICS_MAX_CGROUPS },
 		{ "heartbeat",		required_argument, NULL, OPT_HEARTBEAT },
+		{ "termination-log",	required_argument, NULL, OPT_TERMINATION_LOG },
+		{ "last-good",		required_argument, NULL, OPT_LAST_GOOD },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -483,6 +483,20 @@ static int parse_args(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opts.heartbeat_path = optarg;
+			break;
+		case OPT_TERMINATION_LOG:
+		case OPT_LAST_GOOD:
+			if (*optarg && optarg[strlen(optarg) - 1] == '/') {
+				msg("--%s '%s': expected a file path",
+				    c == OPT_LAST_GOOD ? "last-good" : "termination-log", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == OPT_LAST_GOOD) {
+				opts.last_good_path = optarg;
+			} else {
+				opts.termination_log = optarg;
+				opts.termination_log_set = true;
+			}
 			break;
 		case 'v':
 			opts.verbose = true;
@@ -604,10 +618,9 @@ static int show_topology(void)
 	return EXIT_OK;
 }
 
-/* Can this kernel run us at all, and is the slot free? */
+/* Can this kernel run us at all? (A slot taken is waited for: main().) */
 static int check_kernel(void)
 {
-	char state[64], ops[128];
 	struct utsname uts;
 
 	if (access(SCHED_EXT_SYSFS, F_OK)) {
@@ -624,14 +637,24 @@ static int check_kernel(void)
 		    "boot another kernel (7.2.13 and later are fixed)", uts.release);
 		return EXIT_NO_SCHED_EXT;
 	}
-	if (!read_sysfs(SCHED_EXT_SYSFS "/state", state, sizeof(state)) &&
-	    strcmp(state, "disabled")) {
-		attached_ops_name(ops, sizeof(ops));
-		msg("another sched_ext scheduler ('%s', state %s) is attached: "
-		    "stop it first", ops[0] ? ops : "unknown", state);
-		return EXIT_BUSY;
-	}
 	return EXIT_OK;
+}
+
+/*
+ * Does another sched_ext scheduler hold the slot?  Its name and state in
+ * @who ("'simple', state enabled").  Checked before loading, so waiting
+ * for the slot costs a sysfs read, not a BPF load and verification.
+ */
+static bool slot_taken(char *who, size_t len)
+{
+	char state[64], ops[128];
+
+	if (read_sysfs(SCHED_EXT_SYSFS "/state", state, sizeof(state)) ||
+	    !strcmp(state, "disabled"))
+		return false;
+	attached_ops_name(ops, sizeof(ops));
+	snprintf(who, len, "'%s', state %s", ops[0] ? ops : "unknown", state);
+	return true;
 }
 
 /*
@@ -918,11 +941,16 @@ static void print_exit_dump(const char *dump, size_t len)
 	}
 }
 
+/* The kernel's reason for the last detach, for the termination message. */
+static char exit_summary[SLO_TERMINATION_MAX / 2];
+
 static void report_exit(const struct slo_exit_info *ei, const char *dump, size_t dump_len)
 {
 	const char *kind = exit_kind_name(ei->kind);
 
-	if (ei->kind >= SCX_EXIT_ERROR_FIRST) {
+	snprintf(exit_summary, sizeof(exit_summary), "%s (%d)%s%s%s%s", kind, ei->kind,
+		 ei->reason[0] ? ": " : "", ei->reason, ei->msg[0] ? ": " : "", ei->msg);
+	if (ei->kind >= SLO_EXIT_KIND_ERROR) {
 		msg("EXIT: %s (%d): %s", kind, ei->kind,
 		    ei->reason[0] ? ei->reason : "no reason given");
 		if (ei->msg[0])
@@ -1023,8 +1051,15 @@ static int64_t ms_between(const struct timespec *a, const struct timespec *b)
 	       (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
-/* Load, attach, run until a signal or an exit; returns an exit code. */
-static int run_once(bool use_peek, int inotify_fd, bool *restart)
+static void track_last_good(void);
+
+/*
+ * Load, attach, run until a signal or an exit.  Returns an exit code for a
+ * failure before attaching; once attached, sets *attached and copies the
+ * kernel's exit_info to *ei_out (main() applies the failure policy).
+ */
+static int run_once(bool use_peek, int inotify_fd, struct slo_exit_info *ei_out,
+		    bool *attached)
 {
 	struct slo_topology *topo = NULL;
 	struct bpf_link *link = NULL;
@@ -1045,7 +1080,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	struct utsname uts;
 	int nr_cpus, err, ret = EXIT_OK;
 
-	*restart = false;
+	*attached = false;
 	nr_cpus = libbpf_num_possible_cpus();
 	if (nr_cpus < 0) {
 		msg("cannot count possible CPUs: %s", strerror(-nr_cpus));
@@ -1139,11 +1174,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	if (!link) {
 		err = -errno;
 		if (err == -EBUSY || err == -EEXIST || err == -EALREADY) {
-			char ops[128];
-
-			attached_ops_name(ops, sizeof(ops));
-			msg("another sched_ext scheduler ('%s') is attached: stop it first",
-			    ops[0] ? ops : "unknown");
+			/* taken since main() looked: it logs and waits */
 			ret = EXIT_BUSY;
 		} else {
 			msg("cannot attach the scheduler: %s%s", strerror(-err),
@@ -1229,6 +1260,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 		/* a whole pass: what /healthz and `scx_slo health` look for */
 		slo_http_heartbeat(http);
 		slo_heartbeat_beat(&heartbeat);
+		track_last_good();
 	}
 	unpin_maps();
 
@@ -1247,10 +1279,8 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	publish_metrics(skel, nr_cpus, topo);
 	print_stats(skel, nr_cpus, "scx_slo final stats", 0);
 	report_exit(&ei, skel->bss->exit_dump, sizeof(skel->bss->exit_dump));
-	if (ei.kind >= SCX_EXIT_ERROR_FIRST)
-		ret = EXIT_SCHED_ERROR;
-	if ((uint64_t)ei.exit_code & SCX_ECODE_ACT_RESTART && !exiting)
-		*restart = true;
+	*ei_out = ei;
+	*attached = true;
 out:
 	if (limits_on)
 		slo_limits_free(&limits);
@@ -1278,12 +1308,280 @@ static int check_config(void)
 	return EXIT_OK;
 }
 
+/* What each exit status means, for the termination message. */
+static const char *exit_meaning(int code)
+{
+	switch (code) {
+	case EXIT_OK:			return "detached cleanly";
+	case EXIT_FAILURE_OTHER:	return "load or attach failed";
+	case EXIT_USAGE:		return "bad command line or configuration";
+	case EXIT_NOT_ROOT:		return "not root";
+	case EXIT_NO_SCHED_EXT:		return "the kernel cannot run sched_ext schedulers";
+	case EXIT_BUSY:			return "another scx_slo runs here";
+	case EXIT_VERIFIER:		return "the BPF verifier rejected the scheduler";
+	case EXIT_SCHED_ERROR:		return "the kernel ejected the scheduler";
+	default:			return "failed";
+	}
+}
+
+/*
+ * The exit reason, where the kubelet shows it (pod status, `kubectl
+ * describe pod`): the status, what it means, and @detail or else the last
+ * line logged.  Returns @code.
+ */
+static int terminate(int code, const char *detail)
+{
+	char text[SLO_TERMINATION_MAX];
+	int e;
+
+	if (!opts.termination_log[0])
+		return code;
+	if (!detail || !detail[0])
+		detail = last_msg;
+	snprintf(text, sizeof(text), "scx_slo exited %d (%s)%s%s\n", code, exit_meaning(code),
+		 detail[0] ? ": " : "", detail);
+	e = slo_termination_write(opts.termination_log, opts.termination_log_set, text);
+	/* the default path exists only in a container */
+	if (e && (opts.termination_log_set || e != -ENOENT))
+		fprintf(stderr, "scx_slo: cannot write the termination message to %s: %s\n",
+			opts.termination_log, strerror(-e));
+	return code;
+}
+
+/*
+ * --config's file does not parse at start: the last configuration applied
+ * (kept by --last-good) instead of exiting, which would leave the node on
+ * the fair scheduler until someone fixes the ConfigMap.  0 with *cfg set,
+ * or -1 (no usable copy: exit as before).
+ */
+static int start_on_last_good(struct slo_config *cfg, const char *mount)
+{
+	char err[768], when[64], budget[32];
+	int64_t saved_at = 0;
+	time_t t;
+	struct tm tm;
+
+	if (!opts.config_path || !opts.last_good_path[0] || !mount[0])
+		return -1;
+	if (slo_last_good_load(opts.last_good_path, cfg, &saved_at, err, sizeof(err))) {
+		if (access(opts.last_good_path, F_OK) == 0)
+			msg("no last good configuration to start on: %s", err);
+		return -1;
+	}
+	if (!cfg->has_default_budget)
+		cfg->default_budget_ns = opts.default_budget_ns;
+	t = (time_t)saved_at;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	slo_format_duration(cfg->default_budget_ns, budget, sizeof(budget));
+	msg("WARNING: %s does not parse (above): starting on the last good configuration, "
+	    "%s saved %s (%zu SLO(s), default budget %s); the file is applied as soon as "
+	    "it parses", opts.config_path, opts.last_good_path, when, cfg->nr_entries, budget);
+	return 0;
+}
+
+/*
+ * Keep --last-good in step with the configuration in force: checked once
+ * a second from the main loop (a comparison; a write only on change).
+ */
+static void track_last_good(void)
+{
+	static struct timespec last;
+	static struct slo_config saved;	/* paths borrowed from what was saved */
+	static char **paths;
+	static bool have;
+	struct timespec now;
+	char err[768];
+	size_t i;
+
+	if (!opts.config_path || !opts.last_good_path[0])
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (have && now.tv_sec == last.tv_sec)
+		return;
+	last = now;
+	if (have && slo_config_same(&saved, &budgets.cfg))
+		return;
+	if (slo_last_good_save(opts.last_good_path, &budgets.cfg, opts.config_path,
+			       err, sizeof(err))) {
+		msg("warning: %s", err);
+		have = false;
+		return;
+	}
+	/* a deep copy: budgets.cfg is replaced whole on the next reload */
+	for (i = 0; have && i < saved.nr_entries; i++)
+		free(paths[i]);
+	free(paths);
+	free(saved.entries);
+	saved = budgets.cfg;
+	saved.entries = calloc(saved.nr_entries ? saved.nr_entries : 1, sizeof(*saved.entries));
+	paths = calloc(saved.nr_entries ? saved.nr_entries : 1, sizeof(*paths));
+	have = saved.entries && paths;
+	for (i = 0; have && i < saved.nr_entries; i++) {
+		saved.entries[i] = budgets.cfg.entries[i];
+		paths[i] = strdup(budgets.cfg.entries[i].path);
+		if (!paths[i]) {
+			saved.nr_entries = i;
+			have = false;
+			break;
+		}
+		saved.entries[i].path = paths[i];
+	}
+}
+
+/*
+ * /metrics while detached on purpose: there are no scheduler statistics,
+ * only why we wait and what happened so far.
+ */
+static void publish_waiting(const char *reason, unsigned long long attempts)
+{
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	if (!http)
+		return;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	fprintf(f, "# HELP scx_slo_attached Whether scx_slo is the attached sched_ext scheduler.\n"
+		   "# TYPE scx_slo_attached gauge\nscx_slo_attached 0\n"
+		   "# HELP scx_slo_waiting Why the loader waits detached: slot (another sched_ext "
+		   "scheduler holds it), retry (after an unregistration), sysrq (after SysRq-S).\n"
+		   "# TYPE scx_slo_waiting gauge\nscx_slo_waiting{reason=\"%s\"} 1\n"
+		   "# HELP scx_slo_attach_retries_total Attach attempts that found the slot taken "
+		   "or followed an unregistration.\n"
+		   "# TYPE scx_slo_attach_retries_total counter\nscx_slo_attach_retries_total %llu\n",
+		reason, attempts);
+	if (nr_exits_seen)
+		fprintf(f, "# HELP scx_slo_exits_total Times the scheduler was detached, by the "
+			   "kernel's exit kind.\n# TYPE scx_slo_exits_total counter\n");
+	for (i = 0; i < nr_exits_seen; i++)
+		fprintf(f, "scx_slo_exits_total{kind=\"%s\"} %llu\n", exits_seen[i].kind,
+			(unsigned long long)exits_seen[i].count);
+	if (fclose(f)) {
+		free(text);
+		return;
+	}
+	slo_http_set_metrics(http, text, len);
+}
+
+/*
+ * Wait detached: @ms, or until SIGHUP (retry now) or a stop; with @park,
+ * until SIGHUP or a stop only.  When @slot is set, also until the slot
+ * comes free.  The heartbeat says "waiting" meanwhile, so `scx_slo health`
+ * (the liveness probe) passes and /healthz (readiness) gives @reason.
+ */
+static void wait_detached(const char *reason, uint32_t ms, bool park, bool slot)
+{
+	struct timespec start, now;
+	char who[200];
+
+	slo_heartbeat_set_waiting(&heartbeat, true);
+	slo_http_set_health(http, false, reason);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!exiting) {
+		if (retry_requested) {
+			retry_requested = 0;
+			msg("SIGHUP: attaching again now");
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!park && ms_between(&start, &now) >= (int64_t)ms)
+			break;
+		if (slot && !slot_taken(who, sizeof(who)))
+			break;
+		poll(NULL, 0, 100);
+		slo_http_heartbeat(http);
+		slo_heartbeat_beat(&heartbeat);
+	}
+	slo_heartbeat_set_waiting(&heartbeat, false);
+}
+
+/*
+ * Run the scheduler, and after each end of a run do what the failure
+ * policy (policy.h) says: exit, attach again at once, or wait and retry.
+ * Returns the exit status.
+ */
+static int supervise(bool use_peek, int inotify_fd)
+{
+	unsigned long long retries = 0;
+	unsigned int attempt = 0;
+	char holder[200] = "", who[200], reason[400];
+	uint32_t seed = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+
+	for (;;) {
+		enum slo_outcome outcome;
+		struct slo_exit_info ei = {};
+		struct slo_decision d;
+		bool attached = false, slot;
+		uint32_t delay;
+		int ret = EXIT_OK;
+
+		exit_summary[0] = '\0';
+		if (slot_taken(who, sizeof(who))) {
+			outcome = SLO_OUT_SLOT_TAKEN;
+		} else {
+			ret = run_once(use_peek, inotify_fd, &ei, &attached);
+			outcome = attached ? SLO_OUT_DETACHED :
+				  ret == EXIT_BUSY ? SLO_OUT_SLOT_TAKEN :
+				  ret == EXIT_VERIFIER ? SLO_OUT_VERIFIER : SLO_OUT_LOAD_FAILED;
+			if (outcome == SLO_OUT_SLOT_TAKEN && !slot_taken(who, sizeof(who)))
+				snprintf(who, sizeof(who), "unknown");
+		}
+		if (attached) {
+			attempt = 0;
+			holder[0] = '\0';
+		}
+		d = slo_policy_decide(outcome, ei.kind, ei.exit_code, exiting);
+		switch (d.action) {
+		case SLO_ACT_EXIT:
+			if (attached || outcome == SLO_OUT_SLOT_TAKEN) {
+				snprintf(reason, sizeof(reason), "%s%s%s", d.why,
+					 exit_summary[0] ? ": " : "", exit_summary);
+				return terminate(d.exit_code, reason);
+			}
+			return terminate(d.exit_code, NULL);
+		case SLO_ACT_RESTART:
+			msg("%s: loading again", d.why);
+			continue;
+		case SLO_ACT_PARK:
+			msg("%s: staying detached (the kernel's default scheduler runs every task) "
+			    "until SIGHUP or a restart of the pod", d.why);
+			snprintf(reason, sizeof(reason), "waiting: %s (SIGHUP attaches again)", d.why);
+			publish_waiting("sysrq", retries);
+			wait_detached(reason, 0, true, false);
+			break;
+		case SLO_ACT_RETRY:
+			slot = outcome == SLO_OUT_SLOT_TAKEN;
+			delay = slo_backoff_ms(attempt++, rand_r(&seed) ^ (uint32_t)rand_r(&seed) << 16);
+			retries++;
+			if (slot && strcmp(who, holder)) {
+				/* once per holder, not once per retry */
+				msg("another sched_ext scheduler (%s) is attached: waiting for it to "
+				    "detach (checked every 100 ms, attach retried with backoff up to "
+				    "%d s; SIGHUP retries at once)", who, SLO_BACKOFF_CAP_MS / 1000);
+				snprintf(holder, sizeof(holder), "%s", who);
+			} else if (!slot) {
+				msg("%s: attaching again in %.1f s", d.why, delay / 1000.0);
+			}
+			snprintf(reason, sizeof(reason), "waiting: %s%s%s%s", d.why,
+				 slot ? " (" : "", slot ? who : "", slot ? ")" : "");
+			publish_waiting(slot ? "slot" : "retry", retries);
+			wait_detached(reason, delay, false, slot);
+			break;
+		}
+		if (exiting)
+			return terminate(EXIT_OK, "stopped while detached, waiting to attach");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	char mount[PATH_MAX] = "";
 	struct slo_config cfg;
-	bool restart, use_peek;
+	bool use_peek;
 	int ret, inotify_fd;
 
 	if (argc > 1 && !strcmp(argv[1], "slo"))
@@ -1292,7 +1590,7 @@ int main(int argc, char **argv)
 		return slo_health_main(argc - 1, argv + 1);
 	ret = parse_args(argc, argv);
 	if (ret)
-		return ret;
+		return terminate(ret, NULL);
 	if (opts.show_topology)
 		return show_topology();
 	if (opts.check_config_path)
@@ -1300,18 +1598,18 @@ int main(int argc, char **argv)
 	if (geteuid() != 0) {
 		msg("must run as root: loading a sched_ext scheduler needs "
 		    "CAP_SYS_ADMIN and CAP_BPF");
-		return EXIT_NOT_ROOT;
+		return terminate(EXIT_NOT_ROOT, NULL);
 	}
 	ret = check_kernel();
 	if (ret)
-		return ret;
+		return terminate(ret, NULL);
 	ret = initial_config(&cfg, mount, sizeof(mount));
-	if (ret)
-		return ret;
+	if (ret && (ret != EXIT_USAGE || start_on_last_good(&cfg, mount)))
+		return terminate(ret, NULL);
 	slo_budgets_init(&budgets, mount, &cfg);
 	if (decide_dsq_peek(&use_peek)) {
 		slo_budgets_free(&budgets);
-		return EXIT_USAGE;
+		return terminate(EXIT_USAGE, NULL);
 	}
 
 	libbpf_set_print(libbpf_print);
@@ -1328,7 +1626,7 @@ int main(int argc, char **argv)
 		if (e) {
 			msg("%s", err);
 			slo_budgets_free(&budgets);
-			return e == -EBUSY ? EXIT_BUSY : EXIT_FAILURE_OTHER;
+			return terminate(e == -EBUSY ? EXIT_BUSY : EXIT_FAILURE_OTHER, NULL);
 		}
 	}
 	if (opts.metrics_addr) {
@@ -1339,16 +1637,12 @@ int main(int argc, char **argv)
 			msg("--metrics: %s", err);
 			slo_heartbeat_close(&heartbeat);
 			slo_budgets_free(&budgets);
-			return EXIT_FAILURE_OTHER;
+			return terminate(EXIT_FAILURE_OTHER, NULL);
 		}
 	}
 	inotify_fd = watch_config();
 
-	do {
-		ret = run_once(use_peek, inotify_fd, &restart);
-		if (restart)
-			msg("the kernel asked for a restart: reloading");
-	} while (restart && !exiting);
+	ret = supervise(use_peek, inotify_fd);
 
 	if (inotify_fd >= 0)
 		close(inotify_fd);

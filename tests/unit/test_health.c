@@ -128,6 +128,38 @@ static void test_stalled(void **state)
 	slo_heartbeat_close(&hb);
 }
 
+/*
+ * A loader waiting on purpose (the slot taken, or parked after SysRq-S)
+ * is alive: the probe passes on a fresh heartbeat alone and says why it
+ * is not attached; a stale one still fails; back to running, sched_ext
+ * counts again.
+ */
+static void test_waiting(void **state)
+{
+	struct slo_heartbeat hb;
+	char err[512], out[1024];
+
+	set_sched_ext("enabled\n", "simple\n");
+	assert_int_equal(slo_heartbeat_open(&hb, hbpath, err, sizeof(err)), 0);
+	assert_int_equal(check(10 * SEC, out, sizeof(out)), SLO_EXIT_UNHEALTHY);
+
+	slo_heartbeat_set_waiting(&hb, true);
+	assert_int_equal(check(10 * SEC, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "is alive and waiting to attach"));
+	assert_non_null(strstr(out, "the attached sched_ext scheduler is 'simple', not 'slo'"));
+
+	usleep(1300 * 1000);
+	assert_int_equal(check(1 * SEC, out, sizeof(out)), SLO_EXIT_UNHEALTHY);
+	assert_non_null(strstr(out, "has not completed a pass of its main loop"));
+
+	slo_heartbeat_set_waiting(&hb, false);
+	assert_int_equal(check(10 * SEC, out, sizeof(out)), SLO_EXIT_UNHEALTHY);
+	set_sched_ext("enabled\n", "slo\n");
+	assert_int_equal(check(10 * SEC, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "ok: sched_ext runs 'slo'"));
+	slo_heartbeat_close(&hb);
+}
+
 static void test_dead_loader(void **state)
 {
 	char err[512], out[1024];
@@ -288,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_healthy),
 		cmocka_unit_test(test_sched_ext_states),
 		cmocka_unit_test(test_stalled),
+		cmocka_unit_test(test_waiting),
 		cmocka_unit_test(test_dead_loader),
 		cmocka_unit_test(test_second_loader),
 		cmocka_unit_test(test_not_a_heartbeat),
