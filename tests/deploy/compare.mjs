@@ -43,8 +43,36 @@ const caps = (ds) => {
 	return JSON.stringify({ add: [...(c.add || [])].sort(), drop: [...(c.drop || [])].sort() });
 };
 check("capabilities: the same in both", caps(kds) === caps(hds), `${caps(kds)} vs ${caps(hds)}`);
-const mounts = (ds) => JSON.stringify(main(ds).volumeMounts.map((m) => [m.mountPath, !!m.readOnly]));
+const mounts = (ds) => JSON.stringify(main(ds).volumeMounts.map((m) => [m.mountPath, !!m.readOnly,
+	m.recursiveReadOnly || "Disabled"]));
 check("mounts: the same in both", mounts(kds) === mounts(hds), `${mounts(kds)} vs ${mounts(hds)}`);
+// Least privilege (issue 15): host paths are the pin directory (read-write)
+// and the cgroup2 tree (read-only), nothing else from the host; no host
+// namespaces; every hostPath is a read-only mount except the pins.
+const hostPaths = (ds) => {
+	const vols = Object.fromEntries(ds.spec.template.spec.volumes.map((v) => [v.name, v]));
+	return JSON.stringify(main(ds).volumeMounts.filter((m) => vols[m.name].hostPath)
+		.map((m) => [vols[m.name].hostPath.path, m.mountPath, !!m.readOnly]).sort());
+};
+const wantHost = JSON.stringify([["/sys/fs/bpf/scx_slo", "/sys/fs/bpf/scx_slo", false],
+	["/sys/fs/cgroup", "/sys/fs/cgroup", true]]);
+check("host paths: only /sys/fs/bpf/scx_slo (rw) and /sys/fs/cgroup (ro), in both",
+	hostPaths(kds) === wantHost && hostPaths(hds) === wantHost, `${hostPaths(kds)} vs ${hostPaths(hds)}`);
+const hostNs = (ds) => {
+	const s = ds.spec.template.spec;
+	return JSON.stringify([!!s.hostPID, !!s.hostNetwork, !!s.hostIPC]);
+};
+check("no host PID, network or IPC namespace, in both",
+	hostNs(kds) === "[false,false,false]" && hostNs(hds) === "[false,false,false]");
+const term = (ds) => JSON.stringify([main(ds).terminationMessagePath, main(ds).terminationMessagePolicy]);
+check("termination message: /dev/termination-log, FallbackToLogsOnError, in both",
+	term(kds) === term(hds) && term(kds) === JSON.stringify(["/dev/termination-log", "FallbackToLogsOnError"]));
+const knp = find(k, "NetworkPolicy"), hnp = find(h, "NetworkPolicy");
+const np = (p) => p && JSON.stringify({ types: p.spec.policyTypes, ingress: p.spec.ingress, egress: p.spec.egress });
+check("NetworkPolicy: the same in both (metrics port from monitoring only, no egress)",
+	knp && np(knp) === np(hnp) && knp.spec.ingress.length === 1 &&
+	JSON.stringify(knp.spec.ingress[0].ports) === JSON.stringify([{ port: "metrics", protocol: "TCP" }]) &&
+	JSON.stringify(knp.spec.egress) === "[]", `${np(knp)} vs ${np(hnp)}`);
 // Liveness and startup must not go through the metrics port any pod can
 // flood (issue 15): exec `scx_slo health`; readiness stays on /healthz.
 const probes = (ds) => {

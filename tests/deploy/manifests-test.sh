@@ -6,7 +6,8 @@
 #   - `helm template` with both value sets;
 #   - every rendered object validates against kubernetes-models' schemas, with
 #     unknown fields rejected (validate.mjs);
-#   - kustomize and Helm agree (kernel check, default SLOs, capabilities, mounts);
+#   - kustomize and Helm agree (kernel check, default SLOs, capabilities, mounts,
+#     host namespaces, termination message, NetworkPolicy);
 #   - with SCX_SLO path given and supporting it, `scx_slo --check-config`
 #     accepts the rendered SLO files.
 # kubectl, helm, kubernetes-models and TypeScript come from npm (lib.sh).
@@ -33,7 +34,7 @@ for k in base demo; do
 		ok "kubectl kustomize deploy/kustomize/$k: $(kinds "$OUT/kustomize-$k.yaml")"
 	else fail "kubectl kustomize deploy/kustomize/$k: $(cat "$OUT/err")"; fi
 done
-want="ConfigMap/scx-slo-config DaemonSet/scx-slo Service/scx-slo-metrics ServiceAccount/scx-slo "
+want="ConfigMap/scx-slo-config DaemonSet/scx-slo NetworkPolicy/scx-slo Service/scx-slo-metrics ServiceAccount/scx-slo "
 [ "$(kinds "$OUT/kustomize-base.yaml")" = "$want" ] && ok "base has exactly: $want" ||
 	fail "base objects: $(kinds "$OUT/kustomize-base.yaml"), want $want"
 grep -q '^  namespace: kube-system$' "$OUT/kustomize-base.yaml" &&
@@ -59,6 +60,9 @@ bad_values=(
 	'metrics: {port: 70000}'
 	'metrics: {prot: 9180}'
 	'nodeSelektor: {scx-slo.io/sched-ext: "true"}'
+	'cgroupRecursiveReadOnly: Yes'
+	'networkPolicy: {enabled: true, metricsFrom: [{namespaceSelektor: {}}]}'
+	'networkPolicy: {enabled: true, metricsFrom: []}'
 )
 for bad in "${bad_values[@]}"; do
 	printf '%s\n' "$bad" > "$OUT/bad-values.yaml"

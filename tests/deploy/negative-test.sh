@@ -54,7 +54,7 @@ mutate "misspelled volumeMount field" base.yaml '0,/mountPath: \/sys\/fs\/bpf/s/
 	"volumeMounts\[[0-9]*\]\.mountPth: unknown field 'mountPth'.*did you mean 'mountPath'"
 mutate "misspelled securityContext field" base.yaml '0,/readOnlyRootFilesystem:/s//readOnlyRootFileSystem:/' \
 	"securityContext\.readOnlyRootFileSystem: unknown field"
-mutate "misspelled pod spec field" base.yaml 's/hostPID: true/hostPid: true/' \
+mutate "misspelled pod spec field" base.yaml 's/hostPID: false/hostPid: false/' \
 	"spec\.template\.spec\.hostPid: unknown field 'hostPid'.*did you mean 'hostPID'"
 mutate "misspelled DaemonSet spec field" base.yaml 's/^  updateStrategy:/  updateStrategey:/' \
 	"spec\.updateStrategey: unknown field"
@@ -68,6 +68,12 @@ mutate "misspelled Deployment field" demo.yaml 's/^  replicas: 2/  replica: 2/' 
 	"spec\.replica: unknown field 'replica'"
 mutate "misspelled Service field" base.yaml 's/^  clusterIP: None/  clusterIp: None/' \
 	"spec\.clusterIp: unknown field"
+mutate "misspelled recursive read-only" base.yaml 's/recursiveReadOnly: IfPossible/recursiveReadonly: IfPossible/' \
+	"volumeMounts\[[0-9]*\]\.recursiveReadonly: unknown field.*did you mean 'recursiveReadOnly'"
+mutate "misspelled termination message policy" base.yaml 's/terminationMessagePolicy:/terminationMessagePolicey:/' \
+	"terminationMessagePolicey: unknown field"
+mutate "misspelled NetworkPolicy field" base.yaml 's/^  policyTypes:/  policyType:/' \
+	"spec\.policyType: unknown field 'policyType'.*did you mean 'policyTypes'"
 # Wrong types, a missing required field, an unknown kind.
 mutate "string for an integer" base.yaml '0,/containerPort: 9180/s//containerPort: "9180"/' \
 	"containerPort: must be integer"
