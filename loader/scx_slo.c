@@ -1597,7 +1597,7 @@ int main(int argc, char **argv)
 		return check_config();
 	if (geteuid() != 0) {
 		msg("must run as root: loading a sched_ext scheduler needs "
-		    "CAP_SYS_ADMIN and CAP_BPF");
+		    "CAP_BPF and CAP_PERFMON");
 		return terminate(EXIT_NOT_ROOT, NULL);
 	}
 	ret = check_kernel();

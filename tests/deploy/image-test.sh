@@ -155,9 +155,11 @@ if grep -q -- '--check-config' <<<"$help"; then
 	if [ $rc -eq 0 ]; then ok "--check-config accepts the ConfigMap's slo.yaml"
 	else fail "--check-config on the ConfigMap's slo.yaml: exit $rc: $out"; fi
 fi
-caps=(--cap-drop=all --cap-add=sys_admin --cap-add=bpf --cap-add=perfmon)
+# the DaemonSet's capabilities, read from it
+caps=(--cap-drop=all $(awk '/^ *add:$/ { on = 1; next } on && /^ *#/ { next }
+	on && /^ *- / { print "--cap-add=" tolower($2); next } on { exit }' "$TOP/deploy/kustomize/base/daemonset.yaml"))
 err=$("${RUN[@]}" --read-only "${caps[@]}" --security-opt no-new-privileges \
-	-v /sys/fs/cgroup:/sys/fs/cgroup:ro -v /sys/kernel:/sys/kernel:ro "${cfg[@]}" \
+	-v /sys/fs/cgroup:/sys/fs/cgroup:ro "${cfg[@]}" \
 	"$IMAGE" "${args[@]}" 2>&1 >/dev/null); rc=$?
 lines=$(grep -c . <<<"$err")
 if [ $rc -eq 4 ] && [ "$lines" -eq 1 ] && grep -q '^scx_slo: kernel .* has no sched_ext (CONFIG_SCHED_CLASS_EXT)' <<<"$err"; then

@@ -91,6 +91,8 @@ token=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 mkdir -p "$work/add"
 cp "$script" "$work/add/test.sh"
 cp "$here/guest/lib.sh" "$work/add/lib.sh"
+# what the DaemonSet grants, for tests that run the loader with exactly that
+cp "$here/../../deploy/kustomize/base/daemonset.yaml" "$work/add/daemonset.yaml"
 [ -f "$kdir/config" ] && cp "$kdir/config" "$work/add/kconfig"
 cat > "$work/add/scxvm.env" <<ENV
 SCXVM_TOKEN=$token
