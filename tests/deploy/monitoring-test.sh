@@ -7,8 +7,9 @@
 #   - the kustomize component's copies are what its sync.sh makes of them;
 #   - every scx_slo metric the rules' and the dashboard's queries name is one
 #     the loader exports: the families slo_metrics_render() writes (through
-#     METRIC_FAMILIES, a program built from loader/metrics.c) and the # TYPE
-#     lines of loader/*.c (the HTTP server's own samples), histogram
+#     metric_families, a program built from loader/metrics.c), the family()
+#     calls and # TYPE lines of loader/*.c (families written only for some
+#     snapshots, the HTTP server's own samples), histogram
 #     _bucket/_sum/_count included, or a series the rules record; names the
 #     loader does not export yet are listed in PENDING below;
 #   - the statistics-map limit in the near-full alert is SLO_MAX_CGROUP_STATS.
@@ -17,13 +18,14 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 families_bin=${1:?usage: monitoring-test.sh PATH/TO/metric_families}
 
-# Issue 17: what the loader is to export and does not yet.  Each name here
+# Issue 17: what the loader is to export and does not yet (item 5's names as
+# the reload branch writes them).  Each name here
 # is checked to be absent from the loader; once it is exported, this test
 # fails until the name is taken off the list (so that a later rename of it
 # is caught like any other).
 PENDING=(
 	# item 5, the config reload metrics
-	scx_slo_config_last_reload_success
+	scx_slo_config_last_reload_successful
 	scx_slo_config_last_reload_timestamp_seconds
 	scx_slo_config_reloads_total
 	scx_slo_config_entries
@@ -84,6 +86,11 @@ else fail "$out"; fi
 if ! "$families_bin" > "$OUT/families" 2> "$OUT/err"; then
 	fail "$families_bin: $(cat "$OUT/err")"; finish; exit 1
 fi
+# Families the renderer writes only when the snapshot has them (a pointer
+# the empty snapshot leaves NULL), and the HTTP server's own samples: from
+# the source, family(b, "NAME", "TYPE", ...) calls and "# TYPE NAME TYPE" text.
+grep -ho 'family(b, "scx_slo_[a-z0-9_]*", "[a-z]*"' "$TOP"/loader/*.c |
+	sed 's/^family(b, "\([^"]*\)", "\([^"]*\)"$/\1 \2/' >> "$OUT/families"
 grep -ho '# TYPE scx_slo_[a-z0-9_]* [a-z]*' "$TOP"/loader/*.c | cut -d' ' -f3- >> "$OUT/families"
 n=$(sort -u "$OUT/families" | wc -l)
 [ "$n" -ge 40 ] && ok "loader exports $n metric families" || fail "loader exports only $n metric families: $(cat "$OUT/families")"
