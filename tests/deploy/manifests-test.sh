@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Manifest validation (ctest label "deploy"), offline:
 #   - yamllint --strict over deploy/ (deploy/.yamllint; Helm templates excluded);
-#   - `kubectl kustomize` renders deploy/kustomize/base and deploy/kustomize/demo;
+#   - `kubectl kustomize` renders deploy/kustomize/base, deploy/kustomize/demo and
+#     deploy/kustomize/monitoring (the base with the monitoring component);
 #   - `helm lint --strict` on deploy/helm/scx-slo, with default and test values;
-#   - `helm template` with both value sets;
+#   - `helm template` with both value sets (the test values enable monitoring),
+#     and with only the PodMonitor enabled;
 #   - every rendered object validates against kubernetes-models' schemas, with
 #     unknown fields rejected (validate.mjs);
 #   - kustomize and Helm agree (kernel check, default SLOs, capabilities, mounts,
 #     host namespaces, termination message, NetworkPolicy);
+#   - monitoring: each render scrapes the pods one way (annotations or a
+#     PodMonitor, never both, no annotated Service); the PrometheusRule holds
+#     the chart's files/prometheus-rules.yaml and the dashboard ConfigMap its
+#     files/grafana-dashboard.json (compare-monitoring.mjs);
 #   - with SCX_SLO path given and supporting it, `scx_slo --check-config`
 #     accepts the rendered SLO files.
 # kubectl, helm, kubernetes-models and TypeScript come from npm (lib.sh).
@@ -29,7 +35,7 @@ else fail "yamllint:"; echo "$out"; fi
 # kinds FILE: "Kind/name" per object, sorted
 kinds() { grep -E '^(kind|  name):' "$1" | paste - - | awk '{print $2 "/" $4}' | sort | tr '\n' ' '; }
 
-for k in base demo; do
+for k in base demo monitoring; do
 	if "$KUBECTL" kustomize "$TOP/deploy/kustomize/$k" > "$OUT/kustomize-$k.yaml" 2> "$OUT/err"; then
 		ok "kubectl kustomize deploy/kustomize/$k: $(kinds "$OUT/kustomize-$k.yaml")"
 	else fail "kubectl kustomize deploy/kustomize/$k: $(cat "$OUT/err")"; fi
@@ -40,6 +46,9 @@ want="ConfigMap/scx-slo-config DaemonSet/scx-slo NetworkPolicy/scx-slo Service/s
 grep -q '^  namespace: kube-system$' "$OUT/kustomize-base.yaml" &&
 	! grep '^  namespace:' "$OUT/kustomize-base.yaml" | grep -vq 'kube-system$' &&
 	ok "base: every object in kube-system" || fail "base: objects outside kube-system"
+want_mon="ConfigMap/scx-slo-config ConfigMap/scx-slo-grafana-dashboard DaemonSet/scx-slo PodMonitor/scx-slo PrometheusRule/scx-slo Service/scx-slo-metrics ServiceAccount/scx-slo "
+[ "$(kinds "$OUT/kustomize-monitoring.yaml")" = "$want_mon" ] && ok "monitoring overlay has exactly: $want_mon" ||
+	fail "monitoring overlay objects: $(kinds "$OUT/kustomize-monitoring.yaml"), want $want_mon"
 
 for v in default test; do
 	args=(); [ $v = test ] && args=(-f "$DEPLOY_TESTS/helm-values-test.yaml")
@@ -49,6 +58,11 @@ for v in default test; do
 		ok "helm template ($v values): $(kinds "$OUT/helm-$v.yaml")"
 	else fail "helm template ($v values): $(cat "$OUT/err")"; fi
 done
+# Default values but the PodMonitor: the pods must lose their annotations.
+if "$HELM" template scx-slo "$CHART" -n kube-system --set monitoring.podMonitor.enabled=true \
+	> "$OUT/helm-podmonitor.yaml" 2> "$OUT/err"; then
+	ok "helm template (monitoring.podMonitor.enabled=true): $(kinds "$OUT/helm-podmonitor.yaml")"
+else fail "helm template (monitoring.podMonitor.enabled=true): $(cat "$OUT/err")"; fi
 
 # Values the chart's values.schema.json must refuse, each in a values file.
 bad_values=(
@@ -63,6 +77,10 @@ bad_values=(
 	'cgroupRecursiveReadOnly: Yes'
 	'networkPolicy: {enabled: true, metricsFrom: [{namespaceSelektor: {}}]}'
 	'networkPolicy: {enabled: true, metricsFrom: []}'
+	'monitoring: {rules: {missRatioTarget: 2}}'
+	'monitoring: {rules: {missRatioTarget: "1%"}}'
+	'monitoring: {podMonitor: {enabled: true, interval: 30}}'
+	'monitoring: {podMonitor: {enabld: true}}'
 )
 for bad in "${bad_values[@]}"; do
 	printf '%s\n' "$bad" > "$OUT/bad-values.yaml"
@@ -71,7 +89,8 @@ for bad in "${bad_values[@]}"; do
 	else ok "helm values schema refuses '$bad': $(grep '^- ' "$OUT/err" | sed 's/^- //' | paste -sd';' -)"; fi
 done
 
-rendered=("$OUT"/kustomize-base.yaml "$OUT"/kustomize-demo.yaml "$OUT"/helm-default.yaml "$OUT"/helm-test.yaml)
+rendered=("$OUT"/kustomize-base.yaml "$OUT"/kustomize-demo.yaml "$OUT"/kustomize-monitoring.yaml
+	"$OUT"/helm-default.yaml "$OUT"/helm-test.yaml "$OUT"/helm-podmonitor.yaml)
 if out=$(node "$DEPLOY_TESTS/validate.mjs" "$NPM_DIR" "${rendered[@]}" 2>&1); then
 	ok "schemas (kubernetes-models, unknown fields rejected): $(tail -n1 <<<"$out")"
 else fail "schema validation:"; echo "$out"; fi
@@ -79,6 +98,13 @@ else fail "schema validation:"; echo "$out"; fi
 if out=$(node "$DEPLOY_TESTS/compare.mjs" "$NPM_DIR" "$OUT/kustomize-base.yaml" "$OUT/helm-default.yaml" "$OUT" 2>&1); then
 	ok "kustomize and helm agree:"; sed 's/^/       /' <<<"$out"
 else fail "kustomize and helm differ:"; echo "$out"; fi
+
+# The miss-ratio target of tests/deploy/helm-values-test.yaml is 0.05.
+if out=$(node "$DEPLOY_TESTS/compare-monitoring.mjs" "$NPM_DIR" "$CHART/files/prometheus-rules.yaml" \
+	"$CHART/files/grafana-dashboard.json" "$OUT"/kustomize-base.yaml "$OUT"/kustomize-monitoring.yaml \
+	"$OUT"/helm-default.yaml "$OUT"/helm-test.yaml=0.05 "$OUT"/helm-podmonitor.yaml 2>&1); then
+	ok "monitoring objects:"; sed 's/^/       /' <<<"$out"
+else fail "monitoring objects:"; echo "$out"; fi
 
 # The rendered SLO files, as scx_slo itself parses them (once it can).
 if [ -n "$scx_slo" ] && [ -x "$scx_slo" ] && "$scx_slo" --help 2>&1 | grep -q -- '--check-config'; then

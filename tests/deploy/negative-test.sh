@@ -12,12 +12,13 @@ need_npm
 OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT
 "$KUBECTL" kustomize "$TOP/deploy/kustomize/base" > "$OUT/base.yaml" || die "kustomize base failed"
 "$KUBECTL" kustomize "$TOP/deploy/kustomize/demo" > "$OUT/demo.yaml" || die "kustomize demo failed"
+"$KUBECTL" kustomize "$TOP/deploy/kustomize/monitoring" > "$OUT/monitoring.yaml" || die "kustomize monitoring failed"
 "$HELM" template scx-slo "$TOP/deploy/helm/scx-slo" -n kube-system > "$OUT/helm.yaml" || die "helm template failed"
 
 validate() { node "$DEPLOY_TESTS/validate.mjs" "$NPM_DIR" "$@" 2>&1; }
 
-# The control: unchanged, all three pass.
-if out=$(validate "$OUT/base.yaml" "$OUT/demo.yaml" "$OUT/helm.yaml"); then ok "control: the rendered manifests pass"
+# The control: unchanged, all four pass.
+if out=$(validate "$OUT/base.yaml" "$OUT/demo.yaml" "$OUT/helm.yaml" "$OUT/monitoring.yaml"); then ok "control: the rendered manifests pass"
 else fail "control: the rendered manifests do not pass:"; echo "$out"; finish; exit 1; fi
 
 # mutate NAME FILE SED-EXPR EXPECTED-REGEX: a copy of FILE with the sed
@@ -74,6 +75,15 @@ mutate "misspelled termination message policy" base.yaml 's/terminationMessagePo
 	"terminationMessagePolicey: unknown field"
 mutate "misspelled NetworkPolicy field" base.yaml 's/^  policyTypes:/  policyType:/' \
 	"spec\.policyType: unknown field 'policyType'.*did you mean 'policyTypes'"
+# The Prometheus Operator's kinds (schemas of @kubernetes-models/prometheus-operator).
+mutate "misspelled PodMonitor field" monitoring.yaml 's/^  podMetricsEndpoints:/  podMetricEndpoints:/' \
+	"spec\.podMetricEndpoints: unknown field 'podMetricEndpoints'.*did you mean 'podMetricsEndpoints'"
+mutate "misspelled relabeling field" monitoring.yaml 's/targetLabel: instance/targetLabl: instance/' \
+	"relabelings\[0\]\.targetLabl: unknown field"
+mutate "misspelled alert rule field" monitoring.yaml '0,/^\( *\)for: 3m/s//\1fro: 3m/' \
+	"spec\.groups\[0\]\.rules\[0\]\.fro: unknown field 'fro'.*did you mean 'for'"
+mutate "misspelled CRD kind" monitoring.yaml 's/^kind: PodMonitor$/kind: PodMonitors/' \
+	"no schema for apiVersion 'monitoring.coreos.com/v1' kind 'PodMonitors'"
 # Wrong types, a missing required field, an unknown kind.
 mutate "string for an integer" base.yaml '0,/containerPort: 9180/s//containerPort: "9180"/' \
 	"containerPort: must be integer"

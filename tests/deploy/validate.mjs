@@ -1,5 +1,6 @@
 // Offline validation of Kubernetes manifests against the schemas that npm's
-// kubernetes-models 4.x ships, strict about unknown fields.
+// kubernetes-models 4.x ships (and @kubernetes-models/prometheus-operator for
+// PodMonitor and PrometheusRule), strict about unknown fields.
 //
 //   node validate.mjs NPM_DIR FILE...      (FILE: YAML, several documents allowed)
 //
@@ -29,12 +30,21 @@ const ts = require("typescript");
 const errors = [];
 const docs = []; // {file, index, obj, doc, lines, kind, name, module}
 
-// "apps/v1" + "DaemonSet" -> "kubernetes-models/apps/v1/DaemonSet"
+// Custom resources the manifests use, by API group: packages of the same
+// generator as kubernetes-models, built from the projects' own CRD schemas,
+// so they get the same two checks as the core kinds.
+const crdPackages = {
+	"monitoring.coreos.com": "@kubernetes-models/prometheus-operator", // PodMonitor, PrometheusRule
+};
+
+// "apps/v1" + "DaemonSet" -> "kubernetes-models/apps/v1/DaemonSet";
+// "monitoring.coreos.com/v1" + "PodMonitor" -> "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor"
 function modelModule(apiVersion, kind) {
 	if (typeof apiVersion !== "string" || typeof kind !== "string") return null;
 	const dir = apiVersion.includes("/") ? apiVersion : `v1`;
 	if (!apiVersion.includes("/") && apiVersion !== "v1") return null;
-	const mod = `kubernetes-models/${dir}/${kind}`;
+	const pkg = crdPackages[apiVersion.split("/")[0]] || "kubernetes-models";
+	const mod = `${pkg}/${dir}/${kind}`;
 	try {
 		require.resolve(mod);
 		return mod;

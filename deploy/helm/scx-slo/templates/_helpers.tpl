@@ -42,3 +42,14 @@ prometheus.io/scrape: "true"
 prometheus.io/port: {{ .Values.metrics.port | quote }}
 prometheus.io/path: /metrics
 {{- end -}}
+
+{{/*
+"true" when the pods carry the prometheus.io/* annotations: the one way a
+Prometheus without the Operator finds them.  Off with the PodMonitor, which
+would otherwise scrape them a second time under an annotation-based job.
+*/}}
+{{- define "scx-slo.scrapeAnnotations" -}}
+{{- if and .Values.metrics.annotations (not .Values.monitoring.podMonitor.enabled) -}}
+true
+{{- end -}}
+{{- end -}}
