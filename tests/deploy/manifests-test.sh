@@ -46,7 +46,7 @@ want="ConfigMap/scx-slo-config DaemonSet/scx-slo NetworkPolicy/scx-slo Service/s
 grep -q '^  namespace: kube-system$' "$OUT/kustomize-base.yaml" &&
 	! grep '^  namespace:' "$OUT/kustomize-base.yaml" | grep -vq 'kube-system$' &&
 	ok "base: every object in kube-system" || fail "base: objects outside kube-system"
-want_mon="ConfigMap/scx-slo-config ConfigMap/scx-slo-grafana-dashboard DaemonSet/scx-slo PodMonitor/scx-slo PrometheusRule/scx-slo Service/scx-slo-metrics ServiceAccount/scx-slo "
+want_mon="ConfigMap/scx-slo-config ConfigMap/scx-slo-grafana-dashboard DaemonSet/scx-slo NetworkPolicy/scx-slo PodMonitor/scx-slo PrometheusRule/scx-slo Service/scx-slo-metrics ServiceAccount/scx-slo "
 [ "$(kinds "$OUT/kustomize-monitoring.yaml")" = "$want_mon" ] && ok "monitoring overlay has exactly: $want_mon" ||
 	fail "monitoring overlay objects: $(kinds "$OUT/kustomize-monitoring.yaml"), want $want_mon"
 
