@@ -1382,14 +1382,16 @@ static int start_on_last_good(struct slo_config *cfg, const char *mount)
 
 /*
  * Keep --last-good in step with the configuration in force: checked once
- * a second from the main loop (a comparison; a write only on change).
+ * a second from the main loop (a comparison; a write only on change).  A
+ * copy that cannot be saved is reported once per configuration, not once
+ * a second.
  */
 static void track_last_good(void)
 {
 	static struct timespec last;
-	static struct slo_config saved;	/* paths borrowed from what was saved */
-	static char **paths;
+	static struct slo_config seen;	/* a deep copy of what was last tried */
 	static bool have;
+	struct slo_config_entry *entries;
 	struct timespec now;
 	char err[768];
 	size_t i;
@@ -1400,33 +1402,29 @@ static void track_last_good(void)
 	if (have && now.tv_sec == last.tv_sec)
 		return;
 	last = now;
-	if (have && slo_config_same(&saved, &budgets.cfg))
+	if (have && slo_config_same(&seen, &budgets.cfg))
 		return;
 	if (slo_last_good_save(opts.last_good_path, &budgets.cfg, opts.config_path,
-			       err, sizeof(err))) {
-		msg("warning: %s", err);
-		have = false;
+			       err, sizeof(err)))
+		msg("warning: no last good copy of the configuration: %s", err);
+	/* budgets.cfg is replaced whole on the next reload: copy it */
+	slo_config_free(&seen);
+	have = false;
+	entries = calloc(budgets.cfg.nr_entries ? budgets.cfg.nr_entries : 1, sizeof(*entries));
+	if (!entries)
 		return;
-	}
-	/* a deep copy: budgets.cfg is replaced whole on the next reload */
-	for (i = 0; have && i < saved.nr_entries; i++)
-		free(paths[i]);
-	free(paths);
-	free(saved.entries);
-	saved = budgets.cfg;
-	saved.entries = calloc(saved.nr_entries ? saved.nr_entries : 1, sizeof(*saved.entries));
-	paths = calloc(saved.nr_entries ? saved.nr_entries : 1, sizeof(*paths));
-	have = saved.entries && paths;
-	for (i = 0; have && i < saved.nr_entries; i++) {
-		saved.entries[i] = budgets.cfg.entries[i];
-		paths[i] = strdup(budgets.cfg.entries[i].path);
-		if (!paths[i]) {
-			saved.nr_entries = i;
-			have = false;
-			break;
+	seen = budgets.cfg;
+	seen.entries = entries;
+	for (i = 0; i < budgets.cfg.nr_entries; i++) {
+		entries[i] = budgets.cfg.entries[i];
+		entries[i].path = strdup(budgets.cfg.entries[i].path);
+		if (!entries[i].path) {
+			seen.nr_entries = i;
+			slo_config_free(&seen);
+			return;
 		}
-		saved.entries[i].path = paths[i];
 	}
+	have = true;
 }
 
 /*
