@@ -1541,7 +1541,7 @@ static int supervise(bool use_peek, int inotify_fd)
 			}
 			return terminate(d.exit_code, NULL);
 		case SLO_ACT_RESTART:
-			msg("%s: loading again", d.why);
+			msg("%s: reloading", d.why);
 			continue;
 		case SLO_ACT_PARK:
 			msg("%s: staying detached (the kernel's default scheduler runs every task) "

@@ -5,7 +5,8 @@
 #   (readiness) and /metrics say it waits, and attaches within a second of
 #   the other detaching;
 # - SysRq-S: it stays detached (parked, alive) until SIGHUP re-attaches it;
-# - SIGTERM: exit 0 and the reason in the termination message file;
+# - SIGTERM: exit 0, a verifier rejection: exit 6, each with its reason
+#   in the termination message file;
 # - a bad config at start with a last known-good copy: it starts on the
 #   copy, says so, and applies the file once it parses; without a copy:
 #   exit 2, and the file's line in the termination message.
@@ -107,7 +108,16 @@ wait_for 100 sh -c '[ "$(scx_slo slo get /good | sed -n "s/.*budget \([^ ,]*\).*
 stop_scx_slo
 log "bad config at start: started on the copy, then applied the fixed file"
 
-# 5. ... and without a copy: exit 2, the line in the termination message.
+# 5. Exits the kubelet restarts: the reason in the termination message
+# (a verifier rejection, exit 6: the same path as every exit status).
+scx_slo --debug-verifier-reject --termination-log "$TERM_LOG" > /dev/null 2>&1
+rc=$?
+[ "$rc" -eq 6 ] || fail "a verifier rejection exited $rc, want 6"
+grep -q '^scx_slo exited 6 (the BPF verifier rejected the scheduler): ' "$TERM_LOG" ||
+	fail "termination message: '$(cat "$TERM_LOG")'"
+log "verifier rejection: '$(cat "$TERM_LOG")'"
+
+# 6. ... and without a copy: exit 2, the line in the termination message.
 printf 'slos:\n  - cgroup: /good\n    budget: 5\n' > "$cfg/slo.yaml"
 scx_slo --config "$cfg/slo.yaml" --last-good '' --termination-log "$TERM_LOG" 2> /tmp/c.err
 rc=$?
