@@ -158,6 +158,7 @@ fi
 # the DaemonSet's capabilities, read from it
 caps=(--cap-drop=all $(awk '/^ *add:$/ { on = 1; next } on && /^ *#/ { next }
 	on && /^ *- / { print "--cap-add=" tolower($2); next } on { exit }' "$TOP/deploy/kustomize/base/daemonset.yaml"))
+[ ${#caps[@]} -ge 2 ] || fail "no capability list found in deploy/kustomize/base/daemonset.yaml"
 err=$("${RUN[@]}" --read-only "${caps[@]}" --security-opt no-new-privileges \
 	-v /sys/fs/cgroup:/sys/fs/cgroup:ro "${cfg[@]}" \
 	"$IMAGE" "${args[@]}" 2>&1 >/dev/null); rc=$?
