@@ -75,8 +75,8 @@ COPY --from=build /out/usr/local/sbin/scx_slo /usr/local/sbin/scx_slo
 LABEL org.opencontainers.image.title="scx_slo" \
       org.opencontainers.image.description="SLO-aware earliest-deadline-first sched_ext CPU scheduler" \
       org.opencontainers.image.licenses="GPL-2.0-only"
-# Root, because loading a sched_ext scheduler needs CAP_SYS_ADMIN, CAP_BPF and
-# CAP_PERFMON (deploy/ grants exactly those; see the DaemonSet).
+# Root (scx_slo checks for uid 0); loading a sched_ext scheduler needs CAP_BPF
+# and CAP_PERFMON, which deploy/ grants and nothing more (see the DaemonSet).
 USER 0
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/sbin/scx_slo"]

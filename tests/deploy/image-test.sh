@@ -138,8 +138,8 @@ out=$("${RUN[@]}" --entrypoint /bin/sh "$IMAGE" -c \
 if [ -z "$out" ]; then ok "no compiler, build tool, header or source in the runtime image"
 else fail "build leftovers in the runtime image: $out"; fi
 
-# The DaemonSet's container: root, CAP_SYS_ADMIN+BPF+PERFMON only, read-only
-# root filesystem, host /sys, the ConfigMap's SLO file at /etc/scx-slo.  This
+# The DaemonSet's container: root, its capabilities only, read-only root
+# filesystem, the host's cgroup2 tree, the ConfigMap's SLO file at /etc/scx-slo.  This
 # kernel has no sched_ext: exit 4, one line.  (The DaemonSet's arguments once
 # the loader has --config and --metrics; until then the same SLOs by flag.)
 help=$("${RUN[@]}" "$IMAGE" --help 2>&1)
