@@ -101,6 +101,18 @@ expect topo-no-cpus 2 'no usable CPUs' "$bin" -t --topology-xml "$(dirname "$0")
 expect topo-both-inputs 2 'exclusive' "$bin" -t --topology-xml x --topology-synthetic y
 expect topo-input-without-show 2 'only apply to --show-topology' "$bin" --topology-synthetic "$vm"
 expect json-without-show 2 'only applies to --show-topology' "$bin" --json
+expect termination-log-dir 2 "--termination-log '/tmp/': expected a file path" "$bin" --termination-log /tmp/
+expect last-good-dir 2 "--last-good '/tmp/': expected a file path" "$bin" --last-good /tmp/
+# Every exit of the loader leaves its reason in --termination-log (the
+# kubelet's termination message): status, meaning, and the line logged.
+term=$(mktemp -u /tmp/cli-term.XXXXXX)
+expect termination-log-bad-option 2 'needs a unit' "$bin" --termination-log "$term" --slice 3
+if grep -qx "scx_slo exited 2 (bad command line or configuration): --slice '3': duration needs a unit (ns, us, ms or s)" "$term"; then
+	echo "ok   termination-log-written"; passed=$((passed + 1))
+else
+	echo "FAIL termination-log-written: '$(cat "$term" 2>&1)'"; failed=$((failed + 1))
+fi
+rm -f "$term"
 
 if command -v setpriv >/dev/null; then
 	expect topo-unprivileged 0 'llc domains:' setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" --show-topology
