@@ -127,6 +127,13 @@ static void read_sample(const char *path, struct slo_file_sample *smp, char **bu
 		smp->err = ret;
 		return;
 	}
+	/* slo_config_read() allocates for the largest file: keep only what was read */
+	{
+		char *fit = realloc(*buf, *len ? *len : 1);
+
+		if (fit)
+			*buf = fit;
+	}
 	smp->dev = st.st_dev;
 	smp->ino = st.st_ino;
 	smp->size = st.st_size;
