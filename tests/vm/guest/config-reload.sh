@@ -6,7 +6,8 @@
 #
 # run 1, --config /etc/scx/slo.yaml, /etc/scx -> /run/cmA, a ConfigMap
 # layout there (slo.yaml -> ..data/slo.yaml, ..data -> ..vN):
-#   two ..data swaps in a row (rename, as the kubelet does), /etc/scx
+#   two ..data swaps in a row (rename, as the kubelet does), an edit in
+#   place in the directory ..data leads to after them, /etc/scx
 #   re-pointed at another ConfigMap directory, a swap there, a bad version
 #   (rejected, counted, the SLOs in force stay) and a good one after it;
 # run 2, --config /run/plain/slo.yaml:
@@ -88,13 +89,16 @@ cm_version /run/cmA 2 6ms 9ms
 expect 6ms $SEEN "ConfigMap swap 1"
 cm_version /run/cmA 3 7ms 9ms
 expect 7ms $SEEN "ConfigMap swap 2"
+# the directory ..data now leads to is watched too, not the removed ..v1
+conf 8ms 9ms > /run/cmA/..v3/slo.yaml
+expect 8ms $SEEN "in-place edit in ..data's directory after two swaps"
 # the directory reached through /etc/scx changes
 ln -s /run/cmB /etc/scx.tmp
 mv -T /etc/scx.tmp /etc/scx
 expect 20ms $SEEN "/etc/scx re-pointed to another directory"
 cm_version /run/cmB 2 21ms 9ms
 expect 21ms $SEEN "ConfigMap swap in the new directory"
-expect_metric 'scx_slo_config_reloads_total{result="ok"}' 4 "after 4 changes"
+expect_metric 'scx_slo_config_reloads_total{result="ok"}' 5 "after 5 changes"
 
 # a bad version: rejected once, counted, what is in force stays
 mkdir /run/cmB/..v3
