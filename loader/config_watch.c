@@ -284,9 +284,6 @@ static void drop_interests(struct slo_config_watch *w)
 	resolution_free(&r);
 	w->interests = NULL;
 	w->nr_interests = 0;
-	w->target_wd = -1;
-	free(w->target_name);
-	w->target_name = NULL;
 }
 
 /*
@@ -321,10 +318,6 @@ static bool arm(struct slo_config_watch *w, struct resolution *r)
 		if (in->wd < 0 && !failed_dir) {
 			failed_dir = in->dir;
 			failed_err = errno;
-		}
-		if (in->target && in->wd >= 0) {
-			w->target_wd = in->wd;
-			w->target_name = strdup(in->name);
 		}
 	}
 out:
@@ -423,7 +416,6 @@ int slo_config_watch_init(struct slo_config_watch *w, const char *path,
 
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
-	w->target_wd = -1;
 	w->default_budget_ns = default_budget_ns;
 	w->ops = *ops;
 	w->path = absolute(path);

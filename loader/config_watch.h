@@ -122,9 +122,7 @@ struct slo_config_watch {
 	bool watch_failed_said;
 	struct slo_watch_interest *interests;
 	size_t nr_interests;
-	int target_wd;			/* directory of the resolved file, or -1 */
-	char *target_name;		/* its name there */
-	bool writer_open;
+	bool writer_open;		/* IN_MODIFY of the file not yet closed */
 	uint64_t writer_since_ms;
 
 	bool pending;			/* a change to look at */

@@ -95,7 +95,7 @@ static volatile sig_atomic_t exiting, reload_requested;
 /* The SLO configuration in force, kept across scheduler restarts. */
 static struct slo_budgets budgets;
 /* --config: the file followed for changes, and how its reloads went */
-static struct slo_config_watch config_watch = { .fd = -1, .target_wd = -1 };
+static struct slo_config_watch config_watch = { .fd = -1 };
 
 /*
  * cpu.max: read by BPF from ops.cgroup_set_bandwidth (6.17+), else put
