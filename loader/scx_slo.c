@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <poll.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -31,6 +29,7 @@
 #include "budgets.h"
 #include "cgroup.h"
 #include "config.h"
+#include "config_watch.h"
 #include "cpu_limits_sync.h"
 #include "duration.h"
 #include "health.h"
@@ -95,6 +94,8 @@ static volatile sig_atomic_t exiting, reload_requested;
 
 /* The SLO configuration in force, kept across scheduler restarts. */
 static struct slo_budgets budgets;
+/* --config: the file followed for changes, and how its reloads went */
+static struct slo_config_watch config_watch = { .fd = -1 };
 
 /*
  * cpu.max: read by BPF from ops.cgroup_set_bandwidth (6.17+), else put
@@ -634,6 +635,37 @@ static int check_kernel(void)
 	return EXIT_OK;
 }
 
+static void config_log(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A settled, parsed configuration file: apply it whole, or keep what is in
+ * force.  The same content is not applied again (a ConfigMap update fires
+ * several events); SIGHUP (@force) re-applies regardless, which also drops
+ * `scx_slo slo set/del` overrides.
+ */
+static int apply_config(void *ctx, struct slo_config *cfg, const char *why, bool force,
+			char *err, size_t errlen)
+{
+	char budget[32];
+
+	if (!force && slo_config_equal(cfg, &budgets.cfg))
+		return 1;
+	if (slo_budgets_apply(&budgets, cfg, err, errlen))
+		return -1;
+	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
+	msg("config %s applied (%s): %zu SLO(s), %zu with a cgroup now, default budget %s",
+	    opts.config_path, why, budgets.cfg.nr_entries,
+	    slo_budgets_nr_active(&budgets), budget);
+	return 0;
+}
+
 /*
  * The configuration to start with: the file, or the --slo entries (whose
  * cgroups must exist: a typo on the command line is an error, while a file
@@ -652,7 +684,13 @@ static int initial_config(struct slo_config *cfg, char *mount, size_t mountlen)
 		return EXIT_USAGE;
 	}
 	if (opts.config_path) {
-		if (slo_config_load(opts.config_path, cfg, err, sizeof(err))) {
+		static const struct slo_config_watch_ops ops = {
+			.apply = apply_config,
+			.log = config_log,
+		};
+
+		if (slo_config_watch_init(&config_watch, opts.config_path,
+					  opts.default_budget_ns, &ops, cfg, err, sizeof(err))) {
 			msg("%s", err);
 			return EXIT_USAGE;
 		}
@@ -670,98 +708,11 @@ static int initial_config(struct slo_config *cfg, char *mount, size_t mountlen)
 				return EXIT_USAGE;
 			}
 		}
+		if (!cfg->has_default_budget)
+			cfg->default_budget_ns = opts.default_budget_ns;
+		slo_reload_status_started(&config_watch.status);
 	}
-	if (!cfg->has_default_budget)
-		cfg->default_budget_ns = opts.default_budget_ns;
 	return 0;
-}
-
-static bool configs_equal(const struct slo_config *a, const struct slo_config *b)
-{
-	size_t i;
-
-	if (a->default_budget_ns != b->default_budget_ns ||
-	    a->nr_entries != b->nr_entries)
-		return false;
-	for (i = 0; i < a->nr_entries; i++) {
-		if (strcmp(a->entries[i].path, b->entries[i].path) ||
-		    a->entries[i].budget_ns != b->entries[i].budget_ns)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Re-read the configuration file: apply it whole, or keep what is in force.
- * A file event with unchanged content is ignored (a ConfigMap update fires
- * several); SIGHUP (@force) re-applies regardless, which also drops
- * `scx_slo slo set/del` overrides.
- */
-static void reload_config(const char *why, bool force)
-{
-	struct slo_config cfg;
-	char err[768], budget[32];
-
-	if (slo_config_load(opts.config_path, &cfg, err, sizeof(err))) {
-		msg("config rejected (%s): %s; the SLOs in force stay", why, err);
-		return;
-	}
-	if (!cfg.has_default_budget)
-		cfg.default_budget_ns = opts.default_budget_ns;
-	if (!force && configs_equal(&cfg, &budgets.cfg)) {
-		slo_config_free(&cfg);
-		return;
-	}
-	if (slo_budgets_apply(&budgets, &cfg, err, sizeof(err))) {
-		msg("config not applied (%s): %s; the SLOs in force stay", why, err);
-		slo_config_free(&cfg);
-		return;
-	}
-	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
-	msg("config %s applied (%s): %zu SLO(s), %zu with a cgroup now, default budget %s",
-	    opts.config_path, why, budgets.cfg.nr_entries,
-	    slo_budgets_nr_active(&budgets), budget);
-}
-
-/*
- * Watch the configuration file's directory, not the file: editors and
- * Kubernetes replace files (ConfigMaps swap a ..data symlink) rather than
- * write them in place.  Returns an inotify fd, or -1 (reloads then come
- * from SIGHUP only).
- */
-static int watch_config(void)
-{
-	char dir[PATH_MAX];
-	int fd;
-
-	if (!opts.config_path)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s", opts.config_path);
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd < 0) {
-		msg("cannot watch %s (%s): reload with SIGHUP", opts.config_path,
-		    strerror(errno));
-		return -1;
-	}
-	if (inotify_add_watch(fd, dirname(dir), IN_CLOSE_WRITE | IN_MOVED_TO |
-			      IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MOVE_SELF |
-			      IN_DELETE_SELF) < 0) {
-		msg("cannot watch %s (%s): reload with SIGHUP", opts.config_path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static bool drain_inotify(int fd)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool any = false;
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		any = true;
-	return any;
 }
 
 /*
@@ -849,8 +800,21 @@ static void count_exit(int kind)
 }
 
 /* Render the statistics for /metrics; the HTTP thread only sees text. */
+static void config_metrics(struct slo_metrics_config *cm)
+{
+	const struct slo_reload_status *st = &config_watch.status;
+
+	cm->last_ok = st->last_ok;
+	cm->last_s = (double)st->last.tv_sec + (double)st->last.tv_nsec / 1e9;
+	cm->last_ok_s = (double)st->last_ok_at.tv_sec + (double)st->last_ok_at.tv_nsec / 1e9;
+	cm->reloads_ok = st->ok;
+	cm->reloads_error = st->failed;
+	cm->entries = budgets.cfg.nr_entries;
+}
+
 static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_topology *topo)
 {
+	struct slo_metrics_config cm;
 	struct slo_metrics_snapshot snap = {};
 	struct slo_stats st;
 	struct utsname uts;
@@ -879,6 +843,8 @@ static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_
 	snap.nr_cgroups = st.nr_cgroups;
 	snap.exits = exits_seen;
 	snap.nr_exits = nr_exits_seen;
+	config_metrics(&cm);
+	snap.config = &cm;
 	if (!slo_metrics_render(&snap, opts.metrics_max_cgroups, &text, &len))
 		slo_http_set_metrics(http, text, len);
 	slo_stats_free(&st);
@@ -1024,7 +990,7 @@ static int64_t ms_between(const struct timespec *a, const struct timespec *b)
 }
 
 /* Load, attach, run until a signal or an exit; returns an exit code. */
-static int run_once(bool use_peek, int inotify_fd, bool *restart)
+static int run_once(bool use_peek, bool *restart)
 {
 	struct slo_topology *topo = NULL;
 	struct bpf_link *link = NULL;
@@ -1179,7 +1145,7 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
 	last_rescan = last_limits = last_stats;
 	while (!exiting && !exit_kind(skel)) {
-		struct pollfd pfd = { .fd = inotify_fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = slo_config_watch_fd(&config_watch), .events = POLLIN };
 		int timeout = 100;
 
 		if (limits_on) {
@@ -1190,15 +1156,21 @@ static int run_once(bool use_peek, int inotify_fd, bool *restart)
 			if (due < timeout)
 				timeout = due > 0 ? (int)due : 0;
 		}
+		if (opts.config_path) {
+			int due = slo_config_watch_timeout_ms(&config_watch);
+
+			if (due < timeout)
+				timeout = due;
+		}
 		/* a signal interrupts the wait: SIGHUP reloads at once */
-		if (poll(&pfd, inotify_fd >= 0 ? 1 : 0, timeout) > 0 &&
-		    drain_inotify(inotify_fd))
-			reload_config("file changed", false);
+		poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
 		if (reload_requested) {
 			reload_requested = 0;
 			if (opts.config_path)
-				reload_config("SIGHUP", true);
+				slo_config_watch_request(&config_watch, "SIGHUP");
 		}
+		if (opts.config_path)
+			slo_config_watch_run(&config_watch);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* cgroups come and go: pending SLOs apply, dead ones are dropped */
 		if (now.tv_sec != last_rescan.tv_sec) {
@@ -1284,7 +1256,7 @@ int main(int argc, char **argv)
 	char mount[PATH_MAX] = "";
 	struct slo_config cfg;
 	bool restart, use_peek;
-	int ret, inotify_fd;
+	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "slo"))
 		return slo_cli_main(argc - 1, argv + 1);
@@ -1310,6 +1282,7 @@ int main(int argc, char **argv)
 		return ret;
 	slo_budgets_init(&budgets, mount, &cfg);
 	if (decide_dsq_peek(&use_peek)) {
+		slo_config_watch_free(&config_watch);
 		slo_budgets_free(&budgets);
 		return EXIT_USAGE;
 	}
@@ -1327,6 +1300,7 @@ int main(int argc, char **argv)
 		/* the liveness probe reads it: running without one is not an option */
 		if (e) {
 			msg("%s", err);
+			slo_config_watch_free(&config_watch);
 			slo_budgets_free(&budgets);
 			return e == -EBUSY ? EXIT_BUSY : EXIT_FAILURE_OTHER;
 		}
@@ -1338,20 +1312,18 @@ int main(int argc, char **argv)
 		if (!http) {
 			msg("--metrics: %s", err);
 			slo_heartbeat_close(&heartbeat);
+			slo_config_watch_free(&config_watch);
 			slo_budgets_free(&budgets);
 			return EXIT_FAILURE_OTHER;
 		}
 	}
-	inotify_fd = watch_config();
-
 	do {
-		ret = run_once(use_peek, inotify_fd, &restart);
+		ret = run_once(use_peek, &restart);
 		if (restart)
 			msg("the kernel asked for a restart: reloading");
 	} while (restart && !exiting);
 
-	if (inotify_fd >= 0)
-		close(inotify_fd);
+	slo_config_watch_free(&config_watch);
 	slo_http_stop(http);
 	slo_heartbeat_close(&heartbeat);
 	slo_budgets_free(&budgets);
