@@ -5,10 +5,12 @@
 # value size in it.  Each time the loader attaches, says in one line that
 # it does not use the path, pins nothing and keeps scheduling; the CLI
 # refuses the path in one line (exit 2); nothing planted, and nothing a
-# symlink points to, is changed.  Before, the loader chmod()ed through the
-# symlink (the victim became 0700) and unlink()ed the victim's files named
-# like its pins, and took over the user's directory (chmod 0700, pinned
-# into it, then removed the user's map when its own pin clashed).
+# symlink points to, is changed.  Before (seen at eb9eb48), the loader
+# unlink()ed the files named like its pins in the directory the symlink
+# points to, chmod()ed the map planted at the path from 0600 to 0700, and
+# unlink()ed the map in the user's directory, removed the directory and
+# made its own.  A directory of root's left 0777 is made 0700 and a map
+# planted there as a pin is replaced.
 # Then the pins a SIGKILLed loader leaves: the CLI exits 8 (before, it
 # edited the dead scheduler's maps and exited 0), and the next loader
 # removes them and pins its own.
@@ -91,9 +93,14 @@ snapshot "$PIN" > /tmp/after; bpftool map dump pinned "$PIN/control" >> /tmp/aft
 cmp -s /tmp/before /tmp/after || { diff /tmp/before /tmp/after; fail "the user's directory changed"; }
 rm -r "$PIN"
 
-# 4. the loader's own directory: root, 0700, nothing a user can add
+# 4. root's directory left world-writable, a user's map planted in it as
+# control: the loader makes it 0700 first, then replaces the planted pin
+mkdir -m 0777 "$PIN"
+as_nobody bpftool map create "$PIN/control" type array key 4 value 64 entries 1 name slo_control ||
+	fail "uid $NOBODY cannot pin a map in a 0777 directory"
 start_scx_slo --slo /web=5ms
 [ "$(stat -c '%a %u' "$PIN")" = "700 0" ] || fail "$PIN is $(stat -c '%a %u' "$PIN"), want 700 0"
+[ "$(stat -c '%u' "$PIN/control")" = 0 ] || fail "$PIN/control is still uid $NOBODY's"
 ! grep -q warning "$ERR" || fail "warning from the loader: $(grep warning "$ERR")"
 [ "$(scx_slo slo get /web)" = "/web: budget 5ms" ] || fail "slo get /web: '$(scx_slo slo get /web)'"
 as_nobody bpftool map create "$PIN/evil" type hash key 8 value 4 entries 4 name x 2> /dev/null &&
