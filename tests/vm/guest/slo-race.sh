@@ -8,7 +8,7 @@
 #
 # Config version K gives every entry, /marker and NC others, budget
 # 1000+K us, so a set is whole when it has all NC+1 entries with one
-# budget.  Two CLI loops set and delete /web while the file is replaced
+# budget.  Three CLI loops set and delete /web while the file is replaced
 # (inotify) and SIGHUPed as fast as the loader applies it; budget_watch
 # (tests/race) reads the control word, the set it names and the control
 # word again, without the lock, and for every snapshot in which the control
@@ -19,18 +19,12 @@ NC=40
 RUN_S=30
 cfg=/tmp/race.yaml
 
-write_config() { # K
-	{
-		echo "slos:"
-		echo "  - cgroup: /marker"
-		echo "    budget: $((1000 + $1))us"
-		_i=0
-		while [ $_i -lt $NC ]; do
-			echo "  - cgroup: /race/c$_i"
-			echo "    budget: $((1000 + $1))us"
-			_i=$((_i + 1))
-		done
-	} > "$cfg.tmp" && mv "$cfg.tmp" "$cfg"
+write_config() { # K (one awk: the shell would write the file too slowly)
+	awk -v k="$1" -v n=$NC 'BEGIN {
+		printf "slos:\n  - cgroup: /marker\n    budget: %dus\n", 1000 + k
+		for (i = 0; i < n; i++)
+			printf "  - cgroup: /race/c%d\n    budget: %dus\n", i, 1000 + k
+	}' > "$cfg.tmp" && mv "$cfg.tmp" "$cfg"
 }
 
 cg_create marker
@@ -47,10 +41,11 @@ rm -f /tmp/stop /tmp/cli.fail
 	k=1
 	while [ ! -e /tmp/stop ]; do
 		write_config $k
-		[ $((k % 4)) -ne 0 ] || kill -HUP "$SCX_PID"
+		# a second, forced, reload of the same file: one more switch
+		kill -HUP "$SCX_PID"
 		echo $k > /tmp/last_k
 		k=$((k + 1))
-		usleep 20000
+		usleep 5000
 	done
 ) &
 writer=$!
@@ -70,11 +65,13 @@ cli_loop 1 &
 cli1=$!
 cli_loop 2 &
 cli2=$!
+cli_loop 3 &
+cli3=$!
 
 budget_watch $RUN_S $((NC + 1)) "$web_id" > /tmp/watch.out
 watch_rc=$?
 touch /tmp/stop
-wait $writer $cli1 $cli2
+wait $writer $cli1 $cli2 $cli3
 log "budget_watch: $(cat /tmp/watch.out); configurations up to $(cat /tmp/last_k) written"
 [ $watch_rc -eq 0 ] || fail "$(cat /tmp/watch.out)"
 stable=$(sed -n 's/.* \([0-9]*\) with a steady control word.*/\1/p' /tmp/watch.out)
@@ -92,6 +89,30 @@ kill -HUP "$SCX_PID"
 sleep 1
 [ "$(scx_slo slo get /marker)" = "/marker: budget $((1000 + last))us" ] ||
 	fail "after the last reload: '$(scx_slo slo get /marker)', want $((1000 + last))us"
+
+# The same, made deterministic: hold the lock from outside (util-linux
+# flock on the pin directory) for 1.8 s.  A reload asked for meanwhile
+# publishes nothing until it is released, and a command waits for it.
+# Before, the reload switched at once and the command did not wait.
+rm -f /tmp/released
+/usr/bin/flock "$PIN" sh -c 'sleep 1.8; : > /tmp/released' &
+holder=$!
+usleep 200000
+g0=$(budget_watch generation)
+write_config $((last + 1))
+kill -HUP "$SCX_PID"
+usleep 300000
+g1=$(budget_watch generation)
+[ ! -e /tmp/released ] || fail "the lock was released before the checks (a slow boot?)"
+[ "$g1" = "$g0" ] || fail "the loader published a set while the lock was held (generation $g0 -> $g1)"
+scx_slo slo set /web 9ms || fail "slo set under the held lock: exit $?"
+[ -e /tmp/released ] || fail "slo set did not wait for the lock"
+wait $holder
+log "lock held from outside: no reload published (generation $g0), slo set waited"
+sleep 1
+[ "$(scx_slo slo get /marker)" = "/marker: budget $((1001 + last))us" ] ||
+	fail "after the lock: '$(scx_slo slo get /marker)', want $((1001 + last))us"
+grep -q 'not applied' "$ERR" && fail "a reload was not applied: $(grep 'not applied' "$ERR" | head -n 1)"
 kill -0 "$SCX_PID" || fail "scx_slo exited"
 stop_scx_slo > /dev/null
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
