@@ -17,6 +17,16 @@
 PIN=/sys/fs/bpf/scx_slo
 NOBODY=65534
 
+# the loader pins its maps just after sched_ext reports it enabled
+wait_pinned() {
+	_n=100
+	while [ ! -e "$PIN/control" ]; do
+		[ $_n -gt 0 ] || fail "nothing pinned at $PIN 10 s after attaching"
+		usleep 100000
+		_n=$((_n - 1))
+	done
+}
+
 # util-linux setpriv (busybox sh would run its own applet, which cannot change uid)
 as_nobody() { /usr/bin/setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }
 
@@ -99,6 +109,13 @@ mkdir -m 0777 "$PIN"
 as_nobody bpftool map create "$PIN/control" type array key 4 value 64 entries 1 name slo_control ||
 	fail "uid $NOBODY cannot pin a map in a 0777 directory"
 start_scx_slo --slo /web=5ms
+# the planted control counts as pinned: wait for the loader's own
+_n=100
+while [ "$(stat -c %u "$PIN/control" 2> /dev/null)" != 0 ]; do
+	[ $_n -gt 0 ] || fail "$PIN/control is still uid $NOBODY's 10 s after attaching"
+	usleep 100000
+	_n=$((_n - 1))
+done
 [ "$(stat -c '%a %u' "$PIN")" = "700 0" ] || fail "$PIN is $(stat -c '%a %u' "$PIN"), want 700 0"
 [ "$(stat -c '%u' "$PIN/control")" = 0 ] || fail "$PIN/control is still uid $NOBODY's"
 ! grep -q warning "$ERR" || fail "warning from the loader: $(grep warning "$ERR")"
@@ -121,9 +138,16 @@ rc=$?
 
 # the next loader removes them and pins its own
 start_scx_slo --slo /web=7ms
+# stale pins are all gone before the first new one (ops, control last)
+_n=100
+while :; do
+	new_ops=$(bpftool map show pinned "$PIN/ops" 2> /dev/null | sed -n '1s/^\([0-9]*\):.*/\1/p')
+	[ -n "$new_ops" ] && [ "$new_ops" != "$old_ops" ] && [ -e "$PIN/control" ] && break
+	[ $_n -gt 0 ] || fail "ops pin: map '$new_ops' 10 s after attaching, was $old_ops"
+	usleep 100000
+	_n=$((_n - 1))
+done
 ! grep -q warning "$ERR" || fail "warning from the loader: $(grep warning "$ERR")"
-new_ops=$(bpftool map show pinned "$PIN/ops" | sed -n '1s/^\([0-9]*\):.*/\1/p')
-[ -n "$new_ops" ] && [ "$new_ops" != "$old_ops" ] || fail "ops pin: map $new_ops, was $old_ops"
 [ "$(scx_slo slo get /web)" = "/web: budget 7ms" ] || fail "slo get /web: '$(scx_slo slo get /web)'"
 bpftool map show id "$old_ops" > /dev/null 2>&1 && fail "the killed scheduler's struct_ops map $old_ops is still alive"
 stop_scx_slo

@@ -19,6 +19,16 @@ NC=40
 RUN_S=30
 cfg=/tmp/race.yaml
 
+# the loader pins its maps just after sched_ext reports it enabled
+wait_pinned() {
+	_n=100
+	while [ ! -e "$PIN/control" ]; do
+		[ $_n -gt 0 ] || fail "nothing pinned at $PIN 10 s after attaching"
+		usleep 100000
+		_n=$((_n - 1))
+	done
+}
+
 write_config() { # K (one awk: the shell would write the file too slowly)
 	awk -v k="$1" -v n=$NC 'BEGIN {
 		printf "slos:\n  - cgroup: /marker\n    budget: %dus\n", 1000 + k
@@ -34,6 +44,7 @@ while [ $_i -lt $NC ]; do cg_create "race/c$_i"; _i=$((_i + 1)); done
 web_id=$(stat -c %i "$CG/web")
 write_config 0
 start_scx_slo --config "$cfg"
+wait_pinned
 [ "$(scx_slo slo get /marker)" = "/marker: budget 1ms" ] || fail "slo get /marker: '$(scx_slo slo get /marker)'"
 
 rm -f /tmp/stop /tmp/cli.fail
