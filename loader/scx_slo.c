@@ -35,6 +35,7 @@
 #include "health.h"
 #include "http.h"
 #include "metrics.h"
+#include "pins.h"
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
 #include "slo_cli.h"
@@ -716,49 +717,55 @@ static int initial_config(struct slo_config *cfg, char *mount, size_t mountlen)
 }
 
 /*
- * Pin the budget maps for `scx_slo slo ...`: root-only directory and
- * files.  Failure only costs runtime control, so it is a warning.
+ * Pin the budget maps for `scx_slo slo ...`, with the struct_ops map that
+ * tells it whether their scheduler is the one attached (pins.h).  Failure
+ * only costs runtime control, so it is a warning.
  */
-static const struct {
-	const char *path;
-	size_t map_off;
-} pins[] = {
-	{ SLO_PIN_BUDGETS_0, offsetof(struct scx_slo, maps.slo_budgets_0) },
-	{ SLO_PIN_BUDGETS_1, offsetof(struct scx_slo, maps.slo_budgets_1) },
-	{ SLO_PIN_CONTROL, offsetof(struct scx_slo, maps.slo_control) },
-};
+static struct slo_pins pins = SLO_PINS_INIT;
+
+static struct bpf_map *pin_map(struct scx_slo *skel, const char *name)
+{
+	if (!strcmp(name, SLO_PIN_OPS_NAME))
+		return skel->maps.slo_ops;
+	if (!strcmp(name, "budgets_0"))
+		return skel->maps.slo_budgets_0;
+	if (!strcmp(name, "budgets_1"))
+		return skel->maps.slo_budgets_1;
+	return skel->maps.slo_control;
+}
 
 static void unpin_maps(void)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
-		unlink(pins[i].path);
-	rmdir(SLO_PIN_DIR);
+	if (pins.dir_fd < 0)
+		return;
+	/* a `scx_slo slo` command in flight finishes before the maps go */
+	slo_lock_wait(pins.dir_fd, 2000);
+	budgets.lock_fd = -1;
+	slo_pins_remove(&pins);
 }
 
 static void pin_maps(struct scx_slo *skel)
 {
+	char err[256];
 	size_t i;
+	int ret;
 
-	/* we are the attached scheduler: pins left by a killed one are stale */
-	unpin_maps();
-	if (mkdir(SLO_PIN_DIR, 0700) && errno != EEXIST) {
-		msg("warning: cannot create %s (%s): scx_slo slo ... unavailable",
-		    SLO_PIN_DIR, strerror(errno));
+	ret = slo_pins_create(&pins, err, sizeof(err));
+	if (ret) {
+		msg("warning: %s: scx_slo slo ... unavailable", err);
 		return;
 	}
-	chmod(SLO_PIN_DIR, 0700);
-	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		struct bpf_map *map = *(struct bpf_map **)((char *)skel + pins[i].map_off);
-
-		if (bpf_map__pin(map, pins[i].path) || chmod(pins[i].path, 0600)) {
-			msg("warning: cannot pin %s (%s): scx_slo slo ... unavailable",
-			    pins[i].path, strerror(errno));
-			unpin_maps();
+	for (i = 0; i < slo_nr_pin_names; i++) {
+		ret = slo_pins_pin(&pins, bpf_map__fd(pin_map(skel, slo_pin_names[i])),
+				   slo_pin_names[i]);
+		if (ret) {
+			msg("warning: cannot pin %s/%s (%s): scx_slo slo ... unavailable",
+			    SLO_PIN_DIR, slo_pin_names[i], strerror(-ret));
+			slo_pins_remove(&pins);
 			return;
 		}
 	}
+	budgets.lock_fd = pins.dir_fd;
 }
 
 /* Budget in force for @path: its own SLO or the nearest ancestor's. */
