@@ -12,7 +12,33 @@
 
 #include "budgets.h"
 #include "cgroup.h"
+#include "pins.h"
 #include "scx_slo.h"
+
+/*
+ * How long the loader waits for a `scx_slo slo` command to release the
+ * lock: it holds it for a few map operations, so only a stopped or stuck
+ * root process holds it longer, and the main loop must not hang on it.
+ */
+#define LOADER_LOCK_MS	2000
+
+static int lock_sets(struct slo_budgets *b, char *err, size_t errlen)
+{
+	int ret;
+
+	if (b->lock_fd < 0)
+		return 0;
+	ret = slo_lock_wait(b->lock_fd, LOADER_LOCK_MS);
+	if (ret)
+		snprintf(err, errlen, "cannot lock the budget sets (held by a `scx_slo slo` command?): %s",
+			 strerror(-ret));
+	return ret;
+}
+
+static void unlock_sets(struct slo_budgets *b)
+{
+	slo_unlock(b->lock_fd);
+}
 
 int slo_control_read(int control_fd, struct slo_control *ctl)
 {
@@ -48,6 +74,7 @@ void slo_budgets_init(struct slo_budgets *b, const char *mount,
 {
 	memset(b, 0, sizeof(*b));
 	b->maps.set_fd[0] = b->maps.set_fd[1] = b->maps.control_fd = -1;
+	b->lock_fd = -1;
 	snprintf(b->mount, sizeof(b->mount), "%s", mount);
 	b->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
@@ -134,7 +161,11 @@ int slo_budgets_bind(struct slo_budgets *b, const struct slo_budget_maps *maps,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = publish(b, &b->cfg, ids, err, errlen);
+	ret = lock_sets(b, err, errlen);
+	if (!ret) {
+		ret = publish(b, &b->cfg, ids, err, errlen);
+		unlock_sets(b);
+	}
 	if (ret) {
 		free(ids);
 		return ret;
@@ -154,7 +185,11 @@ int slo_budgets_apply(struct slo_budgets *b, struct slo_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = publish(b, cfg, ids, err, errlen);
+	ret = lock_sets(b, err, errlen);
+	if (!ret) {
+		ret = publish(b, cfg, ids, err, errlen);
+		unlock_sets(b);
+	}
 	if (ret) {
 		free(ids);
 		return ret;
@@ -172,6 +207,7 @@ int slo_budgets_rescan(struct slo_budgets *b)
 	struct slo_control ctl;
 	uint64_t *ids;
 	size_t i;
+	char err[160];
 	int changed = 0, fd, ret;
 
 	if (!b->cfg.nr_entries)
@@ -179,6 +215,11 @@ int slo_budgets_rescan(struct slo_budgets *b)
 	ids = resolve_ids(b, &b->cfg);
 	if (!ids)
 		return -ENOMEM;
+	ret = lock_sets(b, err, sizeof(err));
+	if (ret) {
+		free(ids);
+		return ret;
+	}
 	ret = slo_control_read(b->maps.control_fd, &ctl);
 	if (ret)
 		goto out;
@@ -209,6 +250,7 @@ int slo_budgets_rescan(struct slo_budgets *b)
 		ret = slo_control_publish(b->maps.control_fd, ctl.active_set,
 					  ctl.default_budget_ns);
 out:
+	unlock_sets(b);
 	free(ids);
 	return ret ? ret : changed;
 }

@@ -23,6 +23,12 @@ struct slo_budgets {
 	char mount[PATH_MAX];	/* the cgroup2 mount */
 	struct slo_config cfg;
 	uint64_t *ids;		/* per entry: cgroup id, 0 while it does not exist */
+	/*
+	 * flock()ed around every rewrite and publish of a set once the maps
+	 * are pinned (the pin directory, slo_pins): `scx_slo slo set` takes it
+	 * too, so it never switches BPF to a set being rewritten.  -1: none.
+	 */
+	int lock_fd;
 };
 
 /*

@@ -791,8 +791,8 @@ int slo_config_parse(const char *buf, size_t len, const char *name,
 	return ret;
 }
 
-int slo_config_load(const char *path, struct slo_config *out, char *err,
-		    size_t errlen)
+int slo_config_read(const char *path, char **bufp, size_t *lenp, struct stat *stp,
+		    char *err, size_t errlen)
 {
 	size_t got = 0;
 	struct stat st;
@@ -805,27 +805,34 @@ int slo_config_load(const char *path, struct slo_config *out, char *err,
 	 * refuses it.
 	 */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return file_err(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+	if (fd < 0) {
+		ret = -errno;
+		file_err(err, errlen, path, 0, "cannot open: %s", strerror(-ret));
+		return ret;
+	}
 	if (fstat(fd, &st)) {
-		ret = errno;
+		ret = -errno;
 		close(fd);
-		return file_err(err, errlen, path, 0, "cannot stat: %s", strerror(ret));
+		file_err(err, errlen, path, 0, "cannot stat: %s", strerror(-ret));
+		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return file_err(err, errlen, path, 0, "not a regular file");
+		file_err(err, errlen, path, 0, "not a regular file");
+		return -EINVAL;
 	}
 	if (st.st_size > SLO_CONFIG_MAX_BYTES) {
 		close(fd);
-		return file_err(err, errlen, path, 0, "file is larger than 1 MiB (%lld bytes)",
-				(long long)st.st_size);
+		file_err(err, errlen, path, 0, "file is larger than 1 MiB (%lld bytes)",
+			 (long long)st.st_size);
+		return -EFBIG;
 	}
 	/* One byte more than allowed: a file that grew since fstat() is caught */
 	buf = malloc(SLO_CONFIG_MAX_BYTES + 1);
 	if (!buf) {
 		close(fd);
-		return file_err(err, errlen, path, 0, "out of memory");
+		file_err(err, errlen, path, 0, "out of memory");
+		return -ENOMEM;
 	}
 	while (got < SLO_CONFIG_MAX_BYTES + 1) {
 		ssize_t n = read(fd, buf + got, SLO_CONFIG_MAX_BYTES + 1 - got);
@@ -833,17 +840,49 @@ int slo_config_load(const char *path, struct slo_config *out, char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = errno;
+			ret = -errno;
 			free(buf);
 			close(fd);
-			return file_err(err, errlen, path, 0, "cannot read: %s", strerror(ret));
+			file_err(err, errlen, path, 0, "cannot read: %s", strerror(-ret));
+			return ret;
 		}
 		if (!n)
 			break;
 		got += (size_t)n;
 	}
 	close(fd);
-	ret = slo_config_parse(buf, got, path, out, err, errlen);
+	*bufp = buf;
+	*lenp = got;
+	if (stp)
+		*stp = st;
+	return 0;
+}
+
+int slo_config_load(const char *path, struct slo_config *out, char *err,
+		    size_t errlen)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (slo_config_read(path, &buf, &len, NULL, err, errlen))
+		return -1;
+	ret = slo_config_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return ret;
+}
+
+bool slo_config_equal(const struct slo_config *a, const struct slo_config *b)
+{
+	size_t i;
+
+	if (a->default_budget_ns != b->default_budget_ns ||
+	    a->nr_entries != b->nr_entries)
+		return false;
+	for (i = 0; i < a->nr_entries; i++) {
+		if (strcmp(a->entries[i].path, b->entries[i].path) ||
+		    a->entries[i].budget_ns != b->entries[i].budget_ns)
+			return false;
+	}
+	return true;
 }

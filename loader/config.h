@@ -60,6 +60,19 @@ int slo_config_parse(const char *buf, size_t len, const char *name,
 int slo_config_load(const char *path, struct slo_config *out, char *err,
 		    size_t errlen);
 
+struct stat;
+/*
+ * The reading half of slo_config_load(): @path's bytes (at most
+ * SLO_CONFIG_MAX_BYTES + 1, so that an oversized file fails to parse) into a
+ * malloc'd *@bufp of *@lenp bytes, and the file's fstat() into *@stp (if not
+ * NULL).  0, or -errno with @err holding "NAME: problem".
+ */
+int slo_config_read(const char *path, char **bufp, size_t *lenp, struct stat *stp,
+		    char *err, size_t errlen);
+
+/* Same default budget and the same entries in the same order. */
+bool slo_config_equal(const struct slo_config *a, const struct slo_config *b);
+
 /* Release what a successful parse allocated; leaves *cfg empty. */
 void slo_config_free(struct slo_config *cfg);
 

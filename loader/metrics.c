@@ -297,6 +297,30 @@ out:
 	free(rows);
 }
 
+/* ---- the SLO configuration -------------------------------------------------------- */
+
+static void render_config(struct sbuf *b, const struct slo_metrics_config *c)
+{
+	if (!c)
+		return;
+	family(b, "scx_slo_config_last_reload_successful", "gauge",
+	       "1 if the last load or reload of the SLO configuration was applied (or changed nothing), 0 if it was rejected and the previous SLOs stay in force.");
+	sb_printf(b, "scx_slo_config_last_reload_successful %d\n", c->last_ok ? 1 : 0);
+	family(b, "scx_slo_config_last_reload_timestamp_seconds", "gauge",
+	       "Unix time of the last load or reload of the SLO configuration, successful or not.");
+	sb_printf(b, "scx_slo_config_last_reload_timestamp_seconds %.3f\n", c->last_s);
+	family(b, "scx_slo_config_last_reload_success_timestamp_seconds", "gauge",
+	       "Unix time of the last successful load or reload of the SLO configuration.");
+	sb_printf(b, "scx_slo_config_last_reload_success_timestamp_seconds %.3f\n", c->last_ok_s);
+	family(b, "scx_slo_config_reloads_total", "counter",
+	       "Reloads of the SLO configuration file since the loader started (a change seen, or SIGHUP), by result; the load at start is not counted.");
+	sb_printf(b, "scx_slo_config_reloads_total{result=\"ok\"} %" PRIu64 "\n", c->reloads_ok);
+	sb_printf(b, "scx_slo_config_reloads_total{result=\"error\"} %" PRIu64 "\n", c->reloads_error);
+	family(b, "scx_slo_config_entries", "gauge",
+	       "SLO entries (cgroup budgets) of the configuration in force, whether their cgroup exists yet or not.");
+	sb_printf(b, "scx_slo_config_entries %" PRIu64 "\n", c->entries);
+}
+
 /* ---- domains ----------------------------------------------------------------- */
 
 static int cmp_domain(const void *a, const void *b)
@@ -657,6 +681,7 @@ int slo_metrics_render(const struct slo_metrics_snapshot *s, size_t max_cgroups,
 	}
 	render_globals(&b, s, cs.tracked);
 	render_exits(&b, s);
+	render_config(&b, s->config);
 	render_domains(&b, s);
 	render_cgroups(&b, &cs);
 	cg_set_free(&cs);

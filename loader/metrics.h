@@ -38,6 +38,16 @@ struct slo_metrics_exit {
 	uint64_t count;
 };
 
+/* The SLO configuration: how its last load or reload went. */
+struct slo_metrics_config {
+	bool last_ok;			/* the last one applied (or changed nothing) */
+	double last_s;			/* Unix time of the last one, good or bad */
+	double last_ok_s;		/* Unix time of the last good one */
+	uint64_t reloads_ok;		/* reloads after the start, by outcome */
+	uint64_t reloads_error;
+	uint64_t entries;		/* SLO entries of the configuration in force */
+};
+
 struct slo_metrics_snapshot {
 	const char *version;		/* scx_slo version */
 	const char *kernel;		/* uname -r */
@@ -53,6 +63,7 @@ struct slo_metrics_snapshot {
 	size_t nr_cgroups;
 	const struct slo_metrics_exit *exits;
 	size_t nr_exits;
+	const struct slo_metrics_config *config;	/* NULL: no config families */
 };
 
 /*
@@ -66,6 +77,10 @@ struct slo_metrics_snapshot {
  *   scx_slo_cgroup_stats_full_total, ..., scx_slo_throttles_total,
  *   scx_slo_bw_overrides_total (one per enum slo_stat_idx);
  *   scx_slo_exits_total{kind};
+ *   with a config: scx_slo_config_last_reload_successful (0/1),
+ *   scx_slo_config_last_reload_timestamp_seconds,
+ *   scx_slo_config_last_reload_success_timestamp_seconds,
+ *   scx_slo_config_entries (gauges), scx_slo_config_reloads_total{result="ok|error"};
  *   per domain {domain,node}: scx_slo_domain_cpus, scx_slo_domain_queue_depth
  *   (gauges), scx_slo_domain_enqueues_total,
  *   scx_slo_domain_dispatches_total{kind="direct|local"},

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <poll.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -31,12 +29,14 @@
 #include "budgets.h"
 #include "cgroup.h"
 #include "config.h"
+#include "config_watch.h"
 #include "cpu_limits_sync.h"
 #include "duration.h"
 #include "health.h"
 #include "http.h"
 #include "last_good.h"
 #include "metrics.h"
+#include "pins.h"
 #include "policy.h"
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
@@ -91,6 +91,8 @@ static volatile sig_atomic_t exiting, reload_requested, retry_requested;
 
 /* The SLO configuration in force, kept across scheduler restarts. */
 static struct slo_budgets budgets;
+/* --config: the file followed for changes, and how its reloads went */
+static struct slo_config_watch config_watch = { .fd = -1 };
 
 /*
  * cpu.max: read by BPF from ops.cgroup_set_bandwidth (6.17+), else put
@@ -640,6 +642,37 @@ static int check_kernel(void)
 	return EXIT_OK;
 }
 
+static void config_log(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A settled, parsed configuration file: apply it whole, or keep what is in
+ * force.  The same content is not applied again (a ConfigMap update fires
+ * several events); SIGHUP (@force) re-applies regardless, which also drops
+ * `scx_slo slo set/del` overrides.
+ */
+static int apply_config(void *ctx, struct slo_config *cfg, const char *why, bool force,
+			char *err, size_t errlen)
+{
+	char budget[32];
+
+	if (!force && slo_config_equal(cfg, &budgets.cfg))
+		return 1;
+	if (slo_budgets_apply(&budgets, cfg, err, errlen))
+		return -1;
+	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
+	msg("config %s applied (%s): %zu SLO(s), %zu with a cgroup now, default budget %s",
+	    opts.config_path, why, budgets.cfg.nr_entries,
+	    slo_budgets_nr_active(&budgets), budget);
+	return 0;
+}
+
 /*
  * Does another sched_ext scheduler hold the slot?  Its name and state in
  * @who ("'simple', state enabled").  Checked before loading, so waiting
@@ -675,7 +708,13 @@ static int initial_config(struct slo_config *cfg, char *mount, size_t mountlen)
 		return EXIT_USAGE;
 	}
 	if (opts.config_path) {
-		if (slo_config_load(opts.config_path, cfg, err, sizeof(err))) {
+		static const struct slo_config_watch_ops ops = {
+			.apply = apply_config,
+			.log = config_log,
+		};
+
+		if (slo_config_watch_init(&config_watch, opts.config_path,
+					  opts.default_budget_ns, &ops, cfg, err, sizeof(err))) {
 			msg("%s", err);
 			return EXIT_USAGE;
 		}
@@ -693,144 +732,63 @@ static int initial_config(struct slo_config *cfg, char *mount, size_t mountlen)
 				return EXIT_USAGE;
 			}
 		}
+		if (!cfg->has_default_budget)
+			cfg->default_budget_ns = opts.default_budget_ns;
+		slo_reload_status_started(&config_watch.status);
 	}
-	if (!cfg->has_default_budget)
-		cfg->default_budget_ns = opts.default_budget_ns;
 	return 0;
 }
 
-static bool configs_equal(const struct slo_config *a, const struct slo_config *b)
-{
-	size_t i;
-
-	if (a->default_budget_ns != b->default_budget_ns ||
-	    a->nr_entries != b->nr_entries)
-		return false;
-	for (i = 0; i < a->nr_entries; i++) {
-		if (strcmp(a->entries[i].path, b->entries[i].path) ||
-		    a->entries[i].budget_ns != b->entries[i].budget_ns)
-			return false;
-	}
-	return true;
-}
-
 /*
- * Re-read the configuration file: apply it whole, or keep what is in force.
- * A file event with unchanged content is ignored (a ConfigMap update fires
- * several); SIGHUP (@force) re-applies regardless, which also drops
- * `scx_slo slo set/del` overrides.
+ * Pin the budget maps for `scx_slo slo ...`, with the struct_ops map that
+ * tells it whether their scheduler is the one attached (pins.h).  Failure
+ * only costs runtime control, so it is a warning.
  */
-static void reload_config(const char *why, bool force)
+static struct slo_pins pins = SLO_PINS_INIT;
+
+static struct bpf_map *pin_map(struct scx_slo *skel, const char *name)
 {
-	struct slo_config cfg;
-	char err[768], budget[32];
-
-	if (slo_config_load(opts.config_path, &cfg, err, sizeof(err))) {
-		msg("config rejected (%s): %s; the SLOs in force stay", why, err);
-		return;
-	}
-	if (!cfg.has_default_budget)
-		cfg.default_budget_ns = opts.default_budget_ns;
-	if (!force && configs_equal(&cfg, &budgets.cfg)) {
-		slo_config_free(&cfg);
-		return;
-	}
-	if (slo_budgets_apply(&budgets, &cfg, err, sizeof(err))) {
-		msg("config not applied (%s): %s; the SLOs in force stay", why, err);
-		slo_config_free(&cfg);
-		return;
-	}
-	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
-	msg("config %s applied (%s): %zu SLO(s), %zu with a cgroup now, default budget %s",
-	    opts.config_path, why, budgets.cfg.nr_entries,
-	    slo_budgets_nr_active(&budgets), budget);
+	if (!strcmp(name, SLO_PIN_OPS_NAME))
+		return skel->maps.slo_ops;
+	if (!strcmp(name, "budgets_0"))
+		return skel->maps.slo_budgets_0;
+	if (!strcmp(name, "budgets_1"))
+		return skel->maps.slo_budgets_1;
+	return skel->maps.slo_control;
 }
-
-/*
- * Watch the configuration file's directory, not the file: editors and
- * Kubernetes replace files (ConfigMaps swap a ..data symlink) rather than
- * write them in place.  Returns an inotify fd, or -1 (reloads then come
- * from SIGHUP only).
- */
-static int watch_config(void)
-{
-	char dir[PATH_MAX];
-	int fd;
-
-	if (!opts.config_path)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s", opts.config_path);
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd < 0) {
-		msg("cannot watch %s (%s): reload with SIGHUP", opts.config_path,
-		    strerror(errno));
-		return -1;
-	}
-	if (inotify_add_watch(fd, dirname(dir), IN_CLOSE_WRITE | IN_MOVED_TO |
-			      IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MOVE_SELF |
-			      IN_DELETE_SELF) < 0) {
-		msg("cannot watch %s (%s): reload with SIGHUP", opts.config_path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static bool drain_inotify(int fd)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool any = false;
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		any = true;
-	return any;
-}
-
-/*
- * Pin the budget maps for `scx_slo slo ...`: root-only directory and
- * files.  Failure only costs runtime control, so it is a warning.
- */
-static const struct {
-	const char *path;
-	size_t map_off;
-} pins[] = {
-	{ SLO_PIN_BUDGETS_0, offsetof(struct scx_slo, maps.slo_budgets_0) },
-	{ SLO_PIN_BUDGETS_1, offsetof(struct scx_slo, maps.slo_budgets_1) },
-	{ SLO_PIN_CONTROL, offsetof(struct scx_slo, maps.slo_control) },
-};
 
 static void unpin_maps(void)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
-		unlink(pins[i].path);
-	rmdir(SLO_PIN_DIR);
+	if (pins.dir_fd < 0)
+		return;
+	/* a `scx_slo slo` command in flight finishes before the maps go */
+	slo_lock_wait(pins.dir_fd, 2000);
+	budgets.lock_fd = -1;
+	slo_pins_remove(&pins);
 }
 
 static void pin_maps(struct scx_slo *skel)
 {
+	char err[256];
 	size_t i;
+	int ret;
 
-	/* we are the attached scheduler: pins left by a killed one are stale */
-	unpin_maps();
-	if (mkdir(SLO_PIN_DIR, 0700) && errno != EEXIST) {
-		msg("warning: cannot create %s (%s): scx_slo slo ... unavailable",
-		    SLO_PIN_DIR, strerror(errno));
+	ret = slo_pins_create(&pins, err, sizeof(err));
+	if (ret) {
+		msg("warning: %s: scx_slo slo ... unavailable", err);
 		return;
 	}
-	chmod(SLO_PIN_DIR, 0700);
-	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		struct bpf_map *map = *(struct bpf_map **)((char *)skel + pins[i].map_off);
-
-		if (bpf_map__pin(map, pins[i].path) || chmod(pins[i].path, 0600)) {
-			msg("warning: cannot pin %s (%s): scx_slo slo ... unavailable",
-			    pins[i].path, strerror(errno));
-			unpin_maps();
+	for (i = 0; i < slo_nr_pin_names; i++) {
+		ret = slo_pins_pin(&pins, bpf_map__fd(pin_map(skel, slo_pin_names[i])),
+				   slo_pin_names[i]);
+		if (ret) {
+			msg("warning: cannot pin %s/%s (%s): scx_slo slo ... unavailable",
+			    SLO_PIN_DIR, slo_pin_names[i], strerror(-ret));
+			slo_pins_remove(&pins);
 			return;
 		}
 	}
+	budgets.lock_fd = pins.dir_fd;
 }
 
 /* Budget in force for @path: its own SLO or the nearest ancestor's. */
@@ -872,8 +830,21 @@ static void count_exit(int kind)
 }
 
 /* Render the statistics for /metrics; the HTTP thread only sees text. */
+static void config_metrics(struct slo_metrics_config *cm)
+{
+	const struct slo_reload_status *st = &config_watch.status;
+
+	cm->last_ok = st->last_ok;
+	cm->last_s = (double)st->last.tv_sec + (double)st->last.tv_nsec / 1e9;
+	cm->last_ok_s = (double)st->last_ok_at.tv_sec + (double)st->last_ok_at.tv_nsec / 1e9;
+	cm->reloads_ok = st->ok;
+	cm->reloads_error = st->failed;
+	cm->entries = budgets.cfg.nr_entries;
+}
+
 static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_topology *topo)
 {
+	struct slo_metrics_config cm;
 	struct slo_metrics_snapshot snap = {};
 	struct slo_stats st;
 	struct utsname uts;
@@ -902,6 +873,8 @@ static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_
 	snap.nr_cgroups = st.nr_cgroups;
 	snap.exits = exits_seen;
 	snap.nr_exits = nr_exits_seen;
+	config_metrics(&cm);
+	snap.config = &cm;
 	if (!slo_metrics_render(&snap, opts.metrics_max_cgroups, &text, &len))
 		slo_http_set_metrics(http, text, len);
 	slo_stats_free(&st);
@@ -1058,8 +1031,7 @@ static void track_last_good(void);
  * failure before attaching; once attached, sets *attached and copies the
  * kernel's exit_info to *ei_out (main() applies the failure policy).
  */
-static int run_once(bool use_peek, int inotify_fd, struct slo_exit_info *ei_out,
-		    bool *attached)
+static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 {
 	struct slo_topology *topo = NULL;
 	struct bpf_link *link = NULL;
@@ -1210,7 +1182,7 @@ static int run_once(bool use_peek, int inotify_fd, struct slo_exit_info *ei_out,
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
 	last_rescan = last_limits = last_stats;
 	while (!exiting && !exit_kind(skel)) {
-		struct pollfd pfd = { .fd = inotify_fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = slo_config_watch_fd(&config_watch), .events = POLLIN };
 		int timeout = 100;
 
 		if (limits_on) {
@@ -1221,15 +1193,21 @@ static int run_once(bool use_peek, int inotify_fd, struct slo_exit_info *ei_out,
 			if (due < timeout)
 				timeout = due > 0 ? (int)due : 0;
 		}
+		if (opts.config_path) {
+			int due = slo_config_watch_timeout_ms(&config_watch);
+
+			if (due < timeout)
+				timeout = due;
+		}
 		/* a signal interrupts the wait: SIGHUP reloads at once */
-		if (poll(&pfd, inotify_fd >= 0 ? 1 : 0, timeout) > 0 &&
-		    drain_inotify(inotify_fd))
-			reload_config("file changed", false);
+		poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
 		if (reload_requested) {
 			reload_requested = 0;
 			if (opts.config_path)
-				reload_config("SIGHUP", true);
+				slo_config_watch_request(&config_watch, "SIGHUP");
 		}
+		if (opts.config_path)
+			slo_config_watch_run(&config_watch);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* cgroups come and go: pending SLOs apply, dead ones are dropped */
 		if (now.tv_sec != last_rescan.tv_sec) {
@@ -1370,6 +1348,20 @@ static int start_on_last_good(struct slo_config *cfg, const char *mount)
 	}
 	if (!cfg->has_default_budget)
 		cfg->default_budget_ns = opts.default_budget_ns;
+	{
+		static const struct slo_config_watch_ops ops = {
+			.apply = apply_config,
+			.log = config_log,
+		};
+
+		/* watched all the same: applied once it parses */
+		if (slo_config_watch_init_broken(&config_watch, opts.config_path,
+						 opts.default_budget_ns, &ops)) {
+			msg("cannot watch %s: out of memory", opts.config_path);
+			slo_config_free(cfg);
+			return -1;
+		}
+	}
 	t = (time_t)saved_at;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -1501,7 +1493,7 @@ static void wait_detached(const char *reason, uint32_t ms, bool park, bool slot)
  * policy (policy.h) says: exit, attach again at once, or wait and retry.
  * Returns the exit status.
  */
-static int supervise(bool use_peek, int inotify_fd)
+static int supervise(bool use_peek)
 {
 	unsigned long long retries = 0;
 	unsigned int attempt = 0;
@@ -1520,7 +1512,7 @@ static int supervise(bool use_peek, int inotify_fd)
 		if (slot_taken(who, sizeof(who))) {
 			outcome = SLO_OUT_SLOT_TAKEN;
 		} else {
-			ret = run_once(use_peek, inotify_fd, &ei, &attached);
+			ret = run_once(use_peek, &ei, &attached);
 			outcome = attached ? SLO_OUT_DETACHED :
 				  ret == EXIT_BUSY ? SLO_OUT_SLOT_TAKEN :
 				  ret == EXIT_VERIFIER ? SLO_OUT_VERIFIER : SLO_OUT_LOAD_FAILED;
@@ -1580,7 +1572,7 @@ int main(int argc, char **argv)
 	char mount[PATH_MAX] = "";
 	struct slo_config cfg;
 	bool use_peek;
-	int ret, inotify_fd;
+	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "slo"))
 		return slo_cli_main(argc - 1, argv + 1);
@@ -1606,6 +1598,7 @@ int main(int argc, char **argv)
 		return terminate(ret, NULL);
 	slo_budgets_init(&budgets, mount, &cfg);
 	if (decide_dsq_peek(&use_peek)) {
+		slo_config_watch_free(&config_watch);
 		slo_budgets_free(&budgets);
 		return terminate(EXIT_USAGE, NULL);
 	}
@@ -1623,6 +1616,7 @@ int main(int argc, char **argv)
 		/* the liveness probe reads it: running without one is not an option */
 		if (e) {
 			msg("%s", err);
+			slo_config_watch_free(&config_watch);
 			slo_budgets_free(&budgets);
 			return terminate(e == -EBUSY ? EXIT_BUSY : EXIT_FAILURE_OTHER, NULL);
 		}
@@ -1634,16 +1628,14 @@ int main(int argc, char **argv)
 		if (!http) {
 			msg("--metrics: %s", err);
 			slo_heartbeat_close(&heartbeat);
+			slo_config_watch_free(&config_watch);
 			slo_budgets_free(&budgets);
 			return terminate(EXIT_FAILURE_OTHER, NULL);
 		}
 	}
-	inotify_fd = watch_config();
+	ret = supervise(use_peek);
 
-	ret = supervise(use_peek, inotify_fd);
-
-	if (inotify_fd >= 0)
-		close(inotify_fd);
+	slo_config_watch_free(&config_watch);
 	slo_http_stop(http);
 	slo_heartbeat_close(&heartbeat);
 	slo_budgets_free(&budgets);

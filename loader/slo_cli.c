@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "duration.h"
+#include "pins.h"
 #include "scx_slo.h"
 #include "slo_cli.h"
 #include "slo_cli_parse.h"
@@ -53,7 +54,7 @@ static int fd_is_map(int fd)
  * Open the pinned map @i into *fd and check it is the map this scx_slo
  * expects before anything reads or writes through it.  0 or the exit status.
  */
-static int open_map(unsigned int i, int *fd)
+static int open_map(const struct slo_pins *pins, unsigned int i, int *fd)
 {
 	const struct slo_cli_map *want = &slo_cli_maps[i];
 	struct bpf_map_info info;
@@ -61,18 +62,18 @@ static int open_map(unsigned int i, int *fd)
 	char why[512];
 	int ret;
 
-	*fd = bpf_obj_get(want->pin);
-	if (*fd < 0) {
-		if (i == SLO_CLI_MAP_CONTROL && errno == ENOENT) {
-			slo_cli_msg("no scx_slo scheduler is running (nothing pinned at %s)",
-				    SLO_PIN_DIR);
-			return SLO_EXIT_NOT_RUNNING;
-		}
-		if (i == SLO_CLI_MAP_CONTROL)
-			slo_cli_msg("cannot open %s: %s", want->pin, strerror(errno));
-		else
-			slo_cli_msg("cannot open the budget maps in %s: %s", SLO_PIN_DIR,
-				    strerror(errno));
+	ret = slo_pins_get(pins, strrchr(want->pin, '/') + 1, fd);
+	if (ret == -ENOENT && i == SLO_CLI_MAP_CONTROL) {
+		slo_cli_msg("no scx_slo scheduler is running (nothing pinned at %s)", SLO_PIN_DIR);
+		return SLO_EXIT_NOT_RUNNING;
+	}
+	if (ret == -EPERM) {
+		slo_cli_msg("%s: not a root-owned pin (a symlink or directory?): refusing to use it",
+			    want->pin);
+		return 2;
+	}
+	if (ret) {
+		slo_cli_msg("cannot open %s: %s", want->pin, strerror(-ret));
 		return 1;
 	}
 	ret = fd_is_map(*fd);
@@ -97,16 +98,93 @@ static int open_map(unsigned int i, int *fd)
 	return 0;
 }
 
+/*
+ * Whether the scheduler that pinned the maps is the one attached: a loader
+ * that was SIGKILLed or OOM-killed leaves its pins (and with them its maps)
+ * behind, and writing to those changes nothing.  0 or the exit status.
+ */
+static int check_attached(const struct slo_pins *pins)
+{
+	const char *pin = SLO_PIN_DIR "/" SLO_PIN_OPS_NAME;
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	int fd, ret;
+
+	ret = slo_pins_get(pins, SLO_PIN_OPS_NAME, &fd);
+	if (ret == -ENOENT) {
+		slo_cli_msg("no scx_slo scheduler is running (%s is missing: the pins in %s are not a running scheduler's)",
+			    pin, SLO_PIN_DIR);
+		return SLO_EXIT_NOT_RUNNING;
+	}
+	if (ret == -EPERM) {
+		slo_cli_msg("%s: not a root-owned pin (a symlink or directory?): refusing to use it", pin);
+		return 2;
+	}
+	if (ret) {
+		slo_cli_msg("cannot open %s: %s", pin, strerror(-ret));
+		return 1;
+	}
+	if (fd_is_map(fd) != 1 || bpf_map_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_STRUCT_OPS) {
+		slo_cli_msg("%s: not a struct_ops map (not what this scx_slo pins: planted?); refusing to use it",
+			    pin);
+		close(fd);
+		return 2;
+	}
+	ret = slo_ops_attached(fd);
+	close(fd);
+	if (ret < 0) {
+		slo_cli_msg("cannot tell which scheduler is attached: %s", strerror(-ret));
+		return 1;
+	}
+	if (!ret) {
+		slo_cli_msg("no scx_slo scheduler is running (the pins in %s were left by one that is gone, killed?; the next scx_slo removes them)",
+			    SLO_PIN_DIR);
+		return SLO_EXIT_NOT_RUNNING;
+	}
+	return 0;
+}
+
+/* How long a command waits while the loader rewrites a budget set. */
+#define CLI_LOCK_MS	5000
+
+/*
+ * Open the pin directory and its maps, and lock the directory until exit:
+ * the control word read here is written back by set and del, so the
+ * loader must not publish a set in between.  0 or the exit status.
+ */
 static int open_maps(struct cli_maps *m)
 {
+	struct slo_pins pins;
+	char err[256];
 	int ret;
 
 	m->maps.control_fd = m->maps.set_fd[0] = m->maps.set_fd[1] = -1;
-	ret = open_map(SLO_CLI_MAP_CONTROL, &m->maps.control_fd);
+	ret = slo_pins_open(&pins, err, sizeof(err));
+	if (ret == -ENOENT) {
+		slo_cli_msg("no scx_slo scheduler is running (%s)", err);
+		return SLO_EXIT_NOT_RUNNING;
+	}
+	if (ret) {
+		slo_cli_msg("%s", err);
+		return ret == -EPERM ? 2 : 1;
+	}
+	ret = slo_lock_wait(pins.dir_fd, CLI_LOCK_MS);
+	if (ret) {
+		slo_cli_msg("cannot lock %s (the scheduler is busy applying its configuration?): %s",
+			    SLO_PIN_DIR, strerror(-ret));
+		slo_pins_close(&pins);
+		return 1;
+	}
+	ret = open_map(&pins, SLO_CLI_MAP_CONTROL, &m->maps.control_fd);
 	if (!ret)
-		ret = open_map(SLO_CLI_MAP_BUDGETS_0, &m->maps.set_fd[0]);
+		ret = open_map(&pins, SLO_CLI_MAP_BUDGETS_0, &m->maps.set_fd[0]);
 	if (!ret)
-		ret = open_map(SLO_CLI_MAP_BUDGETS_1, &m->maps.set_fd[1]);
+		ret = open_map(&pins, SLO_CLI_MAP_BUDGETS_1, &m->maps.set_fd[1]);
+	if (!ret)
+		ret = check_attached(&pins);
+	/* the lock stays with the fd, released when the command exits */
+	close(pins.bpffs_fd);
 	if (ret)
 		return ret;
 	if (slo_control_read(m->maps.control_fd, &m->ctl)) {

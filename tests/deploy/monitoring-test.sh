@@ -18,18 +18,12 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 families_bin=${1:?usage: monitoring-test.sh PATH/TO/metric_families}
 
-# Issue 17: what the loader is to export and does not yet (item 5's names as
-# the reload branch writes them).  Each name here
+# What the loader is to export and does not yet.  Each name here
 # is checked to be absent from the loader; once it is exported, this test
 # fails until the name is taken off the list (so that a later rename of it
 # is caught like any other).
 PENDING=(
-	# item 5, the config reload metrics
-	scx_slo_config_last_reload_successful
-	scx_slo_config_last_reload_timestamp_seconds
-	scx_slo_config_reloads_total
-	scx_slo_config_entries
-	# item 1, the admission endpoint's shed probability
+	# the admission endpoint's shed probability (not built yet)
 	scx_slo_cgroup_shed_probability
 )
 # Series of other exporters the rules join with.

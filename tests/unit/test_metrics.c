@@ -21,6 +21,7 @@ static struct slo_metrics_cgroup cgs[5];
 static struct slo_metrics_domain doms[2];
 static struct slo_metrics_exit exits[2];
 static struct slo_metrics_snapshot snap;
+static struct slo_metrics_config cfgm;
 
 static void build(void)
 {
@@ -114,6 +115,11 @@ static void build(void)
 	snap.nr_cgroups = 5;
 	snap.exits = exits;
 	snap.nr_exits = 2;
+	cfgm = (struct slo_metrics_config){
+		.last_ok = false, .last_s = 1796380800.25, .last_ok_s = 1796380700.5,
+		.reloads_ok = 3, .reloads_error = 1, .entries = 42,
+	};
+	snap.config = &cfgm;
 }
 
 static char *render(size_t max)
@@ -459,6 +465,35 @@ static void test_duplicates_and_nameless(void **state)
 	build();
 }
 
+/* How the configuration's reloads went: what an alert on a bad ConfigMap reads. */
+static void test_config_reload(void **state)
+{
+	char *t = render(10);
+
+	has_line(t, "# TYPE scx_slo_config_last_reload_successful gauge");
+	has_line(t, "scx_slo_config_last_reload_successful 0");
+	has_line(t, "# TYPE scx_slo_config_last_reload_timestamp_seconds gauge");
+	has_line(t, "scx_slo_config_last_reload_timestamp_seconds 1796380800.250");
+	has_line(t, "# TYPE scx_slo_config_last_reload_success_timestamp_seconds gauge");
+	has_line(t, "scx_slo_config_last_reload_success_timestamp_seconds 1796380700.500");
+	has_line(t, "# TYPE scx_slo_config_reloads_total counter");
+	has_line(t, "scx_slo_config_reloads_total{result=\"ok\"} 3");
+	has_line(t, "scx_slo_config_reloads_total{result=\"error\"} 1");
+	has_line(t, "# TYPE scx_slo_config_entries gauge");
+	has_line(t, "scx_slo_config_entries 42");
+	free(t);
+	cfgm.last_ok = true;
+	t = render(10);
+	has_line(t, "scx_slo_config_last_reload_successful 1");
+	free(t);
+	/* no configuration state handed over: no families at all */
+	snap.config = NULL;
+	t = render(10);
+	lacks(t, "scx_slo_config_");
+	free(t);
+	build();
+}
+
 static void test_empty(void **state)
 {
 	struct slo_metrics_snapshot e = {};
@@ -596,6 +631,7 @@ int main(void)
 		cmocka_unit_test_setup(test_histogram_torn, setup),
 		cmocka_unit_test_setup(test_other, setup),
 		cmocka_unit_test_setup(test_duplicates_and_nameless, setup),
+		cmocka_unit_test_setup(test_config_reload, setup),
 		cmocka_unit_test_setup(test_empty, setup),
 		cmocka_unit_test_setup(test_deterministic, setup),
 		cmocka_unit_test_setup(test_help_type_everywhere, setup),

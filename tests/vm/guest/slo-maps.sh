@@ -68,7 +68,10 @@ cg_create web
 
 # the attacks, with no scheduler running
 shaped_maps
-scx_slo slo list > /tmp/cli.out || fail "slo list over maps shaped like scx_slo's failed"
+# shaped right, but no scheduler they belong to is attached (no ops pin)
+scx_slo slo list > /tmp/cli.out 2> /tmp/cli.err
+rc=$?
+[ "$rc" -eq 8 ] || fail "slo list over maps shaped like scx_slo's, no scheduler: exit $rc, want 8 ($(cat /tmp/cli.err))"
 plant control array 4 64 1 slo_control
 refused_all "control, 64-byte values" "$PIN/control: value size 64, want 24 ("
 shaped_maps

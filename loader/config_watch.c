@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Following the SLO configuration file: inotify on every directory of its
+ * symlink chain, re-armed whenever the chain may have changed, a periodic
+ * re-read as the fallback, and a settle rule so that a file being written
+ * is never applied half-written.  See config_watch.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config_watch.h"
+
+/* as the kernel's MAXSYMLINKS: a loop of links ends the resolution */
+#define MAX_HOPS		40
+/* components watched at most: a path deeper than this is followed by the
+ * periodic check alone past that depth */
+#define MAX_INTERESTS		64
+/* at start, how long a file that keeps changing is waited for */
+#define LOAD_SETTLE_MAX_MS	2000
+
+struct slo_watch_interest {
+	char *dir;		/* a directory on the resolved path (no symlinks) */
+	char *name;		/* the entry of @dir the path goes through */
+	bool target;		/* @name is the file itself */
+	int wd;
+};
+
+/* ---- pure part ----------------------------------------------------------- */
+
+uint64_t slo_content_hash(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+bool slo_file_sample_same_content(const struct slo_file_sample *a,
+				  const struct slo_file_sample *b)
+{
+	if (a->err || b->err)
+		return a->err == b->err;
+	return a->size == b->size && a->hash == b->hash;
+}
+
+bool slo_file_sample_equal(const struct slo_file_sample *a,
+			   const struct slo_file_sample *b)
+{
+	if (a->err || b->err)
+		return a->err == b->err;
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->hash == b->hash &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+enum slo_settle_verdict slo_settle_step(struct slo_settle *s,
+					const struct slo_file_sample *now,
+					uint64_t now_ms, uint64_t quiet_ms,
+					bool writer_open, uint64_t writer_ms)
+{
+	if (!s->have || !slo_file_sample_equal(&s->last, now)) {
+		s->have = true;
+		s->last = *now;
+		s->since_ms = now_ms;
+		return SLO_SETTLE_WAIT;
+	}
+	if (now_ms - s->since_ms < quiet_ms)
+		return SLO_SETTLE_WAIT;
+	/* a writer that keeps the file open without writing is not waited for forever */
+	if (writer_open && now_ms - s->since_ms < writer_ms)
+		return SLO_SETTLE_WAIT;
+	return SLO_SETTLE_READY;
+}
+
+/* ---- I/O helpers --------------------------------------------------------- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void say(const struct slo_config_watch *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(const struct slo_config_watch *w, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!w->ops.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	w->ops.log(w->ops.ctx, "%s", line);
+}
+
+/* One read of @path: the sample, and on success its bytes in *@buf. */
+static void read_sample(const char *path, struct slo_file_sample *smp, char **buf,
+			size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	memset(smp, 0, sizeof(*smp));
+	*buf = NULL;
+	*len = 0;
+	ret = slo_config_read(path, buf, len, &st, err, errlen);
+	if (ret) {
+		smp->err = ret;
+		return;
+	}
+	/* slo_config_read() allocates for the largest file: keep only what was read */
+	{
+		char *fit = realloc(*buf, *len ? *len : 1);
+
+		if (fit)
+			*buf = fit;
+	}
+	smp->dev = st.st_dev;
+	smp->ino = st.st_ino;
+	smp->size = st.st_size;
+	smp->mtime = st.st_mtim;
+	smp->ctime = st.st_ctim;
+	smp->hash = slo_content_hash(*buf, *len);
+}
+
+/* ---- resolving the path, one component at a time -------------------------- */
+
+struct resolution {
+	struct slo_watch_interest *v;
+	size_t n;
+};
+
+static void resolution_free(struct resolution *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->v[i].dir);
+		free(r->v[i].name);
+	}
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+static int add_interest(struct resolution *r, const char *dir, const char *name,
+			size_t namelen)
+{
+	struct slo_watch_interest *v;
+
+	if (r->n >= MAX_INTERESTS)
+		return -E2BIG;
+	v = realloc(r->v, (r->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->v = v;
+	v = &r->v[r->n];
+	memset(v, 0, sizeof(*v));
+	v->wd = -1;
+	v->dir = strdup(dir[0] ? dir : "/");
+	v->name = strndup(name, namelen);
+	if (!v->dir || !v->name) {
+		free(v->dir);
+		free(v->name);
+		return -ENOMEM;
+	}
+	r->n++;
+	return 0;
+}
+
+/*
+ * Walk @path (absolute) as the kernel would, recording for each component
+ * the physical directory that holds it: renaming, creating or deleting that
+ * entry is what can make the path lead elsewhere.  A symlink's target is
+ * walked in turn, so every link of a ConfigMap's chain is covered.  Stops
+ * at the first component that does not exist (its directory is watched for
+ * it to appear).  0 or -errno (what was resolved so far is kept).
+ */
+static int resolve(const char *path, struct resolution *r)
+{
+	char cur[PATH_MAX] = "", rest[2 * PATH_MAX], next[2 * PATH_MAX];
+	char cand[PATH_MAX], link[PATH_MAX];
+	int hops = 0, ret;
+	const char *p;
+
+	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
+		return -ENAMETOOLONG;
+	p = rest;
+	for (;;) {
+		const char *comp;
+		size_t len;
+		struct stat st;
+		ssize_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return 0;
+		comp = p;
+		len = strcspn(p, "/");
+		p += len;
+		if (len == 1 && comp[0] == '.')
+			continue;
+		if (len == 2 && comp[0] == '.' && comp[1] == '.') {
+			char *slash = strrchr(cur, '/');
+
+			if (slash)
+				*slash = '\0';
+			continue;
+		}
+		if (snprintf(cand, sizeof(cand), "%s/%.*s", cur, (int)len, comp) >=
+		    (int)sizeof(cand))
+			return -ENAMETOOLONG;
+		ret = add_interest(r, cur, comp, len);
+		if (ret)
+			return ret;
+		if (lstat(cand, &st))
+			return -errno;
+		if (!S_ISLNK(st.st_mode)) {
+			memcpy(cur, cand, strlen(cand) + 1);
+			if (!*(p + strspn(p, "/")))
+				r->v[r->n - 1].target = true;
+			continue;
+		}
+		if (++hops > MAX_HOPS)
+			return -ELOOP;
+		n = readlink(cand, link, sizeof(link) - 1);
+		if (n < 0)
+			return -errno;
+		link[n] = '\0';
+		if (snprintf(next, sizeof(next), "%s%s", link, p) >= (int)sizeof(next))
+			return -ENAMETOOLONG;
+		memcpy(rest, next, strlen(next) + 1);
+		p = rest;
+		if (link[0] == '/')
+			cur[0] = '\0';
+	}
+}
+
+static bool resolutions_equal(const struct slo_watch_interest *a, size_t na,
+			      const struct resolution *b)
+{
+	size_t i;
+
+	if (na != b->n)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (strcmp(a[i].dir, b->v[i].dir) || strcmp(a[i].name, b->v[i].name) ||
+		    a[i].target != b->v[i].target)
+			return false;
+	}
+	return true;
+}
+
+/* ---- watches ------------------------------------------------------------- */
+
+#define DIR_EVENTS	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+			 IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | \
+			 IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+static void drop_interests(struct slo_config_watch *w)
+{
+	struct resolution r = { w->interests, w->nr_interests };
+
+	resolution_free(&r);
+	w->interests = NULL;
+	w->nr_interests = 0;
+}
+
+/*
+ * Watch what @r lists on a fresh inotify instance: events queued for the
+ * old watches are dropped with it, which is fine, since a re-arm always
+ * comes with a read of the file.
+ */
+static bool arm(struct slo_config_watch *w, struct resolution *r)
+{
+	const char *failed_dir = NULL;
+	int failed_err = 0;
+	size_t i;
+
+	if (w->fd >= 0)
+		close(w->fd);
+	drop_interests(w);
+	w->writer_open = false;
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w->interests = r->v;
+	w->nr_interests = r->n;
+	r->v = NULL;
+	r->n = 0;
+	if (w->fd < 0) {
+		failed_dir = w->name;
+		failed_err = errno;
+		goto out;
+	}
+	for (i = 0; i < w->nr_interests; i++) {
+		struct slo_watch_interest *in = &w->interests[i];
+
+		in->wd = inotify_add_watch(w->fd, in->dir, DIR_EVENTS);
+		if (in->wd < 0 && !failed_dir) {
+			failed_dir = in->dir;
+			failed_err = errno;
+		}
+	}
+out:
+	if (failed_dir && !w->watch_failed_said) {
+		say(w, "cannot watch %s for %s (%s): changes are seen by the %d s check only",
+		    failed_dir, w->name, strerror(failed_err), SLO_WATCH_RECHECK_MS / 1000);
+		w->watch_failed_said = true;
+	} else if (!failed_dir) {
+		w->watch_failed_said = false;
+	}
+	return !failed_dir;
+}
+
+/* Resolve and watch until a resolution made after arming agrees with it. */
+static void rearm(struct slo_config_watch *w)
+{
+	struct resolution r = {};
+	int tries;
+
+	resolve(w->path, &r);
+	for (tries = 0; tries < 4; tries++) {
+		arm(w, &r);
+		resolve(w->path, &r);
+		if (resolutions_equal(w->interests, w->nr_interests, &r))
+			break;
+	}
+	resolution_free(&r);
+}
+
+/* Whether the watches still cover the path as it resolves now. */
+static bool watches_current(struct slo_config_watch *w)
+{
+	struct resolution r = {};
+	bool same, armed = w->fd >= 0;
+	size_t i;
+
+	resolve(w->path, &r);
+	same = resolutions_equal(w->interests, w->nr_interests, &r);
+	resolution_free(&r);
+	for (i = 0; i < w->nr_interests; i++)
+		armed = armed && w->interests[i].wd >= 0;
+	return same && armed;
+}
+
+/* ---- the watcher ----------------------------------------------------------- */
+
+static void mark_pending(struct slo_config_watch *w, const char *why, bool force,
+			 uint64_t now)
+{
+	if (force)
+		w->force = true;
+	if (w->pending)
+		return;
+	w->pending = true;
+	w->why = why;
+	memset(&w->settle, 0, sizeof(w->settle));
+	w->next_sample_ms = now;
+}
+
+static void status_now(struct slo_reload_status *st, bool ok)
+{
+	clock_gettime(CLOCK_REALTIME, &st->last);
+	st->last_ok = ok;
+	if (ok)
+		st->last_ok_at = st->last;
+}
+
+void slo_reload_status_started(struct slo_reload_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	status_now(st, true);
+}
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return abs;
+}
+
+int slo_config_watch_init(struct slo_config_watch *w, const char *path,
+			  uint64_t default_budget_ns,
+			  const struct slo_config_watch_ops *ops,
+			  struct slo_config *out, char *err, size_t errlen)
+{
+	struct slo_file_sample smp;
+	uint64_t start = mono_ms(), now;
+	char *buf = NULL;
+	size_t len = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->default_budget_ns = default_budget_ns;
+	w->ops = *ops;
+	w->path = absolute(path);
+	w->name = strdup(path);
+	if (!w->path || !w->name) {
+		snprintf(err, errlen, "%s: cannot resolve: %s", path, strerror(errno));
+		slo_config_watch_free(w);
+		return -1;
+	}
+	/* a file being written as we start is waited for, a little */
+	for (;;) {
+		free(buf);
+		read_sample(path, &smp, &buf, &len, err, errlen);
+		now = mono_ms();
+		if (smp.err ||
+		    slo_settle_step(&w->settle, &smp, now, SLO_WATCH_QUIET_MS, false, 0) ==
+		    SLO_SETTLE_READY || now - start >= LOAD_SETTLE_MAX_MS)
+			break;
+		usleep(SLO_WATCH_SAMPLE_MS * 1000);
+	}
+	if (smp.err || slo_config_parse(buf, len, path, out, err, errlen)) {
+		free(buf);
+		slo_config_watch_free(w);
+		return -1;
+	}
+	free(buf);
+	if (!out->has_default_budget)
+		out->default_budget_ns = default_budget_ns;
+	w->done = smp;
+	w->have_done = true;
+	memset(&w->settle, 0, sizeof(w->settle));
+	slo_reload_status_started(&w->status);
+	rearm(w);
+	w->next_recheck_ms = mono_ms() + SLO_WATCH_RECHECK_MS;
+	return 0;
+}
+
+static void count(struct slo_config_watch *w, bool ok);
+
+int slo_config_watch_init_broken(struct slo_config_watch *w, const char *path,
+				 uint64_t default_budget_ns,
+				 const struct slo_config_watch_ops *ops)
+{
+	char err[768];
+	char *buf = NULL;
+	size_t len = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->default_budget_ns = default_budget_ns;
+	w->ops = *ops;
+	w->path = absolute(path);
+	w->name = strdup(path);
+	if (!w->path || !w->name) {
+		slo_config_watch_free(w);
+		return -1;
+	}
+	/* the version that failed is acted on (reported by the caller): the next is news */
+	read_sample(path, &w->done, &buf, &len, err, sizeof(err));
+	free(buf);
+	w->have_done = true;
+	count(w, false);
+	rearm(w);
+	w->next_recheck_ms = mono_ms() + SLO_WATCH_RECHECK_MS;
+	return 0;
+}
+
+int slo_config_watch_fd(const struct slo_config_watch *w)
+{
+	return w->fd;
+}
+
+int slo_config_watch_timeout_ms(const struct slo_config_watch *w)
+{
+	uint64_t now = mono_ms(), due = w->next_recheck_ms;
+
+	if (w->pending && w->next_sample_ms < due)
+		due = w->next_sample_ms;
+	return due <= now ? 0 : (int)(due - now);
+}
+
+void slo_config_watch_request(struct slo_config_watch *w, const char *why)
+{
+	mark_pending(w, why, true, mono_ms());
+}
+
+/* Read what inotify queued.  *@rearm_needed: where the path leads may have changed. */
+static bool drain(struct slo_config_watch *w, bool *rearm_needed, uint64_t now)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	ssize_t n;
+
+	if (w->fd < 0)
+		return false;
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + n) {
+			const struct inotify_event *ev = (const void *)p;
+			size_t i;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				*rearm_needed = changed = true;
+				continue;
+			}
+			for (i = 0; i < w->nr_interests; i++) {
+				struct slo_watch_interest *in = &w->interests[i];
+
+				if (in->wd != ev->wd)
+					continue;
+				/* the directory itself went away or moved: its watch is dead */
+				if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF |
+						IN_UNMOUNT)) {
+					*rearm_needed = changed = true;
+					break;
+				}
+				if (!ev->len || strcmp(ev->name, in->name))
+					continue;
+				changed = true;
+				if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO))
+					*rearm_needed = true;
+				if (!in->target)
+					continue;
+				if (ev->mask & IN_MODIFY) {
+					if (!w->writer_open)
+						w->writer_since_ms = now;
+					w->writer_open = true;
+				}
+				if (ev->mask & IN_CLOSE_WRITE)
+					w->writer_open = false;
+			}
+		}
+	}
+	return changed;
+}
+
+static void count(struct slo_config_watch *w, bool ok)
+{
+	if (ok)
+		w->status.ok++;
+	else
+		w->status.failed++;
+	status_now(&w->status, ok);
+}
+
+/* Act on a settled read: apply it, or report it, or wait for it to settle as bad. */
+static void settled(struct slo_config_watch *w, uint64_t now)
+{
+	const struct slo_file_sample *smp = &w->settle.last;
+	struct slo_config cfg;
+	char err[768];
+	int ret;
+
+	if (!w->force && w->have_done && slo_file_sample_same_content(smp, &w->done)) {
+		w->pending = false;
+		return;
+	}
+	if (!smp->err && slo_config_parse(w->buf, w->len, w->name, &cfg, err, sizeof(err)) == 0) {
+		if (!cfg.has_default_budget)
+			cfg.default_budget_ns = w->default_budget_ns;
+		ret = w->ops.apply(w->ops.ctx, &cfg, w->why, w->force, err, sizeof(err));
+		if (ret < 0) {
+			say(w, "config not applied (%s): %s; the SLOs in force stay", w->why, err);
+			count(w, false);
+		} else if (ret == 0 || !w->status.last_ok) {
+			/* back to what is in force after a bad version is a good reload too */
+			count(w, true);
+		}
+		if (ret)
+			slo_config_free(&cfg);
+	} else {
+		if (smp->err)
+			snprintf(err, sizeof(err), "%s", w->read_err);
+		/* an in-place write in two goes: the first half rarely parses */
+		if (now - w->settle.since_ms < SLO_WATCH_BAD_QUIET_MS) {
+			w->next_sample_ms = w->settle.since_ms + SLO_WATCH_BAD_QUIET_MS;
+			return;
+		}
+		say(w, "config rejected (%s): %s; the SLOs in force stay", w->why, err);
+		count(w, false);
+	}
+	w->done = *smp;
+	w->have_done = true;
+	w->pending = false;
+	w->force = false;
+}
+
+static void sample(struct slo_config_watch *w, uint64_t now)
+{
+	struct slo_file_sample smp;
+	size_t len;
+	char *buf;
+
+	read_sample(w->name, &smp, &buf, &len, w->read_err, sizeof(w->read_err));
+	free(w->buf);
+	w->buf = buf;
+	w->len = len;
+	if (slo_settle_step(&w->settle, &smp, now, SLO_WATCH_QUIET_MS, w->writer_open,
+			    SLO_WATCH_WRITER_MAX_MS) == SLO_SETTLE_WAIT) {
+		w->next_sample_ms = now + SLO_WATCH_SAMPLE_MS;
+		return;
+	}
+	settled(w, now);
+}
+
+void slo_config_watch_run(struct slo_config_watch *w)
+{
+	bool rearm_needed = false;
+	uint64_t now = mono_ms();
+
+	if (!w->path)
+		return;
+	if (drain(w, &rearm_needed, now)) {
+		if (rearm_needed)
+			rearm(w);
+		mark_pending(w, "file changed", false, now);
+	}
+	if (now >= w->next_recheck_ms) {
+		w->next_recheck_ms = now + SLO_WATCH_RECHECK_MS;
+		/* a missed re-arm is repaired here, at the latest */
+		if (!watches_current(w))
+			rearm(w);
+		mark_pending(w, "periodic check", false, now);
+	}
+	if (w->pending && now >= w->next_sample_ms)
+		sample(w, now);
+}
+
+void slo_config_watch_free(struct slo_config_watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	drop_interests(w);
+	free(w->buf);
+	w->buf = NULL;
+	free(w->path);
+	w->path = NULL;
+	free(w->name);
+	w->name = NULL;
+}
