@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "duration.h"
+#include "health.h"
 #include "pins.h"
 #include "scx_slo.h"
 #include "slo_cli.h"
@@ -99,6 +100,27 @@ static int open_map(const struct slo_pins *pins, unsigned int i, int *fd)
 }
 
 /*
+ * Without CAP_SYS_ADMIN (the DaemonSet grants CAP_BPF and CAP_PERFMON
+ * only) the kernel does not let us walk BPF links.  In the loader's own
+ * container (kubectl exec) its heartbeat tells instead: a loader that holds
+ * it, runs (does not wait) and sees sched_ext run 'slo' pinned its maps
+ * when it attached.  1, 0, or -EPERM where there is no heartbeat to read
+ * (on the node, without CAP_SYS_ADMIN).
+ */
+static int attached_by_heartbeat(void)
+{
+	static const char running[] = "ok: sched_ext runs ";
+	char out[1024];
+
+	if (access(SLO_HEARTBEAT_PATH, F_OK))
+		return -EPERM;
+	if (slo_health_check(SLO_HEALTH_SCHED_EXT_DIR, SLO_HEARTBEAT_PATH, SLO_HEALTH_MAX_AGE_NS,
+			     out, sizeof(out)))
+		return 0;
+	return !strncmp(out, running, sizeof(running) - 1);
+}
+
+/*
  * Whether the scheduler that pinned the maps is the one attached: a loader
  * that was SIGKILLed or OOM-killed leaves its pins (and with them its maps)
  * behind, and writing to those changes nothing.  0 or the exit status.
@@ -133,8 +155,12 @@ static int check_attached(const struct slo_pins *pins)
 	}
 	ret = slo_ops_attached(fd);
 	close(fd);
+	if (ret == -EPERM)
+		ret = attached_by_heartbeat();
 	if (ret < 0) {
-		slo_cli_msg("cannot tell which scheduler is attached: %s", strerror(-ret));
+		slo_cli_msg("cannot tell which scheduler is attached: %s%s", strerror(-ret),
+			    ret == -EPERM ? " (walking BPF links needs CAP_SYS_ADMIN; in the "
+			    "loader's container its heartbeat is read instead)" : "");
 		return 1;
 	}
 	if (!ret) {

@@ -4,8 +4,9 @@
 # privileges, in the mount view the pod has (a fresh read-only sysfs, the
 # host's cgroup2 read-only, bpffs read-write, no /sys/kernel from the
 # host), loads, serves metrics, pins its maps, and its
-# `scx_slo slo` and `scx_slo health` work with the same set; without any
-# one of those capabilities it cannot load.
+# `scx_slo slo` and `scx_slo health` work with the same set (and `slo`
+# still refuses a killed loader's pins); without any one of those
+# capabilities it cannot load.
 caps=$(awk '/^ *add:$/ { on = 1; next } on && /^ *#/ { next } on && /^ *- / { print $2; next } on { exit }' \
 	/daemonset.yaml | tr 'A-Z' 'a-z' | sed 's/^/cap_/' | sort | paste -sd, -)
 [ -n "$caps" ] || fail "no capability list found in the DaemonSet"
@@ -76,6 +77,20 @@ kill -TERM "$pid"
 wait "$SCX_PID"; rc=$?
 [ "$rc" -eq 0 ] || fail "exit status $rc after SIGTERM, want 0"
 wait_state disabled 50 || fail "not detached"
+
+# Pins left by a killed loader: with the same capabilities (no walking
+# of BPF links without CAP_SYS_ADMIN) `scx_slo slo` still refuses them.
+# shellcheck disable=SC2086 # the extra args split on purpose
+in_pod "$caps" scx_slo $SCX_SLO_ARGS --slo /=20ms > "$OUT" 2> "$ERR" &
+SCX_PID=$!
+wait_state enabled 300 || fail "not attached the second time"
+wait_for_pins=50
+while [ $wait_for_pins -gt 0 ] && [ ! -e /sys/fs/bpf/scx_slo/ops ]; do usleep 100000; wait_for_pins=$((wait_for_pins - 1)); done
+kill -KILL "$(pidof scx_slo)"; wait "$SCX_PID" 2>/dev/null
+wait_state disabled 50 || fail "not detached after SIGKILL"
+in_pod "$caps" scx_slo slo list > /dev/null 2> /tmp/stale.err; rc=$?
+log "stale pins, DaemonSet's capabilities: exit $rc: $(cat /tmp/stale.err)"
+[ "$rc" -eq 8 ] || fail "scx_slo slo list on a killed loader's pins exited $rc, want 8"
 
 # Each capability is needed: without it the loader cannot load (it exits
 # with one line and never attaches).
