@@ -369,6 +369,34 @@ static void test_bad_version_held(void **state)
 	slo_config_watch_free(&w);
 }
 
+/*
+ * A start on the last good copy (README, Failure policy): the file that
+ * does not parse is watched all the same, counts as a failed load (once),
+ * and is applied once it parses.
+ */
+static void test_broken_at_start(void **state)
+{
+	struct slo_config_watch w;
+
+	memset(&live, 0, sizeof(live));
+	live.min_entries_seen = SIZE_MAX;
+	sh("mkdir -p %s/k", tmp);
+	write_at("k/slo.yaml", "slos:\n  - cgroup: /x\n    budget: 5\n");
+	snprintf(path, sizeof(path), "%s/k/slo.yaml", tmp);
+	assert_int_equal(slo_config_watch_init_broken(&w, path, 100000000, &ops), 0);
+	assert_false(w.status.last_ok);
+	assert_int_equal(w.status.failed, 1);
+	pump(&w, 1500, 0);
+	assert_int_equal(live.applied, 0);
+	assert_int_equal(w.status.failed, 1);
+	write_config("k/slo.yaml", 2, 9);
+	assert_true(pump(&w, 3000, 9));
+	assert_int_equal(live.applied, 1);
+	assert_int_equal(live.entries, 2);
+	assert_true(w.status.last_ok);
+	slo_config_watch_free(&w);
+}
+
 static void test_missing_at_start(void **state)
 {
 	struct slo_config_watch w;
@@ -391,6 +419,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_deleted_recreated, clean),
 		cmocka_unit_test_teardown(test_slow_writes, clean),
 		cmocka_unit_test_teardown(test_bad_version_held, clean),
+		cmocka_unit_test_teardown(test_broken_at_start, clean),
 		cmocka_unit_test(test_missing_at_start),
 	};
 
