@@ -51,6 +51,8 @@ void slo_budgets_init(struct slo_budgets *b, const char *mount,
 	snprintf(b->mount, sizeof(b->mount), "%s", mount);
 	b->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
+	/* out of memory: lookups scan the entries instead */
+	slo_budget_index_build(&b->index, &b->cfg);
 }
 
 static int clear_map(int fd)
@@ -159,11 +161,13 @@ int slo_budgets_apply(struct slo_budgets *b, struct slo_config *cfg,
 		free(ids);
 		return ret;
 	}
+	slo_budget_index_free(&b->index);
 	slo_config_free(&b->cfg);
 	free(b->ids);
 	b->cfg = *cfg;
 	b->ids = ids;
 	memset(cfg, 0, sizeof(*cfg));
+	slo_budget_index_build(&b->index, &b->cfg);
 	return 0;
 }
 
@@ -213,6 +217,11 @@ out:
 	return ret ? ret : changed;
 }
 
+uint64_t slo_budgets_budget_of(const struct slo_budgets *b, const char *path)
+{
+	return slo_budget_index_lookup(&b->index, path);
+}
+
 size_t slo_budgets_nr_active(const struct slo_budgets *b)
 {
 	size_t i, n = 0;
@@ -224,6 +233,7 @@ size_t slo_budgets_nr_active(const struct slo_budgets *b)
 
 void slo_budgets_free(struct slo_budgets *b)
 {
+	slo_budget_index_free(&b->index);
 	slo_config_free(&b->cfg);
 	free(b->ids);
 	b->ids = NULL;
