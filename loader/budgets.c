@@ -109,17 +109,36 @@ static int publish(struct slo_budgets *b, const struct slo_config *cfg,
 	return ret;
 }
 
-/* Resolve every entry's cgroup: 0 for one that does not exist (yet). */
+/*
+ * Resolve every entry's cgroup: 0 for one that does not exist (yet).
+ * Entries waiting for their cgroup are looked up on every pass, and a
+ * config may hold thousands for pods not on this node: once a parent is
+ * found missing, its other children are not looked up in this pass
+ * (entries of siblings are usually next to each other).
+ */
 static uint64_t *resolve_ids(const struct slo_budgets *b, const struct slo_config *cfg)
 {
 	uint64_t *ids = calloc(cfg->nr_entries ? cfg->nr_entries : 1, sizeof(*ids));
-	size_t i;
+	char missing[PATH_MAX] = "";	/* a parent found missing in this pass */
+	size_t i, missing_len = 0;
 
 	if (!ids)
 		return NULL;
 	for (i = 0; i < cfg->nr_entries; i++) {
-		if (slo_cgroup_id(b->mount, cfg->entries[i].path, &ids[i]))
-			ids[i] = 0;
+		const char *path = cfg->entries[i].path;
+		size_t plen = (size_t)(strrchr(path, '/') - path);
+		uint64_t parent_id;
+
+		if (missing_len && plen == missing_len && !memcmp(path, missing, plen))
+			continue;
+		if (slo_cgroup_id(b->mount, path, &ids[i]) != -ENOENT)
+			continue;	/* found, or an error: 0 is what it gets then */
+		ids[i] = 0;
+		if (!plen || plen >= sizeof(missing))
+			continue;
+		memcpy(missing, path, plen);
+		missing[plen] = '\0';
+		missing_len = slo_cgroup_id(b->mount, missing, &parent_id) == -ENOENT ? plen : 0;
 	}
 	return ids;
 }

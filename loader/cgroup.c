@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -200,12 +201,24 @@ static void pop_level(struct slo_cgroup_walk *w)
 		w->path[w->stack[w->depth - 1].plen] = '\0';
 }
 
-int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget)
+static uint64_t mono_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget, uint64_t max_ns)
+{
+	uint64_t start = max_ns ? mono_ns() : 0;
 	size_t done = 0;
 	int ret = 0;
 
 	while (w->depth > 0 && (!budget || done < budget)) {
+		/* the clock every 16 cgroups: cheap, and fine-grained enough */
+		if (max_ns && done && !(done % 16) && mono_ns() - start >= max_ns)
+			break;
 		struct slo_cgroup_walk_level *top = &w->stack[w->depth - 1];
 		struct dirent *de;
 		struct stat st;
@@ -301,7 +314,7 @@ int slo_cgroup_table_build(const char *mount, struct slo_cgroup_table *table)
 	table->nr = 0;
 	ret = slo_cgroup_walk_begin(&w, mount, NULL, 0);
 	if (!ret)
-		ret = slo_cgroup_walk_step(&w, 0);
+		ret = slo_cgroup_walk_step(&w, 0, 0);
 	if (ret == 1) {
 		slo_cgroup_walk_take(&w, table);
 		ret = 0;

@@ -58,8 +58,14 @@ void slo_cgroup_table_free(struct slo_cgroup_table *table);
  * cgroup's).
  */
 #define SLO_CGROUP_WALK_MAX_DEPTH	64
-/* Cgroups a pass visits: a node has a few thousand; more wait a pass. */
+/*
+ * What a pass spends on the walk, whichever comes first: cgroups visited
+ * (a node has a few thousand) and time (each cgroupfs directory holds
+ * dozens of files to read past; a slow or loaded machine gets through
+ * fewer).  The rest waits for the next pass.
+ */
 #define SLO_CGROUP_WALK_PER_PASS	4096
+#define SLO_CGROUP_WALK_PASS_NS		(50 * 1000 * 1000ULL)
 
 struct slo_cgroup_walk_level {
 	DIR *dir;
@@ -88,11 +94,12 @@ int slo_cgroup_walk_begin(struct slo_cgroup_walk *w, const char *mount,
 			  uint64_t *want, size_t nr_want);
 
 /*
- * Visit up to @budget more cgroups (0: no limit).  1 when the walk is
- * complete (w->found sorted by id: take it with slo_cgroup_walk_take()),
- * 0 when there is more to visit, -errno when it failed (and was ended).
+ * Visit up to @budget more cgroups for at most about @max_ns (0: no
+ * limit to either).  1 when the walk is complete (w->found sorted by id:
+ * take it with slo_cgroup_walk_take()), 0 when there is more to visit,
+ * -errno when it failed (and was ended).
  */
-int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget);
+int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget, uint64_t max_ns);
 
 /* Move a complete walk's table into @table (emptied first). */
 void slo_cgroup_walk_take(struct slo_cgroup_walk *w, struct slo_cgroup_table *table);

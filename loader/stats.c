@@ -261,7 +261,8 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 		free(seen_ids);
 	}
 	if (have_mount) {
-		step = slo_cgroup_walk_step(&walk, SLO_CGROUP_WALK_PER_PASS);
+		step = slo_cgroup_walk_step(&walk, SLO_CGROUP_WALK_PER_PASS,
+					    SLO_CGROUP_WALK_PASS_NS);
 		walk_passes++;
 		if (step == 1) {
 			slo_cgroup_walk_take(&walk, &names);

@@ -266,7 +266,7 @@ static void test_walk_bounded(void **state)
 	want[3] = want_deep_ok;
 	want[4] = 1;	/* no such directory */
 	assert_int_equal(slo_cgroup_walk_begin(&w, root, want, 5), 0);
-	while ((ret = slo_cgroup_walk_step(&w, 100)) == 0) {
+	while ((ret = slo_cgroup_walk_step(&w, 100, 0)) == 0) {
 		assert_true(slo_cgroup_walk_busy(&w));
 		assert_true(w.depth <= SLO_CGROUP_WALK_MAX_DEPTH);
 		steps++;
@@ -295,16 +295,23 @@ static void test_walk_bounded(void **state)
 
 	/* no budget: one step; every directory named */
 	assert_int_equal(slo_cgroup_walk_begin(&w, root, NULL, 0), 0);
-	assert_int_equal(slo_cgroup_walk_step(&w, 0), 1);
+	assert_int_equal(slo_cgroup_walk_step(&w, 0, 0), 1);
 	slo_cgroup_walk_take(&w, &table);
 	assert_string_equal(slo_cgroup_table_path(&table, want_flat), "/d123");
 	assert_true(table.nr > 300);
 	slo_cgroup_walk_end(&w);
 	slo_cgroup_table_free(&table);
 
+	/* out of time (1 ns): stops after the first 16 cgroups, goes on later */
+	assert_int_equal(slo_cgroup_walk_begin(&w, root, NULL, 0), 0);
+	assert_int_equal(slo_cgroup_walk_step(&w, 0, 1), 0);
+	assert_int_equal(w.visited, 1 + 16);
+	assert_int_equal(slo_cgroup_walk_step(&w, 0, 0), 1);
+	slo_cgroup_walk_end(&w);
+
 	/* abandoned mid-way: nothing leaks (ASan's job), and a new walk works */
 	assert_int_equal(slo_cgroup_walk_begin(&w, root, NULL, 0), 0);
-	assert_int_equal(slo_cgroup_walk_step(&w, 10), 0);
+	assert_int_equal(slo_cgroup_walk_step(&w, 10, 0), 0);
 	slo_cgroup_walk_end(&w);
 	assert_false(slo_cgroup_walk_busy(&w));
 	rm_tree(dfd);
