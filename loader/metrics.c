@@ -356,7 +356,13 @@ struct cg_bw {
 };
 
 struct cg_row {
-	char *label;			/* escaped path */
+	/*
+	 * The path until the cut, then, for the rows with their own series,
+	 * the escaped path (owned): only those are escaped, so that up to
+	 * 16384 long names cost their copies, not four times as much.
+	 */
+	char *label;
+	bool escaped;
 	uint64_t budget_ns;
 	struct slo_cgroup_stats st;
 	struct cg_bw bw;
@@ -416,8 +422,30 @@ static void cg_set_free(struct cg_set *cs)
 	size_t i;
 
 	for (i = 0; i < cs->n; i++)
-		free(cs->rows[i].label);
+		if (cs->rows[i].escaped)
+			free(cs->rows[i].label);
 	free(cs->rows);
+}
+
+/* Escape the paths of the rows with their own series, kept in label order. */
+static int escape_own(struct cg_set *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++) {
+		char *label;
+
+		if (!cs->rows[i].own)
+			continue;
+		label = escape_label(cs->rows[i].label);
+		if (!label)
+			return -ENOMEM;
+		cs->rows[i].label = label;
+		cs->rows[i].escaped = true;
+	}
+	/* escaping can change the order: a raw ESC sorts before a space, "\\x1b" after */
+	qsort(cs->rows, cs->n, sizeof(*cs->rows), cmp_cg_label);
+	return 0;
 }
 
 static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s, size_t max)
@@ -444,11 +472,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 			cs->tracked++;
 			continue;
 		}
-		cs->rows[n].label = escape_label(c->path);
-		if (!cs->rows[n].label) {
-			cs->n = n;
-			return -ENOMEM;
-		}
+		cs->rows[n].label = (char *)c->path;
 		cs->rows[n].budget_ns = c->budget_ns;
 		cs->rows[n].st = c->stats;
 		cs->rows[n].bw = bw;
@@ -458,13 +482,12 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 	if (!n)
 		return 0;
 
-	/* Same label twice (after escaping): one series, stats summed. */
+	/* Same path twice (escaping maps one-to-one: same label): one series, stats summed. */
 	qsort(cs->rows, n, sizeof(*cs->rows), cmp_cg_label);
 	for (i = 1, out = 1; i < n; i++) {
 		if (!strcmp(cs->rows[i].label, cs->rows[out - 1].label)) {
 			add_stats(&cs->rows[out - 1].st, &cs->rows[i].st);
 			add_bw(&cs->rows[out - 1].bw, &cs->rows[i].bw);
-			free(cs->rows[i].label);
 			continue;
 		}
 		cs->rows[out++] = cs->rows[i];
@@ -475,7 +498,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 	if (n <= max) {
 		for (i = 0; i < n; i++)
 			cs->rows[i].own = true;
-		return 0;
+		return escape_own(cs);
 	}
 	rank = calloc(n, sizeof(*rank));
 	if (!rank)
@@ -493,7 +516,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		}
 	}
 	free(rank);
-	return 0;
+	return escape_own(cs);
 }
 
 enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET, CV_THROTTLED, CV_THROTTLED_PERIODS };

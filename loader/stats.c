@@ -189,10 +189,12 @@ static bool was_wanted(uint64_t id)
 static void tell_walk(void)
 {
 	if (walk_done.passes > 1 && !told_multi_pass) {
-		fprintf(stderr, "scx_slo: the cgroup hierarchy has %llu cgroups, more than a "
-			"pass visits (%d): naming cgroups and freeing removed ones' statistics "
-			"take %u passes (said once)\n", (unsigned long long)walk_done.cgroups,
-			SLO_CGROUP_WALK_PER_PASS, walk_done.passes);
+		fprintf(stderr, "scx_slo: the walk of the cgroup hierarchy (%llu cgroups) took %u "
+			"passes (a pass visits at most %d cgroups in at most %llu ms): new cgroups "
+			"are named and removed ones' statistics freed that much later (said once)\n",
+			(unsigned long long)walk_done.cgroups, walk_done.passes,
+			SLO_CGROUP_WALK_PER_PASS,
+			(unsigned long long)(SLO_CGROUP_WALK_PASS_NS / 1000000));
 		told_multi_pass = true;
 	}
 	if (walk_done.too_long && !told_too_long) {
