@@ -78,6 +78,8 @@ void slo_budgets_init(struct slo_budgets *b, const char *mount,
 	snprintf(b->mount, sizeof(b->mount), "%s", mount);
 	b->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
+	/* out of memory: lookups scan the entries instead */
+	slo_budget_index_build(&b->index, &b->cfg);
 }
 
 static int clear_map(int fd)
@@ -134,17 +136,36 @@ static int publish(struct slo_budgets *b, const struct slo_config *cfg,
 	return ret;
 }
 
-/* Resolve every entry's cgroup: 0 for one that does not exist (yet). */
+/*
+ * Resolve every entry's cgroup: 0 for one that does not exist (yet).
+ * Entries waiting for their cgroup are looked up on every pass, and a
+ * config may hold thousands for pods not on this node: once a parent is
+ * found missing, its other children are not looked up in this pass
+ * (entries of siblings are usually next to each other).
+ */
 static uint64_t *resolve_ids(const struct slo_budgets *b, const struct slo_config *cfg)
 {
 	uint64_t *ids = calloc(cfg->nr_entries ? cfg->nr_entries : 1, sizeof(*ids));
-	size_t i;
+	char missing[PATH_MAX] = "";	/* a parent found missing in this pass */
+	size_t i, missing_len = 0;
 
 	if (!ids)
 		return NULL;
 	for (i = 0; i < cfg->nr_entries; i++) {
-		if (slo_cgroup_id(b->mount, cfg->entries[i].path, &ids[i]))
-			ids[i] = 0;
+		const char *path = cfg->entries[i].path;
+		size_t plen = (size_t)(strrchr(path, '/') - path);
+		uint64_t parent_id;
+
+		if (missing_len && plen == missing_len && !memcmp(path, missing, plen))
+			continue;
+		if (slo_cgroup_id(b->mount, path, &ids[i]) != -ENOENT)
+			continue;	/* found, or an error: 0 is what it gets then */
+		ids[i] = 0;
+		if (!plen || plen >= sizeof(missing))
+			continue;
+		memcpy(missing, path, plen);
+		missing[plen] = '\0';
+		missing_len = slo_cgroup_id(b->mount, missing, &parent_id) == -ENOENT ? plen : 0;
 	}
 	return ids;
 }
@@ -194,11 +215,13 @@ int slo_budgets_apply(struct slo_budgets *b, struct slo_config *cfg,
 		free(ids);
 		return ret;
 	}
+	slo_budget_index_free(&b->index);
 	slo_config_free(&b->cfg);
 	free(b->ids);
 	b->cfg = *cfg;
 	b->ids = ids;
 	memset(cfg, 0, sizeof(*cfg));
+	slo_budget_index_build(&b->index, &b->cfg);
 	return 0;
 }
 
@@ -255,6 +278,11 @@ out:
 	return ret ? ret : changed;
 }
 
+uint64_t slo_budgets_budget_of(const struct slo_budgets *b, const char *path)
+{
+	return slo_budget_index_lookup(&b->index, path);
+}
+
 size_t slo_budgets_nr_active(const struct slo_budgets *b)
 {
 	size_t i, n = 0;
@@ -266,6 +294,7 @@ size_t slo_budgets_nr_active(const struct slo_budgets *b)
 
 void slo_budgets_free(struct slo_budgets *b)
 {
+	slo_budget_index_free(&b->index);
 	slo_config_free(&b->cfg);
 	free(b->ids);
 	b->ids = NULL;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "budget_index.h"
 #include "config.h"
 
 /*
@@ -29,6 +30,7 @@ struct slo_budgets {
 	 * too, so it never switches BPF to a set being rewritten.  -1: none.
 	 */
 	int lock_fd;
+	struct slo_budget_index index;	/* of cfg */
 };
 
 /*
@@ -62,6 +64,12 @@ int slo_budgets_apply(struct slo_budgets *b, struct slo_config *cfg,
  * -errno.
  */
 int slo_budgets_rescan(struct slo_budgets *b);
+
+/*
+ * Budget in force for the cgroup at @path: its own SLO, its nearest
+ * ancestor's, or the default.  O(depth * log entries).
+ */
+uint64_t slo_budgets_budget_of(const struct slo_budgets *b, const char *path);
 
 /* Entries of the configuration in force that have a cgroup right now. */
 size_t slo_budgets_nr_active(const struct slo_budgets *b);

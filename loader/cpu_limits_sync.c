@@ -15,6 +15,7 @@
 
 #include "cpu_limits.h"
 #include "cpu_limits_sync.h"
+#include "escape.h"
 
 /*
  * Deepest directory walked below the mount (each level holds one open
@@ -119,11 +120,13 @@ static void read_cgroup(int dfd, struct cg_read *r)
 	r->state = limited ? CG_LIMITED : CG_NONE;
 }
 
+/* @e's name for a log line: escaped, for its creator chose it */
 static const char *entry_name(const struct slo_limit_entry *e, char *buf, size_t len)
 {
 	if (e->path)
-		return e->path;
-	snprintf(buf, len, "<id %llu>", (unsigned long long)e->id);
+		slo_escape(buf, len, e->path);
+	else
+		snprintf(buf, len, "<id %llu>", (unsigned long long)e->id);
 	return buf;
 }
 
@@ -134,7 +137,7 @@ static const char *entry_name(const struct slo_limit_entry *e, char *buf, size_t
 static bool settle(struct slo_limits *l, struct slo_limit_entry *e,
 		   const struct cg_read *r, int *changes)
 {
-	char idbuf[40];
+	static char idbuf[SLO_ESCAPED_SIZE(PATH_MAX)];
 	int err;
 
 	switch (r->state) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "metrics.h"
 
 _Static_assert(SLO_METRICS_LE_MAX_LOG2 < SLO_DELAY_BUCKETS - 1,
@@ -97,72 +98,30 @@ static void fmt_seconds(char out[32], uint64_t ns)
 		out[--n] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /*
- * A label value as it appears between the quotes: backslash, double quote
- * and newline escaped as the exposition format requires, invalid UTF-8
- * bytes replaced by U+FFFD.  Returns a malloc'd string or NULL.
+ * A label value as it appears between the quotes: slo_escape()d (cgroup
+ * names are anyone's, and a raw ESC is valid UTF-8 that a terminal
+ * showing /metrics would obey), then backslash and double quote escaped
+ * as the exposition format requires (no newline is left).  Returns a
+ * malloc'd string or NULL.
  */
 static char *escape_label(const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, o = 0;
-	char *out = malloc(3 * n + 1);	/* worst case: every byte -> EF BF BD */
+	char *plain = slo_escape_dup(s), *out;
+	size_t i, o = 0;
 
-	if (!out)
+	if (!plain)
 		return NULL;
-	while (i < n) {
-		size_t l = utf8_seq_len(u + i, n - i);
-
-		if (!l) {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
+	out = malloc(2 * strlen(plain) + 1);
+	if (out) {
+		for (i = 0; plain[i]; i++) {
+			if (plain[i] == '\\' || plain[i] == '"')
+				out[o++] = '\\';
+			out[o++] = plain[i];
 		}
-		if (l == 1 && (u[i] == '\\' || u[i] == '"' || u[i] == '\n')) {
-			out[o++] = '\\';
-			out[o++] = u[i] == '\n' ? 'n' : (char)u[i];
-			i++;
-			continue;
-		}
-		memcpy(out + o, u + i, l);
-		o += l;
-		i += l;
+		out[o] = '\0';
 	}
-	out[o] = '\0';
+	free(plain);
 	return out;
 }
 
@@ -421,7 +380,13 @@ struct cg_bw {
 };
 
 struct cg_row {
-	char *label;			/* escaped path */
+	/*
+	 * The path until the cut, then, for the rows with their own series,
+	 * the escaped path (owned): only those are escaped, so that up to
+	 * 16384 long names cost their copies, not four times as much.
+	 */
+	char *label;
+	bool escaped;
 	uint64_t budget_ns;
 	struct slo_cgroup_stats st;
 	struct cg_bw bw;
@@ -481,8 +446,30 @@ static void cg_set_free(struct cg_set *cs)
 	size_t i;
 
 	for (i = 0; i < cs->n; i++)
-		free(cs->rows[i].label);
+		if (cs->rows[i].escaped)
+			free(cs->rows[i].label);
 	free(cs->rows);
+}
+
+/* Escape the paths of the rows with their own series, kept in label order. */
+static int escape_own(struct cg_set *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++) {
+		char *label;
+
+		if (!cs->rows[i].own)
+			continue;
+		label = escape_label(cs->rows[i].label);
+		if (!label)
+			return -ENOMEM;
+		cs->rows[i].label = label;
+		cs->rows[i].escaped = true;
+	}
+	/* escaping can change the order: a raw ESC sorts before a space, "\\x1b" after */
+	qsort(cs->rows, cs->n, sizeof(*cs->rows), cmp_cg_label);
+	return 0;
 }
 
 static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s, size_t max)
@@ -509,11 +496,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 			cs->tracked++;
 			continue;
 		}
-		cs->rows[n].label = escape_label(c->path);
-		if (!cs->rows[n].label) {
-			cs->n = n;
-			return -ENOMEM;
-		}
+		cs->rows[n].label = (char *)c->path;
 		cs->rows[n].budget_ns = c->budget_ns;
 		cs->rows[n].st = c->stats;
 		cs->rows[n].bw = bw;
@@ -523,13 +506,12 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 	if (!n)
 		return 0;
 
-	/* Same label twice (after escaping): one series, stats summed. */
+	/* Same path twice (escaping maps one-to-one: same label): one series, stats summed. */
 	qsort(cs->rows, n, sizeof(*cs->rows), cmp_cg_label);
 	for (i = 1, out = 1; i < n; i++) {
 		if (!strcmp(cs->rows[i].label, cs->rows[out - 1].label)) {
 			add_stats(&cs->rows[out - 1].st, &cs->rows[i].st);
 			add_bw(&cs->rows[out - 1].bw, &cs->rows[i].bw);
-			free(cs->rows[i].label);
 			continue;
 		}
 		cs->rows[out++] = cs->rows[i];
@@ -540,7 +522,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 	if (n <= max) {
 		for (i = 0; i < n; i++)
 			cs->rows[i].own = true;
-		return 0;
+		return escape_own(cs);
 	}
 	rank = calloc(n, sizeof(*rank));
 	if (!rank)
@@ -558,7 +540,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		}
 	}
 	free(rank);
-	return 0;
+	return escape_own(cs);
 }
 
 enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET, CV_THROTTLED, CV_THROTTLED_PERIODS };
@@ -663,6 +645,29 @@ static void render_cgroups(struct sbuf *b, const struct cg_set *cs)
 	cg_series(b, cs, "scx_slo_cgroup_throttled_periods_total", CV_THROTTLED_PERIODS);
 }
 
+/* ---- the cgroup walk ---------------------------------------------------------------- */
+
+static void render_walk(struct sbuf *b, const struct slo_metrics_snapshot *s)
+{
+	const struct slo_metrics_walk *w = &s->walk;
+
+	if (!w->valid)
+		return;
+	family(b, "scx_slo_cgroup_walk_pass_seconds", "gauge",
+	       "Time the last pass spent walking the cgroup hierarchy (it visits a bounded number of cgroups per pass).");
+	sb_printf(b, "scx_slo_cgroup_walk_pass_seconds %.6f\n", w->pass_seconds);
+	family(b, "scx_slo_cgroup_walk_cgroups", "gauge",
+	       "Cgroups the last complete walk of the hierarchy visited.");
+	sb_printf(b, "scx_slo_cgroup_walk_cgroups %" PRIu64 "\n", w->cgroups);
+	family(b, "scx_slo_cgroup_walk_passes", "gauge",
+	       "Passes (one a second) the last complete walk took: more than 1 when the hierarchy has more cgroups than a pass visits.");
+	sb_printf(b, "scx_slo_cgroup_walk_passes %u\n", w->passes);
+	family(b, "scx_slo_cgroup_walk_skipped", "gauge",
+	       "Cgroups the last complete walk did not enter, with all below them: path longer than PATH_MAX, or too deep.");
+	sb_printf(b, "scx_slo_cgroup_walk_skipped{reason=\"path_too_long\"} %" PRIu64 "\n", w->too_long);
+	sb_printf(b, "scx_slo_cgroup_walk_skipped{reason=\"too_deep\"} %" PRIu64 "\n", w->too_deep);
+}
+
 /* ---- entry point ------------------------------------------------------------------- */
 
 int slo_metrics_render(const struct slo_metrics_snapshot *s, size_t max_cgroups,
@@ -682,6 +687,7 @@ int slo_metrics_render(const struct slo_metrics_snapshot *s, size_t max_cgroups,
 	render_globals(&b, s, cs.tracked);
 	render_exits(&b, s);
 	render_config(&b, s->config);
+	render_walk(&b, s);
 	render_domains(&b, s);
 	render_cgroups(&b, &cs);
 	cg_set_free(&cs);

@@ -48,6 +48,20 @@ struct slo_metrics_config {
 	uint64_t entries;		/* SLO entries of the configuration in force */
 };
 
+/*
+ * The loader's walk of the cgroup hierarchy, which names the cgroups and
+ * finds removed ones: it visits a bounded number of cgroups per pass and
+ * goes on at the next, so a large hierarchy takes several passes.
+ */
+struct slo_metrics_walk {
+	bool valid;			/* a walk completed */
+	double pass_seconds;		/* the last pass's share of it */
+	uint64_t cgroups;		/* cgroups the last complete walk visited */
+	uint32_t passes;		/* passes it took */
+	uint64_t too_long;		/* not entered: path longer than PATH_MAX */
+	uint64_t too_deep;		/* not entered: too deep */
+};
+
 struct slo_metrics_snapshot {
 	const char *version;		/* scx_slo version */
 	const char *kernel;		/* uname -r */
@@ -64,6 +78,7 @@ struct slo_metrics_snapshot {
 	const struct slo_metrics_exit *exits;
 	size_t nr_exits;
 	const struct slo_metrics_config *config;	/* NULL: no config families */
+	struct slo_metrics_walk walk;
 };
 
 /*
@@ -81,13 +96,17 @@ struct slo_metrics_snapshot {
  *   scx_slo_config_last_reload_timestamp_seconds,
  *   scx_slo_config_last_reload_success_timestamp_seconds,
  *   scx_slo_config_entries (gauges), scx_slo_config_reloads_total{result="ok|error"};
+ *   scx_slo_cgroup_walk_pass_seconds, scx_slo_cgroup_walk_cgroups,
+ *   scx_slo_cgroup_walk_passes, scx_slo_cgroup_walk_skipped{reason}
+ *   (gauges, once a walk completed);
  *   per domain {domain,node}: scx_slo_domain_cpus, scx_slo_domain_queue_depth
  *   (gauges), scx_slo_domain_enqueues_total,
  *   scx_slo_domain_dispatches_total{kind="direct|local"},
  *   scx_slo_domain_steals_total{scope="same_node|other_node"},
  *   scx_slo_domain_steals_not_at_risk_total, scx_slo_domain_preempt_kicks_total,
  *   scx_slo_domain_idle_kicks_total;
- *   per cgroup {cgroup}: scx_slo_cgroup_runs_total,
+ *   per cgroup {cgroup} (a path escaped as slo_escape() does, so only
+ *   printable ASCII; the exposition format's escapes on top): scx_slo_cgroup_runs_total,
  *   scx_slo_cgroup_deadline_misses_total, scx_slo_cgroup_lateness_seconds_total,
  *   scx_slo_cgroup_scheduling_delay_seconds (histogram),
  *   scx_slo_cgroup_budget_seconds (gauge; not for cgroup="other"),

@@ -28,6 +28,7 @@
 
 #include "budgets.h"
 #include "cgroup.h"
+#include "escape.h"
 #include "config.h"
 #include "config_watch.h"
 #include "cpu_limits_sync.h"
@@ -794,22 +795,7 @@ static void pin_maps(struct scx_slo *skel)
 /* Budget in force for @path: its own SLO or the nearest ancestor's. */
 static uint64_t budget_for_path(const char *path)
 {
-	const struct slo_config *cfg = &budgets.cfg;
-	uint64_t budget = cfg->default_budget_ns;
-	size_t i, best_len = 0;
-
-	for (i = 0; i < cfg->nr_entries; i++) {
-		const char *p = cfg->entries[i].path;
-		size_t n = strlen(p);
-		bool covers = !strcmp(p, "/") ||
-			(!strncmp(path, p, n) && (path[n] == '\0' || path[n] == '/'));
-
-		if (covers && n >= best_len) {
-			best_len = n;
-			budget = cfg->entries[i].budget_ns;
-		}
-	}
-	return budget;
+	return slo_budgets_budget_of(&budgets, path);
 }
 
 static void count_exit(int kind)
@@ -875,6 +861,7 @@ static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_
 	snap.nr_exits = nr_exits_seen;
 	config_metrics(&cm);
 	snap.config = &cm;
+	snap.walk = st.walk;
 	if (!slo_metrics_render(&snap, opts.metrics_max_cgroups, &text, &len))
 		slo_http_set_metrics(http, text, len);
 	slo_stats_free(&st);
@@ -901,6 +888,8 @@ static void print_stats(struct scx_slo *skel, int nr_cpus, const char *title,
 static void print_exit_dump(const char *dump, size_t len)
 {
 	const char *line = dump, *end = dump + strnlen(dump, len);
+	/* the dump quotes task names (comm), which any process sets */
+	static char esc[SLO_ESCAPED_SIZE(4096)];
 
 	if (line == end)
 		return;
@@ -909,7 +898,8 @@ static void print_exit_dump(const char *dump, size_t len)
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		int n = (int)((nl ? nl : end) - line);
 
-		fprintf(stderr, "scx_slo: dump: %.*s\n", n, line);
+		slo_escape_mem(esc, sizeof(esc), line, (size_t)n);
+		fprintf(stderr, "scx_slo: dump: %s\n", esc);
 		line += n + 1;
 	}
 }
@@ -920,19 +910,30 @@ static char exit_summary[SLO_TERMINATION_MAX / 2];
 static void report_exit(const struct slo_exit_info *ei, const char *dump, size_t dump_len)
 {
 	const char *kind = exit_kind_name(ei->kind);
+	/* the kernel's and BPF's text may quote cgroup and task names */
+	char reason[SLO_ESCAPED_SIZE(sizeof(ei->reason))];
+	char text[SLO_ESCAPED_SIZE(sizeof(ei->msg))];
 
-	snprintf(exit_summary, sizeof(exit_summary), "%s (%d)%s%s%s%s", kind, ei->kind,
-		 ei->reason[0] ? ": " : "", ei->reason, ei->msg[0] ? ": " : "", ei->msg);
+	slo_escape_mem(reason, sizeof(reason), ei->reason, strnlen(ei->reason, sizeof(ei->reason)));
+	slo_escape_mem(text, sizeof(text), ei->msg, strnlen(ei->msg, sizeof(ei->msg)));
+	/*
+	 * Escaped here too: kubectl prints the termination message to
+	 * terminals.  Cut to fit: the kubelet keeps 4 KiB of it anyway.
+	 */
+	if (snprintf(exit_summary, sizeof(exit_summary), "%s (%d)%s%s%s%s", kind, ei->kind,
+		     reason[0] ? ": " : "", reason, text[0] ? ": " : "", text) >=
+	    (int)sizeof(exit_summary))
+		exit_summary[sizeof(exit_summary) - 1] = '\0';
 	if (ei->kind >= SLO_EXIT_KIND_ERROR) {
 		msg("EXIT: %s (%d): %s", kind, ei->kind,
-		    ei->reason[0] ? ei->reason : "no reason given");
-		if (ei->msg[0])
-			msg("EXIT: %s", ei->msg);
+		    reason[0] ? reason : "no reason given");
+		if (text[0])
+			msg("EXIT: %s", text);
 		print_exit_dump(dump, dump_len);
 	} else {
 		msg("detached: %s%s%s%s%s%s", kind,
-		    ei->reason[0] ? " (" : "", ei->reason, ei->reason[0] ? ")" : "",
-		    ei->msg[0] ? ": " : "", ei->msg);
+		    reason[0] ? " (" : "", reason, reason[0] ? ")" : "",
+		    text[0] ? ": " : "", text);
 	}
 }
 

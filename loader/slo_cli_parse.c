@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "duration.h"
 #include "slo_cli.h"
+#include "escape.h"
 #include "slo_cli_parse.h"
 
 void slo_cli_msg(const char *fmt, ...)
@@ -230,12 +231,14 @@ uint64_t slo_cli_default_budget(const struct slo_control *ctl)
 void slo_cli_print_row(FILE *out, const char *path, uint64_t id,
 		       const struct slo_budget *val)
 {
-	char idbuf[32], budget[32];
+	/* names come from the hierarchy: whatever a delegated user chose */
+	static char name[SLO_ESCAPED_SIZE(PATH_MAX)];
+	char budget[32];
 
-	if (!path) {
-		snprintf(idbuf, sizeof(idbuf), "<id %llu>", (unsigned long long)id);
-		path = idbuf;
-	}
+	if (path)
+		slo_escape(name, sizeof(name), path);
+	else
+		snprintf(name, sizeof(name), "<id %llu>", (unsigned long long)id);
 	slo_format_duration(val->budget_ns, budget, sizeof(budget));
-	fprintf(out, "%-60s %8s\n", path, budget);
+	fprintf(out, "%-60s %8s\n", name, budget);
 }

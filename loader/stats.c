@@ -4,13 +4,16 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
 #include "duration.h"
+#include "escape.h"
 #include "scx_slo.h"		/* before the skeleton: it uses the u64 types */
 #include "scx_slo.skel.h"
 #include "stats.h"
@@ -126,13 +129,94 @@ static uint64_t *bw_keys(int fd, size_t *nr)
 	return keys;
 }
 
+/*
+ * The walk that names cgroups and finds removed ones.  It runs over as
+ * many passes as the hierarchy needs (SLO_CGROUP_WALK_PER_PASS cgroups
+ * each) and records the paths of the cgroups that had an entry when it
+ * began; names come from the last complete walk.  An entry whose cgroup a
+ * complete walk did not find is deleted: cgroup ids are never reused, so
+ * its cgroup was removed (or is beyond PATH_MAX or too deep to be named,
+ * and then its statistics start again).
+ */
+static struct slo_cgroup_walk walk;
+static struct slo_cgroup_table names;
+static struct slo_metrics_walk walk_done;
+static uint32_t walk_passes;
+static bool told_multi_pass, told_too_long, told_too_deep;
+
+static double elapsed(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* Start a walk for the ids of @a and @b; 0 or -errno. */
+static int begin_walk(const char *mount, const uint64_t *a, size_t na,
+		      const uint64_t *b, size_t nb)
+{
+	uint64_t *want = malloc((na + nb ? na + nb : 1) * sizeof(*want));
+
+	if (!want)
+		return -ENOMEM;
+	if (na)
+		memcpy(want, a, na * sizeof(*a));
+	if (nb)
+		memcpy(want + na, b, nb * sizeof(*b));
+	walk_passes = 0;
+	return slo_cgroup_walk_begin(&walk, mount, want, na + nb);
+}
+
+static bool was_wanted(uint64_t id)
+{
+	size_t lo = 0, hi = walk.nr_want;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (walk.want[mid] == id)
+			return true;
+		if (walk.want[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Said once each, on stderr: what a hostile or huge hierarchy costs. */
+static void tell_walk(void)
+{
+	if (walk_done.passes > 1 && !told_multi_pass) {
+		fprintf(stderr, "scx_slo: the walk of the cgroup hierarchy (%llu cgroups) took %u "
+			"passes (a pass visits at most %d cgroups in at most %llu ms): new cgroups "
+			"are named and removed ones' statistics freed that much later (said once)\n",
+			(unsigned long long)walk_done.cgroups, walk_done.passes,
+			SLO_CGROUP_WALK_PER_PASS,
+			(unsigned long long)(SLO_CGROUP_WALK_PASS_NS / 1000000));
+		told_multi_pass = true;
+	}
+	if (walk_done.too_long && !told_too_long) {
+		fprintf(stderr, "scx_slo: %llu cgroup(s) not entered: path longer than PATH_MAX; "
+			"they and their descendants have no name and no statistics kept (said once)\n",
+			(unsigned long long)walk_done.too_long);
+		told_too_long = true;
+	}
+	if (walk_done.too_deep && !told_too_deep) {
+		fprintf(stderr, "scx_slo: %llu cgroup(s) not entered: more than %d levels deep; "
+			"they and their descendants have no name and no statistics kept (said once)\n",
+			(unsigned long long)walk_done.too_deep, SLO_CGROUP_WALK_MAX_DEPTH - 1);
+		told_too_deep = true;
+	}
+}
+
 static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 			   struct slo_stats *st)
 {
 	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
 	int bw_fd = bpf_map__fd(skel->maps.slo_cgroup_bw);
-	struct slo_cgroup_table table = {};
-	uint64_t *bw_seen;
+	uint64_t *bw_seen, *seen_ids = NULL;
 	size_t nr_bw_seen;
 	struct slo_cgroup_stats value;
 	struct {
@@ -141,9 +225,10 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 	} *seen = NULL;
 	size_t nr_seen = 0, cap_seen = 0, i;
 	char mount[PATH_MAX];
+	struct timespec t0;
 	uint64_t key, next;
-	bool have_key = false, have_names;
-	int ret = 0;
+	bool have_key = false, have_mount, completed = false;
+	int ret = 0, step;
 
 	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
 		key = next;
@@ -167,24 +252,46 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 	}
 	bw_seen = bw_keys(bw_fd, &nr_bw_seen);
 
-	have_names = !slo_cgroup_mount(mount, sizeof(mount)) &&
-		     !slo_cgroup_table_build(mount, &table);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	have_mount = !slo_cgroup_mount(mount, sizeof(mount));
+	if (have_mount && !slo_cgroup_walk_busy(&walk)) {
+		seen_ids = malloc((nr_seen ? nr_seen : 1) * sizeof(*seen_ids));
+		for (i = 0; seen_ids && i < nr_seen; i++)
+			seen_ids[i] = seen[i].id;
+		if (!seen_ids || begin_walk(mount, seen_ids, nr_seen, bw_seen, nr_bw_seen))
+			have_mount = false;
+		free(seen_ids);
+	}
+	if (have_mount) {
+		step = slo_cgroup_walk_step(&walk, SLO_CGROUP_WALK_PER_PASS,
+					    SLO_CGROUP_WALK_PASS_NS);
+		walk_passes++;
+		if (step == 1) {
+			slo_cgroup_walk_take(&walk, &names);
+			completed = true;
+			walk_done.valid = true;
+			walk_done.cgroups = walk.visited;
+			walk_done.passes = walk_passes;
+			walk_done.too_long = walk.too_long;
+			walk_done.too_deep = walk.too_deep;
+		}
+	}
 	st->cgroups = calloc(nr_seen ? nr_seen : 1, sizeof(*st->cgroups));
 	if (!st->cgroups)
 		ret = -ENOMEM;
 	for (i = 0; !ret && i < nr_seen; i++) {
-		const char *path = have_names ? slo_cgroup_table_path(&table, seen[i].id) : NULL;
+		const char *path = slo_cgroup_table_path(&names, seen[i].id);
 		struct slo_metrics_cgroup *c;
 		struct slo_cgroup_bw bw;
 		char idbuf[40];
 
-		if (have_names && !path) {
+		if (!path && completed && was_wanted(seen[i].id)) {
 			if (!bpf_map_delete_elem(fd, &seen[i].id))
 				cgroups_freed++;
 			continue;
 		}
 		if (!path) {
-			/* no cgroup2 mount to name it by */
+			/* appeared since the last complete walk began, or no mount */
 			snprintf(idbuf, sizeof(idbuf), "<id %llu>",
 				 (unsigned long long)seen[i].id);
 			path = idbuf;
@@ -206,12 +313,16 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 		st->nr_cgroups++;
 	}
 	/* cpu.max state of removed cgroups */
-	for (i = 0; have_names && i < nr_bw_seen; i++) {
-		if (!slo_cgroup_table_path(&table, bw_seen[i]))
+	for (i = 0; completed && i < nr_bw_seen; i++) {
+		if (!slo_cgroup_table_path(&names, bw_seen[i]) && was_wanted(bw_seen[i]))
 			bpf_map_delete_elem(bw_fd, &bw_seen[i]);
 	}
-	if (have_names)
-		slo_cgroup_table_free(&table);
+	if (completed)
+		slo_cgroup_walk_end(&walk);
+	walk_done.pass_seconds = elapsed(&t0);
+	if (completed)
+		tell_walk();
+	st->walk = walk_done;
 	free(bw_seen);
 	free(seen);
 	st->cgroups_freed = cgroups_freed;
@@ -310,6 +421,8 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 	for (i = 0; i < shown; i++) {
 		const struct slo_metrics_cgroup *c = order[i];
 		char budget[32], throttled[32] = "-", periods[32] = "-";
+		/* a cgroup's name is whatever its creator chose: no raw bytes to a terminal */
+		static char name[SLO_ESCAPED_SIZE(PATH_MAX)];
 
 		slo_format_duration(c->budget_ns, budget, sizeof(budget));
 		if (c->has_bw) {
@@ -318,8 +431,9 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 			snprintf(periods, sizeof(periods), "%llu",
 				 (unsigned long long)c->nr_throttled);
 		}
+		slo_escape(name, sizeof(name), c->path);
 		fprintf(out, "%-40s %8s %10llu %10llu %6.2f%% %8.3fms %8.3fms %10s %8s\n",
-			c->path, budget, (unsigned long long)c->stats.runs,
+			name, budget, (unsigned long long)c->stats.runs,
 			(unsigned long long)c->stats.misses,
 			100.0 * (double)c->stats.misses / (double)c->stats.runs,
 			(double)c->stats.delay_ns / (double)c->stats.runs / 1e6,

@@ -21,6 +21,7 @@ struct slo_stats {
 	size_t nr_cgroups;
 	/* entries of removed cgroups the loader deleted, since it started */
 	uint64_t cgroups_freed;
+	struct slo_metrics_walk walk;
 };
 
 /* Budget in force for a cgroup path (own SLO, an ancestor's, or default). */

@@ -15,7 +15,7 @@
 #include "metrics.h"
 
 #define WEIRD_PATH	"/b\"q\\x\ny"		/* /b"q\x<newline>y */
-#define WEIRD_LABEL	"/b\\\"q\\\\x\\ny"	/* /b\"q\\x\ny */
+#define WEIRD_LABEL	"/b\\\"q\\\\\\\\x\\\\x0ay"	/* /b\"q\\\\x\\x0ay */
 
 static struct slo_metrics_cgroup cgs[5];
 static struct slo_metrics_domain doms[2];
@@ -307,7 +307,7 @@ static void test_escaping(void **state)
 	lacks(t, WEIRD_PATH);
 	free(t);
 
-	/* invalid UTF-8 becomes U+FFFD; valid multibyte passes through */
+	/* every byte outside printable ASCII as \xNN, its backslash escaped */
 	bad[0].path = "/x\xff\xc3\x28y";
 	bad[0].stats.runs = 1;
 	bad[1].path = "/caf\xc3\xa9";
@@ -316,8 +316,8 @@ static void test_escaping(void **state)
 	snap.nr_cgroups = 2;
 	snap.version = "v\"1\"";
 	t = render(10);
-	has_line(t, "scx_slo_cgroup_runs_total{cgroup=\"/x\xef\xbf\xbd\xef\xbf\xbd(y\"} 1");
-	has_line(t, "scx_slo_cgroup_runs_total{cgroup=\"/caf\xc3\xa9\"} 2");
+	has_line(t, "scx_slo_cgroup_runs_total{cgroup=\"/x\\\\xff\\\\xc3(y\"} 1");
+	has_line(t, "scx_slo_cgroup_runs_total{cgroup=\"/caf\\\\xc3\\\\xa9\"} 2");
 	has_line(t, "scx_slo_info{version=\"v\\\"1\\\"\",kernel=\"7.3.4+deb13-cloud-amd64\",single_dsq=\"false\",cpu_limits=\"loader\"} 1");
 	free(t);
 	build();

@@ -207,11 +207,14 @@ static void test_values(void **state)
 	slo_cli_print_row(f, NULL, 42, &val);
 	val.budget_ns = UINT64_MAX;
 	slo_cli_print_row(f, NULL, UINT64_MAX, &val);
+	/* a name from a delegated subtree: escaped, no raw ESC or CR */
+	slo_cli_print_row(f, "/u/x\033[2J\r\\", 7, &val);
 	fclose(f);
 	assert_string_equal(out,
 		"/web                                                              5ms\n"
 		"<id 42>                                                           5ms\n"
-		"<id 18446744073709551615>                                    18446744073709551615ns\n");
+		"<id 18446744073709551615>                                    18446744073709551615ns\n"
+		"/u/x\\x1b[2J\\x0d\\\\                                            18446744073709551615ns\n");
 	free(out);
 }
 
