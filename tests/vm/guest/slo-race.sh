@@ -9,7 +9,8 @@
 # Config version K gives every entry, /marker and NC others, budget
 # 1000+K us, so a set is whole when it has all NC+1 entries with one
 # budget.  Three CLI loops set and delete /web while the file is replaced
-# (inotify) and SIGHUPed as fast as the loader applies it; budget_watch
+# (inotify) and SIGHUPed as fast as the loader applies it (it waits
+# for a file to settle for 200 ms); budget_watch
 # (tests/race) reads the control word, the set it names and the control
 # word again, without the lock, and for every snapshot in which the control
 # word did not change, which is what BPF read during it, requires a whole
@@ -56,7 +57,9 @@ rm -f /tmp/stop /tmp/cli.fail
 		kill -HUP "$SCX_PID"
 		echo $k > /tmp/last_k
 		k=$((k + 1))
-		usleep 5000
+		# the loader applies a file once two reads 200 ms apart agree:
+		# faster rewrites would never settle and nothing would switch
+		usleep 250000
 	done
 ) &
 writer=$!
