@@ -156,6 +156,37 @@ void slo_cgroup_walk_end(struct slo_cgroup_walk *w)
 	w->nr_want = 0;
 }
 
+int slo_cgroup_open_child(DIR *dir, const struct dirent *de, dev_t dev,
+			  int *fd, struct stat *st)
+{
+	const char *name = de->d_name;
+	int cfd;
+
+	if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
+	    (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))))
+		return 0;
+	cfd = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0) {
+		/* removed meanwhile, or not a directory after all */
+		if (errno == ENOENT || errno == ENOTDIR || errno == ENODEV || errno == ELOOP)
+			return 0;
+		return -errno;
+	}
+	if (fstat(cfd, st)) {
+		int err = -errno;
+
+		close(cfd);
+		return err;
+	}
+	if (st->st_dev != dev) {
+		/* something mounted over a cgroup: not cgroupfs */
+		close(cfd);
+		return 0;
+	}
+	*fd = cfd;
+	return 1;
+}
+
 int slo_cgroup_walk_begin(struct slo_cgroup_walk *w, const char *mount,
 			  uint64_t *want, size_t nr_want)
 {
@@ -237,25 +268,13 @@ int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget, uint64_t max_
 			pop_level(w);
 			continue;
 		}
-		if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
-		    (de->d_name[0] == '.' && (!de->d_name[1] ||
-		     (de->d_name[1] == '.' && !de->d_name[2]))))
-			continue;
-		cfd = openat(dirfd(top->dir), de->d_name,
-			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0) {
-			/* removed meanwhile, or not a directory after all */
-			if (errno == ENOENT || errno == ENOTDIR || errno == ENODEV ||
-			    errno == ELOOP)
+		ret = slo_cgroup_open_child(top->dir, de, w->dev, &cfd, &st);
+		if (ret <= 0) {
+			if (!ret)
 				continue;
-			ret = -errno;
 			break;
 		}
-		if (fstat(cfd, &st) || st.st_dev != w->dev) {
-			/* gone, or something mounted over a cgroup: not cgroupfs */
-			close(cfd);
-			continue;
-		}
+		ret = 0;
 		done++;
 		w->visited++;
 		nlen = strlen(de->d_name);

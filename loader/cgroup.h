@@ -44,6 +44,17 @@ const char *slo_cgroup_table_path(const struct slo_cgroup_table *table, uint64_t
 void slo_cgroup_table_free(struct slo_cgroup_table *table);
 
 /*
+ * Open @de, an entry of cgroup directory @dir, as a child cgroup without
+ * following symlinks; one on another device than @dev is something mounted
+ * over a cgroup, not cgroupfs.  1 with *fd and *st set, 0 for an entry that
+ * is no child cgroup (dots, files, removed meanwhile, another mount), or
+ * -errno.
+ */
+struct stat;
+int slo_cgroup_open_child(DIR *dir, const struct dirent *de, dev_t dev,
+			  int *fd, struct stat *st);
+
+/*
  * A walk of the hierarchy that a periodic pass can afford whatever a user
  * with a delegated subtree creates: it visits at most a given number of
  * cgroups per step and goes on from there at the next step (the open

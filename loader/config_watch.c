@@ -404,6 +404,27 @@ static char *absolute(const char *path)
 	return abs;
 }
 
+/* The state both ways of starting share; -1 (w freed) when @path cannot be resolved. */
+static int watch_setup(struct slo_config_watch *w, const char *path,
+		       uint64_t default_budget_ns,
+		       const struct slo_config_watch_ops *ops)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->default_budget_ns = default_budget_ns;
+	w->ops = *ops;
+	w->path = absolute(path);
+	w->name = strdup(path);
+	if (!w->path || !w->name) {
+		int err = errno;
+
+		slo_config_watch_free(w);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 int slo_config_watch_init(struct slo_config_watch *w, const char *path,
 			  uint64_t default_budget_ns,
 			  const struct slo_config_watch_ops *ops,
@@ -414,15 +435,8 @@ int slo_config_watch_init(struct slo_config_watch *w, const char *path,
 	char *buf = NULL;
 	size_t len = 0;
 
-	memset(w, 0, sizeof(*w));
-	w->fd = -1;
-	w->default_budget_ns = default_budget_ns;
-	w->ops = *ops;
-	w->path = absolute(path);
-	w->name = strdup(path);
-	if (!w->path || !w->name) {
+	if (watch_setup(w, path, default_budget_ns, ops)) {
 		snprintf(err, errlen, "%s: cannot resolve: %s", path, strerror(errno));
-		slo_config_watch_free(w);
 		return -1;
 	}
 	/* a file being written as we start is waited for, a little */
@@ -463,16 +477,8 @@ int slo_config_watch_init_broken(struct slo_config_watch *w, const char *path,
 	char *buf = NULL;
 	size_t len = 0;
 
-	memset(w, 0, sizeof(*w));
-	w->fd = -1;
-	w->default_budget_ns = default_budget_ns;
-	w->ops = *ops;
-	w->path = absolute(path);
-	w->name = strdup(path);
-	if (!w->path || !w->name) {
-		slo_config_watch_free(w);
+	if (watch_setup(w, path, default_budget_ns, ops))
 		return -1;
-	}
 	/* the version that failed is acted on (reported by the caller): the next is news */
 	read_sample(path, &w->done, &buf, &len, err, sizeof(err));
 	free(buf);

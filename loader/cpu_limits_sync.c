@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cpu_limits.h"
 #include "cpu_limits_sync.h"
 #include "escape.h"
@@ -232,11 +233,6 @@ static int add_found(struct walk *w, uint64_t id, bool path_ok, const struct cg_
 	return 0;
 }
 
-static bool is_dot(const char *name)
-{
-	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
-}
-
 /*
  * The cgroups below directory @dfd (closed here), whose path w->path holds
  * in its first @plen bytes (@path_ok: it fitted).
@@ -268,28 +264,13 @@ static int walk_dir(struct walk *w, int dfd, size_t plen, bool path_ok, int dept
 				ret = -errno;
 			break;
 		}
-		if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) || is_dot(de->d_name))
-			continue;
-		cfd = openat(dirfd(d), de->d_name,
-			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0) {
-			/* removed meanwhile, or not a directory after all */
-			if (errno == ENOENT || errno == ENOTDIR || errno == ENODEV ||
-			    errno == ELOOP)
+		ret = slo_cgroup_open_child(d, de, w->dev, &cfd, &st);
+		if (ret <= 0) {
+			if (!ret)
 				continue;
-			ret = -errno;
 			break;
 		}
-		if (fstat(cfd, &st)) {
-			ret = -errno;
-			close(cfd);
-			break;
-		}
-		if (st.st_dev != w->dev) {
-			/* something mounted over a cgroup: not cgroupfs */
-			close(cfd);
-			continue;
-		}
+		ret = 0;
 		nlen = strlen(de->d_name);
 		if (sub_ok && plen + 1 + nlen < sizeof(w->path)) {
 			w->path[plen] = '/';

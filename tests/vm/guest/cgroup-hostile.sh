@@ -24,10 +24,8 @@ PENDING=${PENDING:-4000}
 OBSERVE=${OBSERVE:-20}
 HB_BOUND_MS=${HB_BOUND_MS:-3000}
 RSS_BOUND_KB=${RSS_BOUND_KB:-$((48 * 1024))}
-NOBODY=65534
 
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-as_user() { /usr/bin/setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }
 name_of() { head -c "$1" /dev/zero | tr '\0' "$2"; }
 
 # check_metrics WHEN: /metrics is served and keeps the exposition format
@@ -55,7 +53,7 @@ for f in "" /cgroup.procs /cgroup.subtree_control /cgroup.threads; do
 done
 
 EVIL=$(printf 'evil\033[2J\033]0;pwned\007\rscx_slo: EXIT: forged "line" \\ \377end')
-as_user mkdir "$CG/hostile/$EVIL" || fail "uid $NOBODY cannot create the escape-laden cgroup"
+as_nobody mkdir "$CG/hostile/$EVIL" || fail "uid $NOBODY cannot create the escape-laden cgroup"
 cg_spawn "hostile/$EVIL" sh -c 'while :; do :; done'
 SPINNER=$SPAWNED
 
@@ -94,7 +92,7 @@ check_raw "(names)"
 CHAIN_NAME=$(name_of 255 C)
 LEAF_PREFIX=$(name_of 193 L)
 t0=$(ms)
-as_user sh -c '
+as_nobody sh -c '
 	cd "$1/hostile" && mkdir chain && cd chain || exit 1
 	i=0
 	while [ $i -lt 15 ]; do mkdir "$2" && cd -P "$2" || exit 1; i=$((i + 1)); done

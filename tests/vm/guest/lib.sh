@@ -258,3 +258,21 @@ slo_attached() {
 	[ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ] ||
 		{ check_fail "scheduler not attached $1 (state $(sched_state), ops '$(sched_ops)')"; return 1; }
 }
+
+# Where the running scheduler pins its maps for `scx_slo slo`.
+PIN=/sys/fs/bpf/scx_slo
+
+# wait_pinned: the loader pins its maps just after sched_ext reports it enabled
+wait_pinned() {
+	_n=100
+	while [ ! -e "$PIN/control" ]; do
+		[ $_n -gt 0 ] || fail "nothing pinned at $PIN 10 s after attaching"
+		usleep 100000
+		_n=$((_n - 1))
+	done
+}
+
+# as_nobody CMD...: CMD as an unprivileged local user (util-linux setpriv:
+# busybox's applet cannot change uid)
+NOBODY=65534
+as_nobody() { /usr/bin/setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }

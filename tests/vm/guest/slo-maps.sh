@@ -8,7 +8,6 @@
 # swapped for a planted map.  Before the check, `slo list` read a planted
 # control map's 64-byte value into its 24-byte buffer and exited 0 (with
 # 4096-byte values it died of SIGSEGV).
-PIN=/sys/fs/bpf/scx_slo
 
 # plant FILE TYPE KEY VALUE ENTRIES NAME: a map pinned as $PIN/FILE
 plant() {

@@ -14,21 +14,6 @@
 # Then the pins a SIGKILLed loader leaves: the CLI exits 8 (before, it
 # edited the dead scheduler's maps and exited 0), and the next loader
 # removes them and pins its own.
-PIN=/sys/fs/bpf/scx_slo
-NOBODY=65534
-
-# the loader pins its maps just after sched_ext reports it enabled
-wait_pinned() {
-	_n=100
-	while [ ! -e "$PIN/control" ]; do
-		[ $_n -gt 0 ] || fail "nothing pinned at $PIN 10 s after attaching"
-		usleep 100000
-		_n=$((_n - 1))
-	done
-}
-
-# util-linux setpriv (busybox sh would run its own applet, which cannot change uid)
-as_nobody() { /usr/bin/setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }
 
 # cli_says STATUS PATTERN: `scx_slo slo list` exits STATUS with one line on
 # stderr containing PATTERN and prints nothing

@@ -15,20 +15,10 @@
 # word again, without the lock, and for every snapshot in which the control
 # word did not change, which is what BPF read during it, requires a whole
 # set, never an older version than one seen before.
-PIN=/sys/fs/bpf/scx_slo
 NC=40
 RUN_S=30
 cfg=/tmp/race.yaml
 
-# the loader pins its maps just after sched_ext reports it enabled
-wait_pinned() {
-	_n=100
-	while [ ! -e "$PIN/control" ]; do
-		[ $_n -gt 0 ] || fail "nothing pinned at $PIN 10 s after attaching"
-		usleep 100000
-		_n=$((_n - 1))
-	done
-}
 
 write_config() { # K (one awk: the shell would write the file too slowly)
 	awk -v k="$1" -v n=$NC 'BEGIN {
