@@ -292,6 +292,8 @@ int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget, uint64_t max_
 		w->path[top->plen] = '/';
 		memcpy(w->path + top->plen + 1, de->d_name, nlen + 1);
 		ret = record(w, st.st_ino, w->path);
+		if (!ret && w->visit)
+			ret = w->visit(w->visit_ctx, cfd, st.st_ino, w->path);
 		if (ret) {
 			close(cfd);
 			break;
@@ -312,7 +314,8 @@ int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget, uint64_t max_
 	}
 	if (w->depth > 0)
 		return 0;
-	qsort(w->found.entries, w->found.nr, sizeof(*w->found.entries), cmp_entry);
+	if (w->found.nr)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w->found.entries, w->found.nr, sizeof(*w->found.entries), cmp_entry);
 	return 1;
 }
 

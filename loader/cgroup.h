@@ -91,6 +91,13 @@ struct slo_cgroup_walk {
 	char path[PATH_MAX];	/* relative path of the deepest open level */
 	uint64_t *want;		/* sorted; NULL: every cgroup */
 	size_t nr_want;
+	/*
+	 * Called for each cgroup entered below the root with its directory
+	 * open (@dfd: the walk closes it) and its path; an error ends the
+	 * walk with it.  NULL: none.  Kept across walks.
+	 */
+	int (*visit)(void *ctx, int dfd, uint64_t id, const char *path);
+	void *visit_ctx;
 	struct slo_cgroup_table found;	/* wanted cgroups seen so far, by id when done */
 	size_t found_cap;
 	size_t visited, too_long, too_deep;	/* this walk's */

@@ -18,13 +18,6 @@
 #include "cpu_limits_sync.h"
 #include "escape.h"
 
-/*
- * Deepest directory walked below the mount (each level holds one open
- * directory).  BPF looks at most SLO_MAX_CGROUP_DEPTH levels above a task
- * anyway.
- */
-#define SLO_LIMITS_MAX_DEPTH	128
-
 /* What a cgroup's files say. */
 enum cg_state {
 	CG_NONE,		/* no limit: "max", no cpu controller, or gone */
@@ -194,127 +187,57 @@ static bool settle(struct slo_limits *l, struct slo_limit_entry *e,
 
 /* ---- the walk ------------------------------------------------------------ */
 
-struct found {
+/* The limited cgroups a walk found, collected by its visitor. */
+struct slo_limits_found {
 	uint64_t id;
 	char *path;
 	struct cg_read r;
 };
 
-struct walk {
-	struct found *found;
-	size_t nr, cap;
-	char path[PATH_MAX];
-	dev_t dev;
-};
-
-static int add_found(struct walk *w, uint64_t id, bool path_ok, const struct cg_read *r)
+static int visit_cgroup(void *ctx, int dfd, uint64_t id, const char *path)
 {
-	struct found *f;
+	struct slo_limits *l = ctx;
+	struct slo_limits_found *f;
+	struct cg_read r;
 
-	if (w->nr == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		void *grown = realloc(w->found, cap * sizeof(*w->found));
+	read_cgroup(dfd, &r);
+	if (r.state == CG_NONE)
+		return 0;
+	if (l->nr_found == l->found_cap) {
+		size_t cap = l->found_cap ? l->found_cap * 2 : 64;
+		void *grown = realloc(l->found, cap * sizeof(*l->found));
 
 		if (!grown)
 			return -ENOMEM;
-		w->found = grown;
-		w->cap = cap;
+		l->found = grown;
+		l->found_cap = cap;
 	}
-	f = &w->found[w->nr];
+	f = &l->found[l->nr_found];
 	f->id = id;
-	f->r = *r;
-	f->path = NULL;
-	if (path_ok) {
-		f->path = strdup(w->path);
-		if (!f->path)
-			return -ENOMEM;
-	}
-	w->nr++;
+	f->r = r;
+	f->path = strdup(path);
+	if (!f->path)
+		return -ENOMEM;
+	l->nr_found++;
 	return 0;
-}
-
-/*
- * The cgroups below directory @dfd (closed here), whose path w->path holds
- * in its first @plen bytes (@path_ok: it fitted).
- */
-static int walk_dir(struct walk *w, int dfd, size_t plen, bool path_ok, int depth)
-{
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
-
-	d = fdopendir(dfd);
-	if (!d) {
-		ret = -errno;
-		close(dfd);
-		return ret;
-	}
-	for (;;) {
-		bool sub_ok = path_ok;
-		struct cg_read r;
-		struct stat st;
-		size_t nlen;
-		int cfd;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			/* a directory removed while read ends early: not an error */
-			if (errno && errno != ENOENT && errno != ENODEV)
-				ret = -errno;
-			break;
-		}
-		ret = slo_cgroup_open_child(d, de, w->dev, &cfd, &st);
-		if (ret <= 0) {
-			if (!ret)
-				continue;
-			break;
-		}
-		ret = 0;
-		nlen = strlen(de->d_name);
-		if (sub_ok && plen + 1 + nlen < sizeof(w->path)) {
-			w->path[plen] = '/';
-			memcpy(w->path + plen + 1, de->d_name, nlen + 1);
-		} else {
-			sub_ok = false;
-		}
-		read_cgroup(cfd, &r);
-		if (r.state != CG_NONE) {
-			ret = add_found(w, st.st_ino, sub_ok, &r);
-			if (ret) {
-				close(cfd);
-				break;
-			}
-		}
-		if (depth + 1 < SLO_LIMITS_MAX_DEPTH)
-			ret = walk_dir(w, cfd, sub_ok ? plen + 1 + nlen : plen, sub_ok, depth + 1);
-		else
-			close(cfd);
-		if (sub_ok)
-			w->path[plen] = '\0';
-		if (ret)
-			break;
-	}
-	closedir(d);
-	return ret;
 }
 
 static int cmp_found(const void *a, const void *b)
 {
-	const struct found *x = a, *y = b;
+	const struct slo_limits_found *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void free_found(struct walk *w)
+static void free_found(struct slo_limits *l)
 {
 	size_t i;
 
-	for (i = 0; i < w->nr; i++)
-		free(w->found[i].path);
-	free(w->found);
-	w->found = NULL;
-	w->nr = w->cap = 0;
+	for (i = 0; i < l->nr_found; i++)
+		free(l->found[i].path);
+	free(l->found);
+	l->found = NULL;
+	l->nr_found = l->found_cap = 0;
 }
 
 /* ---- passes ---------------------------------------------------------------- */
@@ -325,6 +248,8 @@ void slo_limits_init(struct slo_limits *l, const char *mount,
 	memset(l, 0, sizeof(*l));
 	snprintf(l->mount, sizeof(l->mount), "%s", mount);
 	l->ops = *ops;
+	l->walk.visit = visit_cgroup;
+	l->walk.visit_ctx = l;
 }
 
 static int push(struct slo_limit_entry **arr, size_t *nr, size_t *cap,
@@ -359,64 +284,68 @@ int slo_limits_sync(struct slo_limits *l)
 {
 	struct slo_limit_entry *out = NULL;
 	size_t nr_out = 0, cap_out = 0, i = 0, j = 0;
-	struct walk w = {};
-	struct stat st;
-	int dfd, ret, changes = 0;
+	int ret, changes = 0;
 
-	dfd = open(l->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fstat(dfd, &st)) {
-		ret = -errno;
-		if (dfd >= 0)
-			close(dfd);
-		report_walk_error(l, ret);
-		return ret;
+	if (!slo_cgroup_walk_busy(&l->walk)) {
+		/* no paths wanted from the walk itself: the visitor keeps its own */
+		uint64_t *none = calloc(1, sizeof(*none));
+
+		free_found(l);
+		ret = none ? slo_cgroup_walk_begin(&l->walk, l->mount, none, 0) : -ENOMEM;
+		if (ret) {
+			report_walk_error(l, ret);
+			return ret;
+		}
 	}
-	w.dev = st.st_dev;
-	w.path[0] = '\0';
-	ret = walk_dir(&w, dfd, 0, true, 0);
-	if (!ret && w.nr + l->nr) {
-		out = calloc(w.nr + l->nr, sizeof(*out));
-		if (!out)
-			ret = -ENOMEM;
-		cap_out = w.nr + l->nr;
+	ret = slo_cgroup_walk_step(&l->walk, SLO_CGROUP_WALK_PER_PASS, SLO_CGROUP_WALK_PASS_NS);
+	if (ret == 0) {
+		/* more to walk at the next pass: meanwhile the known limits still follow their files */
+		return slo_limits_recheck(l);
 	}
-	if (ret) {
-		free_found(&w);
+	if (ret == 1 && l->nr_found + l->nr) {
+		cap_out = l->nr_found + l->nr;
+		out = calloc(cap_out, sizeof(*out));
+		ret = out ? 1 : -ENOMEM;
+	}
+	slo_cgroup_walk_end(&l->walk);
+	if (ret < 0) {
+		free_found(l);
 		report_walk_error(l, ret);
 		return ret;
 	}
 	report_walk_error(l, 0);
-	qsort(w.found, w.nr, sizeof(*w.found), cmp_found);
+	if (l->nr_found)
+		qsort(l->found, l->nr_found, sizeof(*l->found), cmp_found);
 
 	/* merge: both sorted by id */
-	while (i < l->nr || j < w.nr) {
+	while (i < l->nr || j < l->nr_found) {
 		struct slo_limit_entry *e, fresh = {};
 		static const struct cg_read none = { .state = CG_NONE };
 		const struct cg_read *r;
 
-		if (j < w.nr && j > 0 && w.found[j].id == w.found[j - 1].id) {
+		if (j < l->nr_found && j > 0 && l->found[j].id == l->found[j - 1].id) {
 			j++;		/* seen twice (a bind mount): once is enough */
 			continue;
 		}
-		if (j >= w.nr || (i < l->nr && l->entries[i].id < w.found[j].id)) {
+		if (j >= l->nr_found || (i < l->nr && l->entries[i].id < l->found[j].id)) {
 			/* not found: gone, or no longer limited */
 			e = &l->entries[i++];
 			r = &none;
-		} else if (i >= l->nr || w.found[j].id < l->entries[i].id) {
-			fresh.id = w.found[j].id;
-			fresh.path = w.found[j].path;
-			w.found[j].path = NULL;
+		} else if (i >= l->nr || l->found[j].id < l->entries[i].id) {
+			fresh.id = l->found[j].id;
+			fresh.path = l->found[j].path;
+			l->found[j].path = NULL;
 			e = &fresh;
-			r = &w.found[j++].r;
+			r = &l->found[j++].r;
 		} else {
 			e = &l->entries[i++];
-			if (w.found[j].path && (!e->path || strcmp(e->path, w.found[j].path))) {
+			if (l->found[j].path && (!e->path || strcmp(e->path, l->found[j].path))) {
 				/* renamed (cgroups can be): keep the name current */
 				free(e->path);
-				e->path = w.found[j].path;
-				w.found[j].path = NULL;
+				e->path = l->found[j].path;
+				l->found[j].path = NULL;
 			}
-			r = &w.found[j++].r;
+			r = &l->found[j++].r;
 		}
 		if (settle(l, e, r, &changes))
 			push(&out, &nr_out, &cap_out, e);	/* room for all */
@@ -427,7 +356,7 @@ int slo_limits_sync(struct slo_limits *l)
 	l->entries = out;
 	l->nr = nr_out;
 	l->cap = cap_out;
-	free_found(&w);
+	free_found(l);
 	return changes;
 }
 
@@ -485,4 +414,6 @@ void slo_limits_free(struct slo_limits *l)
 	free(l->entries);
 	l->entries = NULL;
 	l->nr = l->cap = 0;
+	slo_cgroup_walk_end(&l->walk);
+	free_found(l);
 }

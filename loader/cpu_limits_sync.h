@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "scx_slo.h"
 
 /*
@@ -18,10 +19,17 @@
  * The loader keeps its own copy of what the map holds (sorted by cgroup
  * id), so a pass writes the map only where something changed.  Two passes:
  *
- * - slo_limits_sync(): walk the whole hierarchy (readdir, directories only,
- *   one openat of cpu.max per cgroup, and of cpu.max.burst under a quota).
- *   Limits are added or updated, and removed from cgroups that are gone or
- *   unlimited.  O(cgroups).
+ * - slo_limits_sync(): walk the hierarchy (readdir, directories only, one
+ *   openat of cpu.max per cgroup, and of cpu.max.burst under a quota), at
+ *   most SLO_CGROUP_WALK_PER_PASS cgroups and SLO_CGROUP_WALK_PASS_NS a
+ *   call, so that a user who makes 100,000 cgroups in a delegated subtree
+ *   spreads the walk over passes instead of stalling the loader's loop.
+ *   Once a walk is complete, limits are added or updated, and removed from
+ *   cgroups that are gone or unlimited; until then the known limits are
+ *   re-read as slo_limits_recheck() does.  O(cgroups) in all.  A cgroup
+ *   whose path is longer than PATH_MAX or deeper than
+ *   SLO_CGROUP_WALK_MAX_DEPTH is not entered (its own cpu.max is not
+ *   followed; BPF still charges its tasks to the limited ancestors).
  * - slo_limits_recheck(): read again only the cgroups that have a limit
  *   (or whose files were unreadable), so that a limit raised, lowered or
  *   removed takes effect quickly.  O(limited cgroups).
@@ -50,11 +58,16 @@ struct slo_limit_entry {
 	bool bad;			/* files unreadable: reported, entry kept */
 };
 
+struct slo_limits_found;
+
 struct slo_limits {
 	char mount[PATH_MAX];		/* the cgroup2 mount */
 	struct slo_limits_ops ops;
 	struct slo_limit_entry *entries; /* sorted by id */
 	size_t nr, cap;
+	struct slo_cgroup_walk walk;	/* the hierarchy, a bounded part a pass */
+	struct slo_limits_found *found;	/* limited cgroups the walk met so far */
+	size_t nr_found, found_cap;
 	int walk_err;			/* last walk's error, reported once */
 	bool full_reported;		/* the map was full, said once */
 };
@@ -63,10 +76,12 @@ void slo_limits_init(struct slo_limits *l, const char *mount,
 		     const struct slo_limits_ops *ops);
 
 /*
- * Walk the hierarchy and bring the map in line.  Returns how many map
- * entries were added, changed or removed (the caller bumps bw_generation
- * when it is not 0), or -errno if the walk failed, in which case nothing
- * is removed (a cgroup the walk did not reach is not known to be gone).
+ * Go on walking the hierarchy (a bounded part of it) and, once the walk is
+ * complete, bring the map in line.  Returns how many map entries were
+ * added, changed or removed (the caller bumps bw_generation when it is not
+ * 0), or -errno if the walk failed, in which case nothing is removed (a
+ * cgroup the walk did not reach is not known to be gone).  slo_limits_init()
+ * must not be followed by a copy of @l: the walk points back at it.
  */
 int slo_limits_sync(struct slo_limits *l);
 

@@ -523,6 +523,43 @@ static void test_failures(void **state)
 	slo_limits_free(&l);
 }
 
+/*
+ * A hierarchy larger than a pass visits: no pass walks more than
+ * SLO_CGROUP_WALK_PER_PASS cgroups, the walk goes on where it stopped, and
+ * the map changes only once a walk is complete (a cgroup not reached yet
+ * is not gone).  Before, one call walked everything, however large.
+ */
+static void test_sync_bounded(void **state)
+{
+	size_t i, n = SLO_CGROUP_WALK_PER_PASS + SLO_CGROUP_WALK_PER_PASS / 2;
+	struct slo_limits l;
+	char rel[64];
+	int calls = 0, changed = 0;
+
+	mk("/many");
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), "/many/c%zu", i);
+		mk(rel);
+	}
+	put("/many/c7/cpu.max", "10000 100000\n");
+	slo_limits_init(&l, root, &fake_ops);
+	while (!changed && calls < 10) {
+		changed = slo_limits_sync(&l);
+		assert_true(changed >= 0);
+		assert_true(l.walk.visited <= (size_t)(calls + 1) * SLO_CGROUP_WALK_PER_PASS + 1);
+		calls++;
+	}
+	/* /a, /a/b/c of the tree and /many/c7: in two passes or more (the time bound may cut one short), not one */
+	assert_true(calls >= 2);
+	assert_int_equal(changed, 3);
+	map_has("/many/c7", 100 * MS, 10 * MS, 0);
+	/* /a's limit removed mid-walk is seen by the recheck the unfinished pass does */
+	put("/a/cpu.max", "max 100000\n");
+	assert_int_equal(slo_limits_sync(&l), 1);
+	assert_null(in_map("/a"));
+	slo_limits_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_max_burst),
 		cmocka_unit_test(test_cgroup_limit),
 		cmocka_unit_test_setup_teardown(test_sync, setup_tree, teardown_tree),
+		cmocka_unit_test_setup_teardown(test_sync_bounded, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_same_name, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_failures, setup_tree, teardown_tree),
 	};
