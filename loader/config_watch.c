@@ -367,8 +367,11 @@ static bool watches_current(struct slo_config_watch *w)
 static void mark_pending(struct slo_config_watch *w, const char *why, bool force,
 			 uint64_t now)
 {
-	if (force)
+	if (force) {
+		/* an operator's SIGHUP names the reload even if a check was already due */
 		w->force = true;
+		w->why = why;
+	}
 	if (w->pending)
 		return;
 	w->pending = true;

@@ -78,6 +78,7 @@ static struct {
 	size_t entries;
 	uint64_t first_budget_ns;
 	size_t max_entries_seen, min_entries_seen;
+	char why[64];			/* the last apply()'s reason */
 } live;
 
 static int fake_apply(void *ctx, struct slo_config *cfg, const char *why, bool force,
@@ -91,6 +92,7 @@ static int fake_apply(void *ctx, struct slo_config *cfg, const char *why, bool f
 	in_force = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	live.applied++;
+	snprintf(live.why, sizeof(live.why), "%s", why);
 	live.entries = in_force.nr_entries;
 	live.first_budget_ns = in_force.nr_entries ? in_force.entries[0].budget_ns : 0;
 	if (live.entries < live.min_entries_seen)
@@ -366,6 +368,13 @@ static void test_bad_version_held(void **state)
 	pump(&w, 800, 0);
 	assert_int_equal(live.applied, 2);
 	assert_int_equal(w.status.ok, 2);
+	assert_string_equal(live.why, "SIGHUP");
+	/* SIGHUP while a change is already due: the reload is the operator's */
+	write_config("b/slo.yaml", 1, 6);
+	pump(&w, 50, 0);
+	slo_config_watch_request(&w, "SIGHUP");
+	assert_true(pump(&w, SEEN_MS, 6));
+	assert_string_equal(live.why, "SIGHUP");
 	slo_config_watch_free(&w);
 }
 
