@@ -15,6 +15,7 @@
  * runtime-control lock, on purpose: it must see what BPF sees.
  * Exit 0, or 1 with one line naming the first bad snapshot.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@
 #include "scx_slo.h"
 
 #define PIN "/sys/fs/bpf/scx_slo/"
+/* more keys than any configuration of the test has */
+#define SEEN_MAX 1024
 
 static int read_ctl(int fd, struct slo_control *ctl)
 {
@@ -68,9 +71,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while (time(NULL) < end) {
-		uint64_t key, next, lo = UINT64_MAX, hi = 0;
+		uint64_t key, next, lo = UINT64_MAX, hi = 0, seen[SEEN_MAX];
 		bool have_key = false;
-		long n = 0;
+		long n = 0, i;
 		int fd;
 
 		if (read_ctl(ctl_fd, &c1))
@@ -83,7 +86,18 @@ int main(int argc, char **argv)
 			have_key = true;
 			if (key == ignore || bpf_map_lookup_elem(fd, &key, &val))
 				continue;
-			n++;
+			/*
+			 * The CLI deleting the key we stand on sends
+			 * get_next_key back to the first bucket: count
+			 * each key once.
+			 */
+			for (i = 0; i < n && seen[i] != key; i++)
+				;
+			if (i < n)
+				continue;
+			if (n == SEEN_MAX)
+				break;
+			seen[n++] = key;
 			lo = val.budget_ns < lo ? val.budget_ns : lo;
 			hi = val.budget_ns > hi ? val.budget_ns : hi;
 		}
