@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "promtool_check.h"
+
 #include "metrics.h"
 
 #define WEIRD_PATH	"/b\"q\\x\ny"		/* /b"q\x<newline>y */
@@ -567,49 +569,22 @@ static void test_help_type_everywhere(void **state)
 	free(t);
 }
 
-/* promtool (Debian's prometheus package, installed by tests/setup.sh) must accept it. */
-static void check_with_promtool(const char *text)
-{
-	char path[] = "/tmp/test_metrics.XXXXXX", cmd[256], out[4096];
-	size_t n;
-	FILE *f, *p;
-	int fd, st;
-
-	if (system("command -v promtool >/dev/null 2>&1") != 0)
-		fail_msg("promtool not found (apt-get install prometheus; tests/setup.sh does)");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	unlink(path);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n)
-		fail_msg("promtool check metrics failed (status %d):\n%s", st, out);
-}
-
 static void test_promtool(void **state)
 {
 	char *t;
 
 	t = render(3);
-	check_with_promtool(t);
+	promtool_check_metrics(t);
 	free(t);
 	t = render(100);
-	check_with_promtool(t);
+	promtool_check_metrics(t);
 	free(t);
 	snap.nr_exits = 0;
 	snap.nr_cgroups = 0;
 	snap.nr_domains_listed = 0;
 	snap.single_dsq = true;
 	t = render(0);
-	check_with_promtool(t);
+	promtool_check_metrics(t);
 	free(t);
 	build();
 }
