@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "../bpf/scx_slo.h"
+#include "budget_rule.h"
 #include "cgroup.h"
 #include "config.h"
 #include "duration.h"
@@ -385,12 +386,11 @@ static const char *node_kind(const struct parser *p)
  * Values.
  */
 
-/* The current event is the value of @what: a budget within the map's bounds. */
+/* The current event is the value of @what: a budget (budget_rule.h). */
 static int parse_budget(struct parser *p, const char *what, uint64_t *ns)
 {
-	char shown[4 * SHOW_MAX + 8], lo[32], hi[32];
+	char shown[4 * SHOW_MAX + 8], why[128];
 	const unsigned char *s;
-	const char *why = NULL;
 	size_t len;
 
 	if (p->ev.type != YAML_SCALAR_EVENT)
@@ -402,16 +402,10 @@ static int parse_budget(struct parser *p, const char *what, uint64_t *ns)
 	show(s, len, shown, sizeof(shown));
 	/* strlen() would stop at an embedded NUL ("5ms\0junk" from "\0") */
 	if (memchr(s, '\0', len))
-		return fail(p, ev_line(p), "bad %s '%s': contains a NUL character",
+		return fail(p, ev_line(p), "%s '%s': contains a NUL character",
 			    what, shown);
-	if (slo_parse_duration((const char *)s, ns, &why))
-		return fail(p, ev_line(p), "bad %s '%s': %s", what, shown, why);
-	if (*ns < SLO_BUDGET_MIN_NS || *ns > SLO_BUDGET_MAX_NS) {
-		slo_format_duration(SLO_BUDGET_MIN_NS, lo, sizeof(lo));
-		slo_format_duration(SLO_BUDGET_MAX_NS, hi, sizeof(hi));
-		return fail(p, ev_line(p), "%s '%s' is outside [%s, %s]",
-			    what, shown, lo, hi);
-	}
+	if (slo_parse_budget((const char *)s, ns, why, sizeof(why)))
+		return fail(p, ev_line(p), "%s '%s': %s", what, shown, why);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "budget_rule.h"
 #include "cgroup.h"
 #include "duration.h"
 #include "slo_cli.h"
@@ -83,18 +84,10 @@ int slo_cli_parse_args(int argc, char **argv, struct slo_cli_args *a)
 
 int slo_cli_parse_budget(const char *arg, uint64_t *ns)
 {
-	const char *why = NULL;
+	char why[128];
 
-	if (slo_parse_duration(arg, ns, &why)) {
+	if (slo_parse_budget(arg, ns, why, sizeof(why))) {
 		slo_cli_msg("budget '%s': %s", arg, why);
-		return 2;
-	}
-	if (*ns < SLO_BUDGET_MIN_NS || *ns > SLO_BUDGET_MAX_NS) {
-		char lo[32], hi[32];
-
-		slo_format_duration(SLO_BUDGET_MIN_NS, lo, sizeof(lo));
-		slo_format_duration(SLO_BUDGET_MAX_NS, hi, sizeof(hi));
-		slo_cli_msg("budget '%s': must be between %s and %s", arg, lo, hi);
 		return 2;
 	}
 	return 0;

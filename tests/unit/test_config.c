@@ -444,33 +444,36 @@ static void test_syntax_errors(void **state)
 
 static void test_bad_durations(void **state)
 {
-	budget_bad("5", "bad budget '5': duration needs a unit (ns, us, ms or s)");
-	budget_bad("-5ms", "bad budget '-5ms': duration is negative");
-	budget_bad("5 ms", "bad budget '5 ms': unknown duration unit (use ns, us, ms or s)");
-	budget_bad("5min", "bad budget '5min': unknown duration unit (use ns, us, ms or s)");
-	budget_bad("ms", "bad budget 'ms': duration must start with a digit");
-	budget_bad("1e3ms", "bad budget '1e3ms': unknown duration unit (use ns, us, ms or s)");
-	budget_bad("0x10ms", "bad budget '0x10ms': unknown duration unit (use ns, us, ms or s)");
-	budget_bad("99999999999999999999s", "bad budget '99999999999999999999s': duration is too large");
-	budget_bad("\"5ms\\0junk\"", "bad budget '5ms\\x00junk': contains a NUL character");
+	budget_bad("5", "budget '5': duration needs a unit (ns, us, ms or s)");
+	budget_bad("-5ms", "budget '-5ms': duration is negative");
+	budget_bad("5 ms", "budget '5 ms': unknown duration unit (use ns, us, ms or s)");
+	budget_bad("5min", "budget '5min': unknown duration unit (use ns, us, ms or s)");
+	budget_bad("ms", "budget 'ms': duration must start with a digit");
+	budget_bad("1e3ms", "budget '1e3ms': unknown duration unit (use ns, us, ms or s)");
+	budget_bad("0x10ms", "budget '0x10ms': unknown duration unit (use ns, us, ms or s)");
+	budget_bad("99999999999999999999s", "budget '99999999999999999999s': duration is too large");
+	budget_bad("\"5ms\\0junk\"", "budget '5ms\\x00junk': contains a NUL character");
 	parse_bad("default_budget: 100\n",
-		  NAME ":1: bad default_budget '100': duration needs a unit (ns, us, ms or s)");
+		  NAME ":1: default_budget '100': duration needs a unit (ns, us, ms or s)");
 	parse_bad("default_budget: -1s\n",
-		  NAME ":1: bad default_budget '-1s': duration is negative");
+		  NAME ":1: default_budget '-1s': duration is negative");
 }
 
 static void test_budget_range(void **state)
 {
-	budget_bad("49us", "budget '49us' is outside [50us, 10s]");
-	budget_bad("49999ns", "budget '49999ns' is outside [50us, 10s]");
-	budget_bad("0ms", "budget '0ms' is outside [50us, 10s]");
-	budget_bad("10000000001ns", "budget '10000000001ns' is outside [50us, 10s]");
-	budget_bad("10.000001s", "budget '10.000001s' is outside [50us, 10s]");
-	budget_bad("1h", "bad budget '1h': unknown duration unit (use ns, us, ms or s)");
+	budget_bad("49us", "budget '49us': must be between 50us and 10s");
+	budget_bad("49999ns", "budget '49999ns': must be between 50us and 10s");
+	budget_bad("0ms", "budget '0ms': must be between 50us and 10s");
+	budget_bad("10000000001ns", "budget '10000000001ns': must be between 50us and 10s");
+	budget_bad("10.000001s", "budget '10.000001s': must be between 50us and 10s");
+	budget_bad("1h", "budget '1h': unknown duration unit (use ns, us, ms or s)");
+	budget_bad("0100ms", "budget '0100ms': leading zeros are not allowed");
+	budget_bad("\"+5ms\"", "budget '+5ms': duration must start with a digit");
+	budget_bad("\" 5ms\"", "budget ' 5ms': duration must start with a digit");
 	parse_bad("default_budget: 11s\n",
-		  NAME ":1: default_budget '11s' is outside [50us, 10s]");
+		  NAME ":1: default_budget '11s': must be between 50us and 10s");
 	parse_bad("default_budget: 1us\n",
-		  NAME ":1: default_budget '1us' is outside [50us, 10s]");
+		  NAME ":1: default_budget '1us': must be between 50us and 10s");
 }
 
 /*

@@ -73,6 +73,11 @@ static void test_budget(void **state)
 	assert_int_equal(slo_cli_parse_budget("10.000000001s", &ns), 2);
 	assert_int_equal(slo_cli_parse_budget("99999999999999999999s", &ns), 2);
 	assert_int_equal(slo_cli_parse_budget("", &ns), 2);
+	/* the file's rule (budget_rule.c): these were accepted by `slo set` once */
+	assert_int_equal(slo_cli_parse_budget("0100ms", &ns), 2);
+	assert_int_equal(slo_cli_parse_budget("+5ms", &ns), 2);
+	assert_int_equal(slo_cli_parse_budget(" 5ms", &ns), 2);
+	assert_int_equal(slo_cli_parse_budget("0ms", &ns), 2);
 }
 
 static void test_normalize(void **state)
