@@ -305,7 +305,11 @@ class Run:
                     fail("%s: %s: after %.0f s: %s" % (self.name, check["name"], CHECK_TIMEOUT,
                                                        "; ".join(probs)))
                 time.sleep(0.1)
-            log("%s: %s ok (%.1f s)" % (self.name, check["name"], time.monotonic() - t0))
+            extra = ""
+            if "max_watch_requests" in check.get("state", {}):
+                s = server_state(self.port, self.ctx)
+                extra = ", %d watch requests" % sum(1 for r in s["requests"] if r[0] == "watch" and r[2] >= t0)
+            log("%s: %s ok (%.1f s%s)" % (self.name, check["name"], time.monotonic() - t0, extra))
             if self.server.poll() is None:
                 self.trigger(check["name"])
 
