@@ -642,9 +642,9 @@ static int do_list(struct agent *a)
 			 a->o.node, LIST_PAGE, esc ? "&continue=" : "", esc ? esc : "");
 		curl_free(esc);
 		if (kube_request(&a->kc, "GET", path, NULL, &r)) {
+			if (r.tls_failed && !a->reachable_logged_down)
+				say("list: TLS failure: the CA file is read again for each try");
 			set_reachable(a, false, r.error);
-			if (r.tls_failed)
-				say("list: TLS failure: the CA file is read again for the next try");
 			retry_later(a, -1);
 			kube_response_free(&r);
 			goto out;
@@ -788,11 +788,11 @@ static void watch_ended(struct agent *a, CURLcode res)
 		retry_later(a, -1);
 	} else if (!status) {
 		snprintf(why, sizeof(why), "watch: %s", w->error[0] ? w->error : curl_easy_strerror(res));
-		set_reachable(a, false, why);
-		if (res == CURLE_SSL_CACERT_BADFILE || res == CURLE_PEER_FAILED_VERIFICATION ||
-		    res == CURLE_SSL_CONNECT_ERROR)
-			say("watch: TLS failure (%s): the CA file is read again for the next try",
+		if ((res == CURLE_SSL_CACERT_BADFILE || res == CURLE_PEER_FAILED_VERIFICATION ||
+		     res == CURLE_SSL_CONNECT_ERROR) && !a->reachable_logged_down)
+			say("watch: TLS failure (%s): the CA file is read again for each try",
 			    curl_easy_strerror(res));
+		set_reachable(a, false, why);
 		restart(a, res == CURLE_OPERATION_TIMEDOUT ? RESTART_TIMEOUT : RESTART_ERROR);
 		retry_later(a, -1);
 	} else if (status == 200) {

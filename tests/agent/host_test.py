@@ -17,7 +17,8 @@ makes cgroups); exit 77 (skipped) without.
 A check:
   {"name": "cp1",
    "do": [{"mkdir": {"uid": U, "qos": Q}}, {"rmdir": ...}, {"kill_server": true},
-          {"sleep_ms": N}],
+          {"ca": "ca.crt" | "other-ca.crt"}, {"sleep_ms": N}],
+   "no_file": true                                          (no SLO file yet)
    "expect": [{"uid": U, "qos": Q, "budget": "5ms"}, ...]   (omitted: not checked)
    "metrics": {"scx_slo_agent_x{label=\"v\"}": ">=1", ...}  (==, >=, <=)
    "state": {"events": N, "max_watch_requests": N, "healthz": 200}}
@@ -72,6 +73,9 @@ def make_certs(d):
         f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
         "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext")
+    # a CA that did not sign the server's certificate (a rotation not yet seen)
+    run("req", "-x509", *ec, "-keyout", "other-ca.key", "-out", "other-ca.crt", "-days", "1",
+        "-subj", "/CN=scx-slo-other-ca")
 
 
 def pod_cgroup(driver, qos, uid):
@@ -211,6 +215,9 @@ class Run:
             os.mkdir(self.root + self.cg(c))
         with open(self.token, "w") as f:
             f.write("token-one\n")
+        self.ca = os.path.join(self.work, "ca-" + self.name.replace("/", "-"))
+        shutil.copy(os.path.join(self.work, "other-ca.crt" if self.sc.get("wrong_ca_at_start") else "ca.crt"),
+                    self.ca)
         self.port = free_port()
         self.mport = free_port()
         ready = os.path.join(self.work, "ready-" + self.name.replace("/", "-"))
@@ -232,7 +239,7 @@ class Run:
         self.agent = subprocess.Popen(
             [self.args.agent, "--node", self.sc.get("node", "node-a"),
              "--api-server", "https://127.0.0.1:%d" % self.port, "--token-file", self.token,
-             "--ca-file", os.path.join(self.work, "ca.crt"), "--cgroup-root", self.root,
+             "--ca-file", self.ca, "--cgroup-root", self.root,
              "--output", self.output, "--metrics", "127.0.0.1:%d" % self.mport],
             stdout=self.agent_log, stderr=subprocess.STDOUT, env=env)
 
@@ -247,6 +254,8 @@ class Run:
     def problems(self, check, t0):
         """What does not hold yet, as text; [] when the check passes."""
         out = []
+        if check.get("no_file") and os.path.exists(self.output):
+            out.append("%s exists" % self.output)
         if "expect" in check:
             got = read_slos(self.output)
             want = self.expected(check)
@@ -289,6 +298,10 @@ class Run:
                 elif "kill_server" in act:
                     self.server.kill()
                     self.server.wait()
+                elif "ca" in act:
+                    # replaced as the kubelet replaces a projected file: rename
+                    shutil.copy(os.path.join(self.work, act["ca"]), self.ca + ".new")
+                    os.rename(self.ca + ".new", self.ca)
                 elif "sleep_ms" in act:
                     time.sleep(act["sleep_ms"] / 1000)
             t0 = time.monotonic()
