@@ -1,8 +1,9 @@
 # scx_slo container image: a build stage that compiles the BPF scheduler and
 # the loader with the project's CMake build, and a runtime stage that carries
-# only /usr/local/sbin/scx_slo and the Debian packages of the shared libraries
-# it links (found with ldd, pinned to the versions it was built against; the
-# list is kept in /usr/local/share/scx-slo/runtime-packages).
+# only /usr/local/sbin/scx_slo, the node agent /usr/local/sbin/scx_slo_agent
+# and the Debian packages of the shared libraries they link (found with ldd,
+# pinned to the versions they were built against; the list is kept in
+# /usr/local/share/scx-slo/runtime-packages).
 #
 #   docker build -t REGISTRY/scx-slo:TAG .          (or podman/buildah build)
 #
@@ -37,6 +38,7 @@ RUN sh /usr/local/lib/scx-slo/add-backports.sh \
 	build-essential cmake pkg-config ca-certificates file \
 	clang-19 llvm-19 libelf-dev zlib1g-dev \
 	libhwloc-dev libnuma-dev libcmocka-dev libyaml-dev libmicrohttpd-dev \
+	libcurl4-openssl-dev libjson-c-dev \
  && apt-get install -y -q --no-install-recommends -t bookworm-backports \
 	libbpf-dev bpftool \
  && rm -rf /var/lib/apt/lists/*
@@ -53,11 +55,15 @@ RUN set -eu; \
 	else echo "no BTF at '$SCX_SLO_BTF': using the build host's kernel BTF (needs sched_ext)"; \
 	     unset SCX_SLO_BTF; fi; \
 	cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
-	cmake --build /build --target scx_slo -j"$(nproc)"; \
+	cmake --build /build --target scx_slo scx_slo_agent -j"$(nproc)"; \
 	install -D -m 0755 /build/loader/scx_slo /out/usr/local/sbin/scx_slo; \
-	strip --strip-debug /out/usr/local/sbin/scx_slo; \
+	install -D -m 0755 /build/agent/scx_slo_agent /out/usr/local/sbin/scx_slo_agent; \
+	strip --strip-debug /out/usr/local/sbin/scx_slo /out/usr/local/sbin/scx_slo_agent; \
 	/out/usr/local/sbin/scx_slo --version; \
-	sh deploy/image/runtime-packages.sh /out/usr/local/sbin/scx_slo > /out/runtime-packages; \
+	/out/usr/local/sbin/scx_slo_agent --help > /dev/null; \
+	sh deploy/image/runtime-packages.sh /out/usr/local/sbin/scx_slo > /tmp/loader-packages; \
+	sh deploy/image/runtime-packages.sh /out/usr/local/sbin/scx_slo_agent > /tmp/agent-packages; \
+	sort -u /tmp/loader-packages /tmp/agent-packages > /out/runtime-packages; \
 	echo "runtime packages:"; cat /out/runtime-packages
 
 FROM ${RUNTIME_BASE} AS runtime
@@ -71,6 +77,7 @@ RUN sh /tmp/scx-slo/add-backports.sh \
  && sh /tmp/scx-slo/install-runtime.sh /usr/local/share/scx-slo/runtime-packages \
  && rm -rf /tmp/scx-slo
 COPY --from=build /out/usr/local/sbin/scx_slo /usr/local/sbin/scx_slo
+COPY --from=build /out/usr/local/sbin/scx_slo_agent /usr/local/sbin/scx_slo_agent
 
 LABEL org.opencontainers.image.title="scx_slo" \
       org.opencontainers.image.description="SLO-aware earliest-deadline-first sched_ext CPU scheduler" \

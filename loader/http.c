@@ -105,6 +105,7 @@ struct slo_http {
 	struct MHD_Daemon *mhd;
 	uint16_t port;
 	char sched_ext_dir[PATH_MAX];
+	bool no_sched_ext;
 	unsigned int request_timeout_s, lifetime_s, stall_s;
 	size_t body_memory;
 	bool manual;
@@ -345,8 +346,10 @@ static bool check_health(struct slo_http *h, char *body, size_t blen, size_t *ou
 	pthread_mutex_unlock(&h->lock);
 
 	snprintf(path, sizeof(path), "%s/state", h->sched_ext_dir);
-	e = slo_read_small(path, val, sizeof(val));
-	if (e) {
+	e = h->no_sched_ext ? 0 : slo_read_small(path, val, sizeof(val));
+	if (h->no_sched_ext) {
+		/* not the scheduler's server: nothing of sched_ext to check */
+	} else if (e) {
 		off = report(body, blen, off, "sched_ext: cannot read %s: %s%s", path, strerror(e),
 			     e == ENOENT ? " (this kernel has no sched_ext)" : "");
 	} else {
@@ -916,6 +919,7 @@ struct slo_http *slo_http_start_opts(const char *addr_port, const struct slo_htt
 	h->stop_fd = -1;
 	snprintf(h->sched_ext_dir, sizeof(h->sched_ext_dir), "%s",
 		 opts->sched_ext_dir ? opts->sched_ext_dir : SLO_HTTP_SCHED_EXT_DIR);
+	h->no_sched_ext = opts->no_sched_ext;
 	snprintf(h->reason, sizeof(h->reason), "scheduler not attached yet");
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->log_lock, NULL);

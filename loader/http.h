@@ -65,6 +65,8 @@ struct slo_http_opts {
 	size_t conn_memory;
 	size_t body_memory;
 	const char *sched_ext_dir;	/* tests point this at a fake tree */
+	bool no_sched_ext;		/* another program's server (scx_slo_agent):
+					 * /healthz is the caller's health alone */
 	bool manual;			/* no thread: the caller runs slo_http_run() */
 };
 

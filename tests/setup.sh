@@ -26,8 +26,13 @@ MIRROR=$(awk '/^URIs:/{print $2; exit}' "$SRC" 2>/dev/null || true)
 BOOKWORM_PKGS=(build-essential cmake pkg-config git clang-19 llvm-19 libelf-dev
 	zlib1g-dev libhwloc-dev hwloc libnuma-dev libcmocka-dev stress-ng zstd
 	cpio busybox-static rt-tests util-linux procps jq xz-utils wrk libyaml-dev libclang-rt-19-dev
-	gnuplot-nox libmicrohttpd-dev prometheus python3 python3-yaml libcap2-bin)
+	gnuplot-nox libmicrohttpd-dev prometheus python3 python3-yaml libcap2-bin
+	libcurl4-openssl-dev libjson-c-dev python3-kubernetes openssl)
 BACKPORT_PKGS=(libbpf-dev bpftool qemu-system-x86)
+# kubectl for the agent's fidelity test (tests/agent): Debian's
+# kubernetes-client, unless another package's kubectl is already installed
+# (the two conflict on /usr/bin/kubectl).
+command -v kubectl >/dev/null || BOOKWORM_PKGS+=(kubernetes-client)
 
 have_all() {
 	local missing
