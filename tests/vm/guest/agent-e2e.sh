@@ -8,7 +8,7 @@
 # --namespace-defaults, the same output path).  Then:
 #   1. the agent writes tight's entry and the loader applies it: 1ms for
 #      tight, nothing of its own for plain;
-#   2. under a CPU load in both pods, tight misses its budget, plain (1s
+#   2. under a CPU load in both pods, tight misses its budget, plain (5s
 #      from the configuration's default) does not;
 #   3. the annotation changes to 5ms (a MODIFIED event): the budget in
 #      force follows within 2 s;
@@ -71,9 +71,10 @@ curl -sSf --max-time 20 --cacert /host/ca.crt "$API/healthz" > /dev/null ||
 	fail "the scripted API server is not reachable at $API"
 
 # The pod's emptyDir, as the kubelet makes it (world-writable), and the
-# ConfigMap's part: everything without an SLO gets 1s.
+# ConfigMap's part: everything without an SLO gets 5s, far above the
+# worst wakeup delay of a saturated TCG guest (335 ms seen).
 mkdir -p "$SLOS" && chmod 0777 "$SLOS"
-printf 'default_budget: 1s\nslos: []\n' > /tmp/slo.yaml
+printf 'default_budget: 5s\nslos: []\n' > /tmp/slo.yaml
 start_scx_slo --config /tmp/slo.yaml --slo-dir "$SLOS" --metrics 127.0.0.1:9464
 wait_pinned
 
@@ -111,7 +112,7 @@ log "tight: runs $t_runs, misses $t_miss; plain: runs $p_runs, misses $p_miss"
 [ "${t_runs:-0}" -gt 100 ] || fail "tight ran only ${t_runs:-0} times"
 [ "${p_runs:-0}" -gt 100 ] || fail "plain ran only ${p_runs:-0} times"
 [ "${t_miss:-0}" -gt 0 ] || fail "tight (1ms) shows no misses under saturation"
-[ "${p_miss:-x}" = 0 ] || fail "plain (1s) shows ${p_miss:-no} misses, want 0"
+[ "${p_miss:-x}" = 0 ] || fail "plain (5s) shows ${p_miss:-no} misses, want 0"
 
 # 3. The annotation changes: the budget follows within 2 s.
 trigger change-budget
