@@ -40,6 +40,10 @@ have_all() {
 	[ "$missing" -eq 0 ]
 }
 
+# the agent's end-to-end VM test: test certificates (openssl), the guest's
+# client (curl), QEMU's per-connection relay to the host (socat)
+BOOKWORM_PKGS+=(curl openssl socat)
+
 # --- 1. system packages ------------------------------------------------------
 BP=/etc/apt/sources.list.d/bookworm-backports.sources
 if [ ! -f "$BP" ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then

@@ -3,7 +3,8 @@
 // - the init container's kernel check is the same script in both;
 // - the default SLO set of the chart equals the base's slo.yaml (as data);
 // - both DaemonSets grant the same capabilities and mount the same paths;
-// - liveness and startup probes exec `scx_slo health` in both.
+// - liveness and startup probes exec `scx_slo health` in both;
+// - the agent container, its volumes and its ClusterRole are the same.
 // Writes each rendered slo.yaml to OUTDIR/{kustomize,helm}-slo.yaml for
 // `scx_slo --check-config`.  Prints "ok ..." / "FAIL ..." lines.
 import fs from "node:fs";
@@ -69,10 +70,32 @@ check("termination message: /dev/termination-log, FallbackToLogsOnError, in both
 	term(kds) === term(hds) && term(kds) === JSON.stringify(["/dev/termination-log", "FallbackToLogsOnError"]));
 const knp = find(k, "NetworkPolicy"), hnp = find(h, "NetworkPolicy");
 const np = (p) => p && JSON.stringify({ types: p.spec.policyTypes, ingress: p.spec.ingress, egress: p.spec.egress });
-check("NetworkPolicy: the same in both (metrics port from monitoring only, no egress)",
+// Egress (the agent's, to the API server) is checked by agent.mjs.
+check("NetworkPolicy: the same in both (metrics ports from monitoring only)",
 	knp && np(knp) === np(hnp) && knp.spec.ingress.length === 1 &&
-	JSON.stringify(knp.spec.ingress[0].ports) === JSON.stringify([{ port: "metrics", protocol: "TCP" }]) &&
-	JSON.stringify(knp.spec.egress) === "[]", `${np(knp)} vs ${np(hnp)}`);
+	JSON.stringify(knp.spec.ingress[0].ports) === JSON.stringify([{ port: "metrics", protocol: "TCP" },
+		{ port: "agent-metrics", protocol: "TCP" }]), `${np(knp)} vs ${np(hnp)}`);
+// The agent container, as a whole but its image (a kustomize name there);
+// keys sorted, as kustomize and Helm need not write them in one order.
+const canon = (v) => Array.isArray(v) ? v.map(canon) : v && typeof v === "object" ?
+	Object.fromEntries(Object.keys(v).sort().map((key) => [key, canon(v[key])])) : v;
+const agent = (ds) => {
+	const c = ds.spec.template.spec.containers.find((x) => x.name === "agent");
+	if (!c) return "none";
+	const { image, ...rest } = c;
+	rest.volumeMounts = rest.volumeMounts.map((m) => ({ ...m, recursiveReadOnly: m.recursiveReadOnly || "Disabled" }));
+	return JSON.stringify(canon(rest));
+};
+check("agent container: the same in both", agent(kds) !== "none" && agent(kds) === agent(hds),
+	`${agent(kds)} vs ${agent(hds)}`);
+const agentVols = (ds) => {
+	const s = ds.spec.template.spec;
+	const c = s.containers.find((x) => x.name === "agent");
+	return JSON.stringify(canon(c ? c.volumeMounts.map((m) => s.volumes.find((v) => v.name === m.name)) : []));
+};
+check("agent volumes: the same in both", agentVols(kds) === agentVols(hds), `${agentVols(kds)} vs ${agentVols(hds)}`);
+const rules = (docs) => JSON.stringify(canon((find(docs, "ClusterRole") || {}).rules));
+check("agent ClusterRole: the same rules in both", rules(k) === rules(h), `${rules(k)} vs ${rules(h)}`);
 // Liveness and startup must not go through the metrics port any pod can
 // flood (issue 15): exec `scx_slo health`; readiness stays on /healthz.
 const probes = (ds) => {

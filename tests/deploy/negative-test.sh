@@ -4,7 +4,8 @@
 # would, and check that validate.mjs rejects each one and names the field.
 # A misspelled field is what the API server silently drops (e.g.
 # readOnlyRootFileSystem would leave the root filesystem writable), so the
-# schema check must refuse unknown fields, not only wrong types.
+# schema check must refuse unknown fields, not only wrong types.  Then the
+# agent's checker (agent.mjs) against privileges added one at a time.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -92,4 +93,53 @@ mutate "missing required field" demo.yaml '0,/containerPort: 8080/s//containerPr
 mutate "misspelled kind" base.yaml 's/^kind: DaemonSet/kind: Daemonset/' \
 	"no schema for apiVersion 'apps/v1' kind 'Daemonset'"
 judge
+
+# The agent's checker (agent.mjs): each privilege added to the kustomize
+# base, one at a time, must be refused for that reason.
+if out=$(node "$DEPLOY_TESTS/agent.mjs" "$NPM_DIR" "$OUT/base.yaml" 2>&1); then ok "agent control: the base passes"
+else fail "agent control: the base does not pass:"; echo "$out"; fi
+# agent_reject NAME KIND/NAME STATEMENT EXPECTED-REGEX: mutate.mjs applies
+# STATEMENT to that object; agent.mjs must fail with a FAIL line matching.
+agent_reject() {
+	n=$((n + 1))
+	if ! node "$DEPLOY_TESTS/mutate.mjs" "$NPM_DIR" "$OUT/base.yaml" "$OUT/agent-$n.yaml" "$2" "$3" 2> "$OUT/err"; then
+		fail "$1: $(cat "$OUT/err")"; return
+	fi
+	local out
+	if out=$(node "$DEPLOY_TESTS/agent.mjs" "$NPM_DIR" "$OUT/agent-$n.yaml" 2>&1); then
+		fail "$1: accepted"
+	elif grep '^FAIL' <<<"$out" | grep -q -- "$4"; then
+		ok "$1: $(grep '^FAIL' <<<"$out" | grep -m1 -- "$4")"
+	else fail "$1: rejected, but not for '$4':"; echo "$out"; fi
+}
+pods='o.rules.find((r) => r.resources.includes("pods"))'
+events='o.rules.find((r) => r.resources.includes("events"))'
+agent='o.spec.template.spec.containers.find((c) => c.name === "agent")'
+sched='o.spec.template.spec.containers.find((c) => c.name === "scx-slo")'
+agent_reject "a verb added on pods" ClusterRole/scx-slo-agent "$pods.verbs.push('delete')" \
+	"ClusterRole scx-slo-agent is exactly"
+agent_reject "a wildcard verb" ClusterRole/scx-slo-agent "$pods.verbs = ['*']" \
+	"ClusterRole scx-slo-agent is exactly"
+agent_reject "update on events" ClusterRole/scx-slo-agent "$events.verbs.push('update')" \
+	"ClusterRole scx-slo-agent is exactly"
+agent_reject "secrets readable" ClusterRole/scx-slo-agent \
+	"o.rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] })" "ClusterRole scx-slo-agent is exactly"
+agent_reject "a role for the default account too" ClusterRoleBinding/scx-slo-agent \
+	"o.subjects.push({ kind: 'ServiceAccount', name: 'default', namespace: 'kube-system' })" \
+	"pod's service account alone"
+agent_reject "the token in the scheduler" DaemonSet/scx-slo \
+	"$sched.volumeMounts.push({ name: 'agent-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true })" \
+	"no token mounted in the scheduler"
+agent_reject "a token automounted" DaemonSet/scx-slo "o.spec.template.spec.automountServiceAccountToken = true" \
+	"the pod automounts no token"
+agent_reject "a capability for the agent" DaemonSet/scx-slo "$agent.securityContext.capabilities.add = ['NET_RAW']" \
+	"agent drops every capability and adds none"
+agent_reject "the agent as root" DaemonSet/scx-slo "$agent.securityContext.runAsUser = 0" \
+	"agent runs non-root"
+agent_reject "the SLO directory writable by the scheduler" DaemonSet/scx-slo \
+	"delete $sched.volumeMounts.find((m) => m.mountPath === '/run/scx-slo/slos').readOnly" \
+	"read-only in the scheduler"
+agent_reject "DNS egress" NetworkPolicy/scx-slo "o.spec.egress.push({ ports: [{ port: 53, protocol: 'UDP' }] })" \
+	"egress is TCP 443, 6443 only"
+agent_reject "egress anywhere" NetworkPolicy/scx-slo "o.spec.egress.push({})" "egress is TCP 443, 6443 only"
 finish

@@ -34,7 +34,8 @@ copy_with_libs() {
 	done
 }
 for prog in "$@"; do
-	copy_with_libs "$prog"
+	# an optional program that is not built comes as an empty argument
+	[ -z "$prog" ] || copy_with_libs "$prog"
 done
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

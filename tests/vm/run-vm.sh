@@ -3,7 +3,8 @@
 #
 #   run-vm.sh [--kernel VER] [--preset NAME] [--timeout SEC]
 #             [--initramfs FILE] [--log FILE] [--args "SCX_SLO ARGS"]
-#             [--forward HOSTPORT] TEST
+#             [--forward HOSTPORT] [--guest-forward GUESTPORT=HOSTPORT]
+#             [--file PATH] TEST
 #
 # TEST is a name under tests/vm/guest/ (e.g. "load") or a path to a script.
 # VER is a kernel version cached by tests/setup.sh, or a prefix of one
@@ -13,15 +14,20 @@
 # token, so output of the test itself can never pass for it.  --args are
 # added to every scx_slo the guest test starts (e.g. "--single-dsq").
 # --forward gives the guest a NIC (10.0.2.15, no route out; QEMU restrict=on
-# also cuts it off from everything but the forward) and forwards
+# also cuts it off from everything but the forwards) and forwards
 # 127.0.0.1:HOSTPORT on the host to the guest's port 9464.
+# --guest-forward (repeatable) gives it the NIC too, and each connection
+# the guest opens to 10.0.2.100:GUESTPORT reaches 127.0.0.1:HOSTPORT on the
+# host (through a socat QEMU starts for that connection).  --file
+# (repeatable) copies PATH into the guest as /host/NAME.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${SCX_SLO_CACHE:-/var/cache/scx_slo}
 BUILD=${SCX_SLO_BUILD:-$here/../../build}
 
 kernel= preset=${SCXVM_PRESET:-1s1l4c} timeout=300 initramfs= log= args= forward=
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+guest_forwards=() files=()
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run-vm: $*" >&2; exit 3; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -32,6 +38,8 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--args) args=$2; shift 2 ;;
 	--forward) forward=$2; shift 2 ;;
+	--guest-forward) guest_forwards+=("$2"); shift 2 ;;
+	--file) files+=("$2"); shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -94,22 +102,45 @@ cp "$here/guest/lib.sh" "$work/add/lib.sh"
 # what the DaemonSet grants, for tests that run the loader with exactly that
 cp "$here/../../deploy/kustomize/base/daemonset.yaml" "$work/add/daemonset.yaml"
 [ -f "$kdir/config" ] && cp "$kdir/config" "$work/add/kconfig"
+net=
+{ [ -n "$forward" ] || [ ${#guest_forwards[@]} -gt 0 ]; } && net=1
 cat > "$work/add/scxvm.env" <<ENV
 SCXVM_TOKEN=$token
 SCXVM_TEST=$name
 SCXVM_PRESET=$preset
 SCXVM_GUEST_TIMEOUT=$((timeout > 30 ? timeout - 20 : timeout))
 SCX_SLO_ARGS="$args"
-SCXVM_NET=${forward:+1}
+SCXVM_NET=$net
 ENV
+if [ ${#files[@]} -gt 0 ]; then
+	mkdir -p "$work/add/host"
+	for f in "${files[@]}"; do
+		[ -f "$f" ] || die "--file $f: no such file"
+		cp "$f" "$work/add/host/"
+	done
+fi
 nic=(-nic none)
-if [ -n "$forward" ]; then
-	case $forward in ''|*[!0-9]*) die "--forward wants a port number" ;; esac
+if [ -n "$net" ]; then
 	ls "$kdir"/modules/virtio_net.ko >/dev/null 2>&1 ||
 		die "no virtio_net module cached for $kver: run tests/setup.sh"
 	mkdir -p "$work/add/modules"
 	cp "$kdir"/modules/*.ko "$work/add/modules/"
-	nic=(-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$forward-:9464")
+	netdev=user,model=virtio-net-pci,restrict=on
+	if [ -n "$forward" ]; then
+		case $forward in *[!0-9]*) die "--forward wants a port number" ;; esac
+		netdev+=,hostfwd=tcp:127.0.0.1:$forward-:9464
+	fi
+	for gf in "${guest_forwards[@]}"; do
+		case $gf in [0-9]*=[0-9]*) ;; *) die "--guest-forward wants GUESTPORT=HOSTPORT, not '$gf'" ;; esac
+		case ${gf#*=}${gf%%=*} in *[!0-9]*) die "--guest-forward wants GUESTPORT=HOSTPORT, not '$gf'" ;; esac
+		command -v socat >/dev/null || die "socat is not installed: run tests/setup.sh"
+		# QEMU's chardev form (tcp:HOST:PORT) connects once, at start, and
+		# carries every guest connection over that one stream; cmd: runs
+		# one relay per guest connection instead, its stdio the socket
+		# (stderr too: -lf keeps socat's messages out of the stream).
+		netdev+=",guestfwd=tcp:10.0.2.100:${gf%%=*}-cmd:socat -lf /dev/null STDIO TCP:127.0.0.1:${gf#*=}"
+	done
+	nic=(-nic "$netdev")
 fi
 # The kernel reads concatenated cpio archives only from 4-byte boundaries.
 cp "$initramfs" "$work/initrd"
