@@ -41,6 +41,7 @@
 #include "policy.h"
 #include "scx_slo.h"
 #include "scx_slo.skel.h"
+#include "shed.h"
 #include "slo_cli.h"
 #include "stats.h"
 #include "termination.h"
@@ -77,6 +78,7 @@ static struct options {
 	bool termination_log_set;	/* given: created if missing */
 	const char *last_good_path;	/* "" for none */
 	struct slo_config cli_slos;	/* from --slo */
+	double shed_target;		/* --shed-target: miss ratio */
 } opts = {
 	.slice_ns = 3 * SLO_NSEC_PER_MSEC,
 	.default_budget_ns = SLO_DEFAULT_BUDGET_NS,
@@ -85,6 +87,7 @@ static struct options {
 	.heartbeat_path = SLO_HEARTBEAT_PATH,
 	.termination_log = SLO_TERMINATION_LOG,
 	.last_good_path = SLO_LAST_GOOD_PATH,
+	.shed_target = SLO_SHED_TARGET_DEFAULT,
 };
 
 /* retry_requested: SIGHUP also ends a wait for the slot at once */
@@ -108,6 +111,9 @@ static struct slo_http *http;
 /* What `scx_slo health` reads: written after each pass of the main loop. */
 static struct slo_heartbeat heartbeat = { .fd = -1, .dir_fd = -1 };
 static struct slo_metrics_exit exits_seen[16];
+/* The admission signal behind /v1/admission and /v1/pressure (shed.h). */
+static struct slo_shed *shed;
+static struct slo_cpu_times cpu_times;
 static size_t nr_exits_seen;
 
 static void on_signal(int sig)
@@ -260,11 +266,14 @@ static void usage(FILE *out)
 "  -l, --slice DUR           time slice (3ms)\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
 "  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
-"  -m, --metrics ADDR:PORT   serve Prometheus /metrics and /healthz there\n"
+"  -m, --metrics ADDR:PORT   serve Prometheus /metrics, /healthz and the\n"
+"                            admission endpoints (README: Load shedding)\n"
 "                            (numeric address: 127.0.0.1:9464, [::]:9464)\n"
 "      --metrics-max-cgroups N\n"
 "                            cgroups with their own series (200); the rest\n"
 "                            are summed into cgroup=\"other\"\n"
+"      --shed-target RATIO   miss ratio above which /v1/admission starts\n"
+"                            shedding a cgroup's requests (1%%; 1%% or 0.01)\n"
 "      --heartbeat FILE      where the main loop leaves the heartbeat that\n"
 "                            `scx_slo health` reads (" SLO_HEARTBEAT_PATH ")\n"
 "      --termination-log FILE\n"
@@ -391,6 +400,7 @@ static int parse_args(int argc, char **argv)
 		OPT_HEARTBEAT,
 		OPT_TERMINATION_LOG,
 		OPT_LAST_GOOD,
+		OPT_SHED_TARGET,
 	};
 	static const struct option long_opts[] = {
 		{ "config",		required_argument, NULL, 'c' },
@@ -402,6 +412,7 @@ static int parse_args(int argc, char **argv)
 		{ "stats",		required_argument, NULL, 'S' },
 		{ "metrics",		required_argument, NULL, 'm' },
 		{ "metrics-max-cgroups", required_argument, NULL, OPT_METRICS_MAX_CGROUPS },
+		{ "shed-target",	required_argument, NULL, OPT_SHED_TARGET },
 		{ "heartbeat",		required_argument, NULL, OPT_HEARTBEAT },
 		{ "termination-log",	required_argument, NULL, OPT_TERMINATION_LOG },
 		{ "last-good",		required_argument, NULL, OPT_LAST_GOOD },
@@ -480,6 +491,15 @@ static int parse_args(int argc, char **argv)
 			}
 			opts.metrics_max_cgroups = (unsigned int)val;
 			break;
+		case OPT_SHED_TARGET: {
+			const char *why;
+
+			if (slo_shed_parse_target(optarg, &opts.shed_target, &why)) {
+				msg("--shed-target '%s': %s", optarg, why);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case OPT_HEARTBEAT:
 			if (!*optarg || optarg[strlen(optarg) - 1] == '/') {
 				msg("--heartbeat '%s': expected a file path", optarg);
@@ -828,6 +848,47 @@ static void config_metrics(struct slo_metrics_config *cm)
 	cm->entries = budgets.cfg.nr_entries;
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * One interval of the admission signal, every SLO_SHED_SAMPLE_MS: proxies
+ * need to react faster than the once-a-second pass that collects
+ * everything, and the per-cgroup counters alone cost one map read per
+ * cgroup.  A failed sample keeps the previous table, which turns stale
+ * after three intervals: admit.
+ */
+#define SLO_SHED_SAMPLE_MS	250
+
+static void sample_shed(struct scx_slo *skel)
+{
+	struct slo_shed_sample *smp;
+	size_t n;
+
+	if (!shed || slo_stats_shed_samples(skel, budget_for_path, &smp, &n))
+		return;
+	slo_shed_update(shed, monotonic_s(), smp, n, slo_shed_node_busy("/proc/stat", &cpu_times));
+	free(smp);
+}
+
+/* Each cgroup's shed probability in force, for /metrics. */
+static void shed_metrics(struct slo_stats *st)
+{
+	struct slo_shed_answer a;
+	double now = monotonic_s();
+	size_t i;
+
+	for (i = 0; shed && i < st->nr_cgroups; i++) {
+		slo_shed_lookup(shed, st->cgroups[i].path, now, &a);
+		st->cgroups[i].shed_probability = a.probability;
+	}
+}
+
 static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_topology *topo)
 {
 	struct slo_metrics_config cm;
@@ -862,6 +923,7 @@ static void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_
 	config_metrics(&cm);
 	snap.config = &cm;
 	snap.walk = st.walk;
+	shed_metrics(&st);
 	if (!slo_metrics_render(&snap, opts.metrics_max_cgroups, &text, &len))
 		slo_http_set_metrics(http, text, len);
 	slo_stats_free(&st);
@@ -1041,7 +1103,7 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 	struct slo_bpf_shape shape;
 	const char *failed = NULL;
 	char errbuf[768], budget[32];
-	struct timespec last_stats, last_rescan, last_limits, now;
+	struct timespec last_stats, last_rescan, last_limits, last_shed, now;
 	static const struct slo_limits_ops limits_ops = {
 		.update = limits_update,
 		.remove = limits_remove,
@@ -1181,10 +1243,19 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 		    "there is no cgroup2 mount to read it from");
 
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
-	last_rescan = last_limits = last_stats;
+	last_rescan = last_limits = last_shed = last_stats;
 	while (!exiting && !exit_kind(skel)) {
 		struct pollfd pfd = { .fd = slo_config_watch_fd(&config_watch), .events = POLLIN };
 		int timeout = 100;
+
+		if (shed) {
+			int64_t due;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			due = SLO_SHED_SAMPLE_MS - ms_between(&last_shed, &now);
+			if (due < timeout)
+				timeout = due > 0 ? (int)due : 0;
+		}
 
 		if (limits_on) {
 			int64_t due;
@@ -1230,6 +1301,10 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 			/* a limit removed or changed takes effect within this */
 			limits_pass(&limits, skel, false);
 			last_limits = now;
+		}
+		if (shed && ms_between(&last_shed, &now) >= SLO_SHED_SAMPLE_MS) {
+			sample_shed(skel);
+			last_shed = now;
 		}
 		if (opts.stats_interval &&
 		    now.tv_sec - last_stats.tv_sec >= (time_t)opts.stats_interval) {
@@ -1625,19 +1700,29 @@ int main(int argc, char **argv)
 	if (opts.metrics_addr) {
 		char err[256];
 
-		http = slo_http_start(opts.metrics_addr, err, sizeof(err));
+		struct slo_shed_params sp;
+
+		slo_shed_params_default(&sp, opts.shed_target, SLO_SHED_SAMPLE_MS / 1000.0);
+		shed = slo_shed_new(&sp);
+		http = shed ? slo_http_start(opts.metrics_addr, err, sizeof(err)) : NULL;
+		if (!shed)
+			snprintf(err, sizeof(err), "out of memory");
 		if (!http) {
 			msg("--metrics: %s", err);
+			slo_shed_free(shed);
+			shed = NULL;
 			slo_heartbeat_close(&heartbeat);
 			slo_config_watch_free(&config_watch);
 			slo_budgets_free(&budgets);
 			return terminate(EXIT_FAILURE_OTHER, NULL);
 		}
 	}
+	slo_http_set_shed(http, shed);
 	ret = supervise(use_peek);
 
 	slo_config_watch_free(&config_watch);
 	slo_http_stop(http);
+	slo_shed_free(shed);
 	slo_heartbeat_close(&heartbeat);
 	slo_budgets_free(&budgets);
 	free(libbpf_log);

@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "scx_slo.h"		/* before the skeleton: it uses the u64 types */
 #include "scx_slo.skel.h"
+#include "shed.h"
 #include "stats.h"
 
 static void sum_global(struct scx_slo *skel, int nr_cpus, uint64_t *totals)
@@ -342,6 +343,53 @@ int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget
 	if (ret)
 		slo_stats_free(out);
 	return ret;
+}
+
+int slo_stats_shed_samples(struct scx_slo *skel, slo_budget_of_fn budget_of,
+			   struct slo_shed_sample **out, size_t *nr)
+{
+	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
+	int bw_fd = bpf_map__fd(skel->maps.slo_cgroup_bw);
+	struct slo_shed_sample *smp = NULL;
+	struct slo_cgroup_stats value;
+	size_t n = 0, cap = 0;
+	uint64_t key, next;
+	bool have_key = false;
+
+	while (!bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
+		struct slo_cgroup_bw bw;
+		const char *path;
+
+		key = next;
+		have_key = true;
+		path = slo_cgroup_table_path(&names, key);
+		if (!path || bpf_map_lookup_elem(fd, &key, &value) || !value.runs)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *grown = realloc(smp, ncap * sizeof(*smp));
+
+			if (!grown) {
+				free(smp);
+				return -ENOMEM;
+			}
+			smp = grown;
+			cap = ncap;
+		}
+		smp[n] = (struct slo_shed_sample){
+			.path = path,
+			.budget_ns = budget_of(path),
+			.runs = value.runs,
+			.misses = value.misses,
+		};
+		memcpy(smp[n].delay_hist, value.delay_hist, sizeof(smp[n].delay_hist));
+		if (!bpf_map_lookup_elem(bw_fd, &key, &bw))
+			smp[n].nr_throttled = bw.nr_throttled;
+		n++;
+	}
+	*out = smp;
+	*nr = n;
+	return 0;
 }
 
 /* Worst first: most misses, then longest mean queueing delay, then path. */
