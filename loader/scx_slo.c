@@ -859,9 +859,9 @@ static double monotonic_s(void)
 /*
  * One interval of the admission signal, every SLO_SHED_SAMPLE_MS: proxies
  * need to react faster than the once-a-second pass that collects
- * everything, and the per-cgroup counters alone cost one map read per
- * cgroup.  A failed sample keeps the previous table, which turns stale
- * after three intervals: admit.
+ * everything, and the per-cgroup counters alone, read in batches, cost
+ * little (stats.c).  A failed sample keeps the previous table, which
+ * turns stale (SLO_SHED_STALE_MIN_S): admit.
  */
 #define SLO_SHED_SAMPLE_MS	250
 

@@ -33,11 +33,11 @@ int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget
 struct slo_shed_sample;
 /*
  * The per-cgroup counters alone, for the shed signal between the passes
- * that collect everything: one map read per cgroup that ran (and one of
- * its cpu.max state), named by the last complete walk; cgroups it has not
- * named yet are left out.  *out is malloc'd; its paths belong to the
+ * that collect everything: the statistics and cpu.max maps read in
+ * batches, named by the last complete walk; cgroups it has not named yet
+ * are left out.  *out is malloc'd; its paths belong to the
  * walk's table and stay valid until the next slo_stats_collect().
- * 0 or -ENOMEM.
+ * 0 or -errno.
  */
 int slo_stats_shed_samples(struct scx_slo *skel, slo_budget_of_fn budget_of,
 			   struct slo_shed_sample **out, size_t *nr);

@@ -1,10 +1,12 @@
 # Under CPU saturation, a cgroup with a 1 ms budget shows deadline misses,
 # and the admission signal built from them: /tight's shed probability
-# rises above 0 and /v1/admission sheds some of its requests, while /batch
-# (100 ms default budget, no misses) stays at 0 and is always admitted.
+# rises above 0, while /batch, which saturates the CPUs but has a 10 s
+# budget it always meets (the scheduler copes by itself), stays at 0 and
+# is always admitted.  (With the default 100 ms budget, the emulated vCPUs'
+# stalls make /batch miss too: 7% of its runs were seen late.)
 cg_create tight
 cg_create batch
-start_scx_slo --slo /tight=1ms --metrics 127.0.0.1:9464
+start_scx_slo --slo /tight=1ms --slo /batch=10s --metrics 127.0.0.1:9464
 cg_spawn batch stress-ng --cpu "$(nproc)" --timeout 15s -q
 stress=$SPAWNED
 sleep 2
