@@ -33,8 +33,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# four free ports at once (each Python start costs up to a second on a loaded host)
+read -r -a FREE_PORTS <<<"$(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')"
+free_port() { # PORT_VAR INDEX
+	printf -v "$1" '%s' "${FREE_PORTS[$2]}"
 }
 
 wait_http() { # URL: until it answers at all, 5 s at most
@@ -59,7 +65,7 @@ start_shed_server() { # sets SERVER_PID, SHED_PORT
 mkdir -p "$T/www"
 echo hot >"$T/www/hot"
 echo calm >"$T/www/calm"
-APP_PORT=$(free_port)
+free_port APP_PORT 0
 python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$APP_PORT" 2>"$T/app.log" >/dev/null &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$APP_PORT/calm" || { echo "FAIL: backend did not start"; exit 1; }
@@ -117,7 +123,7 @@ check_all_admitted() {
 
 # ---- nginx: auth_request --------------------------------------------------------------
 start_shed_server
-NGINX_PORT=$(free_port)
+free_port NGINX_PORT 1
 mkdir -p "$T/nginx"
 cat >"$T/nginx/nginx.conf" <<EOF
 daemon off;
@@ -168,9 +174,11 @@ check_all_admitted nginx "$NGINX/hot" "(scx_slo down)"
 
 # ---- HAProxy: runtime-API map kept by scx-slo-poller -------------------------------------
 start_shed_server
+i=2
 for cg in hot calm; do
 	printf '/hot 0:0:1\n/calm 0:0:1\n' >"$T/$cg.map"
-	port=$(free_port)
+	free_port port $i
+	i=$((i + 1))
 	eval "HAPROXY_$cg=http://127.0.0.1:$port/$cg"
 	SCX_SLO_HAPROXY_SOCKET=$T/$cg.sock SCX_SLO_BIND=127.0.0.1:$port SCX_SLO_MAP=$T/$cg.map \
 	SCX_SLO_CGROUP=/$cg SCX_SLO_APP=127.0.0.1:$APP_PORT \
