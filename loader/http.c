@@ -55,9 +55,12 @@
 
 #include <microhttpd.h>
 
+#include "cgroup.h"
+#include "escape.h"
 #include "health.h"
 #include "http.h"
 #include "scx_slo.h"
+#include "shed.h"
 
 #define HEALTH_REASON_LEN	256
 #define LISTEN_BACKLOG		4096	/* the kernel caps it at somaxconn */
@@ -122,6 +125,7 @@ struct slo_http {
 	unsigned int nr_tracked, soft_limit;
 
 	pthread_mutex_t lock;		/* guards the fields below */
+	struct slo_shed *shed;		/* the admission signal; NULL: admit all */
 	struct body *bodies, *bodies_tail;
 	struct body *cur;		/* the latest body; NULL before the first */
 	uint64_t next_seq;
@@ -589,12 +593,131 @@ static struct conn *conn_of(struct MHD_Connection *c)
 	return ci ? ci->socket_context : NULL;
 }
 
+/* ---- /v1/admission, /v1/pressure ---------------------------------------------------- */
+
+enum shed_endpoint { EP_ADMISSION, EP_ADMISSION_AUTH, EP_PRESSURE };
+
+#define X_REASON	"X-SCX-SLO-Reason"
+#define X_PROBABILITY	"X-SCX-SLO-Shed-Probability"
+
+/*
+ * The cgroup a shed request names, normalised into @path; else a 400
+ * answer was queued and false comes back.
+ */
+static bool shed_cgroup(struct MHD_Connection *c, char *path, size_t len, enum MHD_Result *ret)
+{
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cgroup");
+	const char *why = NULL;
+	char line[512], q[128];
+
+	if (!arg || !*arg) {
+		*ret = reply_str(c, MHD_HTTP_BAD_REQUEST,
+				 "missing cgroup=PATH, e.g. ?cgroup=/kubepods.slice/pod1\n", NULL);
+		return false;
+	}
+	if (slo_cgroup_normalize(arg, path, len, &why)) {
+		quote_arg(arg, q, sizeof(q));
+		snprintf(line, sizeof(line), "cgroup \"%s\": %s\n", q, why);
+		*ret = reply_str(c, MHD_HTTP_BAD_REQUEST, line, NULL);
+		return false;
+	}
+	return true;
+}
+
+static enum MHD_Result shed_reply(struct MHD_Connection *c, unsigned int status,
+				  const char *ctype, const char *body,
+				  const struct slo_shed_answer *a, bool shed)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char num[32];
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	if (*body)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, X_REASON, a->reason);
+	snprintf(num, sizeof(num), "%.4f", a->probability);
+	MHD_add_response_header(r, X_PROBABILITY, num);
+	if (shed) {
+		snprintf(num, sizeof(num), "%u", a->retry_after_s);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);
+	}
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* The path as a JSON string body: escaped to printable ASCII, then JSON's escapes. */
+static void json_path(char *out, size_t len, const char *path)
+{
+	static char esc[SLO_ESCAPED_SIZE(PATH_MAX)];	/* the HTTP thread's alone */
+	size_t o = 0;
+	const char *p;
+
+	slo_escape(esc, sizeof(esc), path);
+	for (p = esc; *p && o + 3 < len; p++) {
+		if (*p == '"' || *p == '\\')
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+static enum MHD_Result on_shed(struct slo_http *h, struct MHD_Connection *c,
+			       enum shed_endpoint ep)
+{
+	/* the HTTP thread's alone: too big for its stack */
+	static char path[PATH_MAX], body[2 * SLO_ESCAPED_SIZE(PATH_MAX) + 512];
+	const char *key = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "key");
+	struct slo_shed_answer a;
+	struct slo_shed *shed;
+	enum MHD_Result ret;
+	bool shed_it;
+
+	if (!shed_cgroup(c, path, sizeof(path), &ret))
+		return ret;
+	pthread_mutex_lock(&h->lock);
+	shed = h->shed;
+	pthread_mutex_unlock(&h->lock);
+	slo_shed_lookup(shed, path, now_s(), &a);
+
+	if (ep == EP_PRESSURE) {
+		size_t n;
+
+		n = (size_t)snprintf(body, sizeof(body), "{\"cgroup\":\"");
+		json_path(body + n, sizeof(body) - n, path);
+		n = strlen(body);
+		snprintf(body + n, sizeof(body) - n,
+			 "\",\"shed_probability\":%.4f,\"age_seconds\":%.3f,\"ttl_seconds\":%.3f,"
+			 "\"reason\":\"%s\",\"queue_delay_p99_seconds\":%.6f,\"budget_seconds\":%.6f,"
+			 "\"miss_ratio\":%.4f,\"retry_after_seconds\":%u,\"known\":%s,\"stale\":%s}\n",
+			 a.probability, a.age_s, a.ttl_s, a.reason, a.delay_p99_s, a.budget_s,
+			 a.miss_ratio, a.retry_after_s, a.known ? "true" : "false",
+			 a.stale ? "true" : "false");
+		return shed_reply(c, MHD_HTTP_OK, "application/json", body, &a, false);
+	}
+	shed_it = slo_shed_decide(&a, key);
+	if (!shed_it)
+		return shed_reply(c, MHD_HTTP_NO_CONTENT, CT_TEXT, "", &a, false);
+	snprintf(body, sizeof(body), "shed: cgroup over its latency budget (%s, probability %.2f)\n",
+		 a.reason, a.probability);
+	return shed_reply(c, ep == EP_ADMISSION_AUTH ? MHD_HTTP_FORBIDDEN : MHD_HTTP_SERVICE_UNAVAILABLE,
+			  CT_TEXT, body, &a, true);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct slo_http *h = cls;
 	bool is_metrics = !strcmp(url, "/metrics");
+	bool is_health = !strcmp(url, "/healthz");
+	int shed_ep = !strcmp(url, "/v1/admission") ? EP_ADMISSION :
+		      !strcmp(url, "/v1/admission/auth") ? EP_ADMISSION_AUTH :
+		      !strcmp(url, "/v1/pressure") ? EP_PRESSURE : -1;
 	struct conn *cn = conn_of(c);
 
 	(void)version;
@@ -610,8 +733,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	 * Everything is answered on the first call, before any body is read:
 	 * MHD then closes a connection whose body was not consumed.
 	 */
-	if (!is_metrics && strcmp(url, "/healthz"))
-		return reply_str(c, MHD_HTTP_NOT_FOUND, "not found: this server has /metrics and /healthz\n",
+	if (!is_metrics && !is_health && shed_ep < 0)
+		return reply_str(c, MHD_HTTP_NOT_FOUND,
+				 "not found: this server has /metrics, /healthz, /v1/admission, /v1/admission/auth and /v1/pressure\n",
 				 NULL);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_str(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: GET or HEAD only\n",
@@ -619,6 +743,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (has_body(c, *upload_data_size))
 		return reply_str(c, MHD_HTTP_CONTENT_TOO_LARGE, "request bodies are not accepted\n", NULL);
 
+	if (shed_ep >= 0)
+		return on_shed(h, c, (enum shed_endpoint)shed_ep);
 	if (is_metrics) {
 		struct MHD_Response *r;
 		enum MHD_Result ret;
@@ -1031,6 +1157,15 @@ void slo_http_set_health(struct slo_http *h, bool healthy, const char *reason)
 	h->healthy = healthy;
 	h->last_beat = now_s();
 	snprintf(h->reason, sizeof(h->reason), "%s", reason ? reason : "");
+	pthread_mutex_unlock(&h->lock);
+}
+
+void slo_http_set_shed(struct slo_http *h, struct slo_shed *shed)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->shed = shed;
 	pthread_mutex_unlock(&h->lock);
 }
 

@@ -14,6 +14,18 @@
  *                      the stall time AND <sched_ext>/state reads "enabled"
  *                      AND <sched_ext>/root/ops reads "slo" (read per
  *                      request); else 503, one line per failed condition
+ *   GET|HEAD /v1/admission?cgroup=PATH[&key=STRING]
+ *                      204 admit, or 503 shed with Retry-After (seconds);
+ *                      /v1/admission/auth answers 403 instead of 503 (nginx
+ *                      auth_request takes only 2xx/401/403); both carry
+ *                      X-SCX-SLO-Reason and X-SCX-SLO-Shed-Probability; an
+ *                      unknown cgroup or a stale signal admits (fail open);
+ *                      a missing or malformed cgroup is 400, one line
+ *   GET|HEAD /v1/pressure?cgroup=PATH
+ *                      200 JSON: shed_probability, age_seconds, ttl_seconds,
+ *                      reason, queue_delay_p99_seconds, budget_seconds,
+ *                      miss_ratio, retry_after_seconds, known, stale
+ *                      (see shed.h)
  *   other paths 404; other methods 405 (Allow: GET, HEAD); a request body
  *   413; malformed requests 400 and oversized headers 431 (from MHD).
  *
@@ -49,6 +61,7 @@
 #define SLO_HTTP_SCHED_EXT_DIR		"/sys/kernel/sched_ext"
 
 struct slo_http;
+struct slo_shed;
 
 /*
  * Tunables; a zero field (or a NULL opts) takes the default above.  The
@@ -100,6 +113,14 @@ void slo_http_set_metrics(struct slo_http *h, char *text, size_t len);
  * healthy counts as a heartbeat.
  */
 void slo_http_set_health(struct slo_http *h, bool healthy, const char *reason);
+
+/*
+ * The shed signal the admission and pressure endpoints answer from; NULL
+ * (the default) answers every cgroup as unknown (admit).  A request in
+ * flight may still use the one replaced: free it only after the server
+ * stops, or while no request is in flight (tests).
+ */
+void slo_http_set_shed(struct slo_http *h, struct slo_shed *shed);
 
 /*
  * The loader's main loop completed a pass.  While the loader says healthy,

@@ -390,6 +390,7 @@ struct cg_row {
 	uint64_t budget_ns;
 	struct slo_cgroup_stats st;
 	struct cg_bw bw;
+	double shed;			/* shed probability */
 	bool own;			/* gets its own series */
 };
 
@@ -500,6 +501,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		cs->rows[n].budget_ns = c->budget_ns;
 		cs->rows[n].st = c->stats;
 		cs->rows[n].bw = bw;
+		cs->rows[n].shed = c->shed_probability;
 		n++;
 	}
 	cs->n = n;
@@ -512,6 +514,8 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		if (!strcmp(cs->rows[i].label, cs->rows[out - 1].label)) {
 			add_stats(&cs->rows[out - 1].st, &cs->rows[i].st);
 			add_bw(&cs->rows[out - 1].bw, &cs->rows[i].bw);
+			if (cs->rows[i].shed > cs->rows[out - 1].shed)
+				cs->rows[out - 1].shed = cs->rows[i].shed;
 			continue;
 		}
 		cs->rows[out++] = cs->rows[i];
@@ -543,7 +547,14 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 	return escape_own(cs);
 }
 
-enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET, CV_THROTTLED, CV_THROTTLED_PERIODS };
+enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET, CV_THROTTLED, CV_THROTTLED_PERIODS,
+	      CV_SHED };
+
+/* Per-cgroup values that mean nothing summed: no cgroup="other" series. */
+static bool cg_val_own_only(enum cg_val v)
+{
+	return v == CV_BUDGET || v == CV_SHED;
+}
 
 /* Series only for cgroups with cpu.max state. */
 static bool cg_val_bw(enum cg_val v)
@@ -552,7 +563,7 @@ static bool cg_val_bw(enum cg_val v)
 }
 
 static void cg_value(char out[32], const struct slo_cgroup_stats *st, uint64_t budget_ns,
-		     const struct cg_bw *bw, enum cg_val v)
+		     const struct cg_bw *bw, double shed, enum cg_val v)
 {
 	switch (v) {
 	case CV_RUNS:
@@ -573,6 +584,9 @@ static void cg_value(char out[32], const struct slo_cgroup_stats *st, uint64_t b
 	case CV_THROTTLED_PERIODS:
 		snprintf(out, 32, "%" PRIu64, bw->nr_throttled);
 		break;
+	case CV_SHED:
+		snprintf(out, 32, "%.4f", shed);
+		break;
 	}
 }
 
@@ -584,11 +598,12 @@ static void cg_series(struct sbuf *b, const struct cg_set *cs, const char *name,
 	for (i = 0; i < cs->n; i++) {
 		if (!cs->rows[i].own || (cg_val_bw(v) && !cs->rows[i].bw.has))
 			continue;
-		cg_value(val, &cs->rows[i].st, cs->rows[i].budget_ns, &cs->rows[i].bw, v);
+		cg_value(val, &cs->rows[i].st, cs->rows[i].budget_ns, &cs->rows[i].bw,
+			 cs->rows[i].shed, v);
 		sb_printf(b, "%s{cgroup=\"%s\"} %s\n", name, cs->rows[i].label, val);
 	}
-	if (cs->have_other && v != CV_BUDGET && (!cg_val_bw(v) || cs->other_bw.has)) {
-		cg_value(val, &cs->other, 0, &cs->other_bw, v);
+	if (cs->have_other && !cg_val_own_only(v) && (!cg_val_bw(v) || cs->other_bw.has)) {
+		cg_value(val, &cs->other, 0, &cs->other_bw, 0, v);
 		sb_printf(b, "%s{cgroup=\"other\"} %s\n", name, val);
 	}
 }
@@ -637,6 +652,9 @@ static void render_cgroups(struct sbuf *b, const struct cg_set *cs)
 	family(b, "scx_slo_cgroup_budget_seconds", "gauge",
 	       "Latency budget in force for the cgroup (its own SLO, an ancestor's, or the default).");
 	cg_series(b, cs, "scx_slo_cgroup_budget_seconds", CV_BUDGET);
+	family(b, "scx_slo_cgroup_shed_probability", "gauge",
+	       "Probability with which /v1/admission sheds the cgroup's requests (0 when calm).");
+	cg_series(b, cs, "scx_slo_cgroup_shed_probability", CV_SHED);
 	family(b, "scx_slo_cgroup_throttled_seconds_total", "counter",
 	       "Time the cgroup spent throttled by its cpu.max (quota used up for the period); only cgroups that ran under a limit.");
 	cg_series(b, cs, "scx_slo_cgroup_throttled_seconds_total", CV_THROTTLED);

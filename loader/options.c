@@ -20,6 +20,7 @@
 #include "options.h"
 #include "policy.h"
 #include "scx_slo.h"
+#include "shed.h"
 #include "termination.h"
 
 struct options opts = {
@@ -30,6 +31,7 @@ struct options opts = {
 	.heartbeat_path = SLO_HEARTBEAT_PATH,
 	.termination_log = SLO_TERMINATION_LOG,
 	.last_good_path = SLO_LAST_GOOD_PATH,
+	.shed_target = SLO_SHED_TARGET_DEFAULT,
 };
 
 static void usage(FILE *out)
@@ -55,11 +57,14 @@ static void usage(FILE *out)
 "  -l, --slice DUR           time slice (3ms)\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
 "  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
-"  -m, --metrics ADDR:PORT   serve Prometheus /metrics and /healthz there\n"
+"  -m, --metrics ADDR:PORT   serve Prometheus /metrics, /healthz and the\n"
+"                            admission endpoints (README: Load shedding)\n"
 "                            (numeric address: 127.0.0.1:9464, [::]:9464)\n"
 "      --metrics-max-cgroups N\n"
 "                            cgroups with their own series (200); the rest\n"
 "                            are summed into cgroup=\"other\"\n"
+"      --shed-target RATIO   miss ratio above which /v1/admission starts\n"
+"                            shedding a cgroup's requests (1%%; 1%% or 0.01)\n"
 "      --heartbeat FILE      where the main loop leaves the heartbeat that\n"
 "                            `scx_slo health` reads (" SLO_HEARTBEAT_PATH ")\n"
 "      --termination-log FILE\n"
@@ -186,6 +191,7 @@ int parse_args(int argc, char **argv)
 		OPT_HEARTBEAT,
 		OPT_TERMINATION_LOG,
 		OPT_LAST_GOOD,
+		OPT_SHED_TARGET,
 	};
 	static const struct option long_opts[] = {
 		{ "config",		required_argument, NULL, 'c' },
@@ -197,6 +203,7 @@ int parse_args(int argc, char **argv)
 		{ "stats",		required_argument, NULL, 'S' },
 		{ "metrics",		required_argument, NULL, 'm' },
 		{ "metrics-max-cgroups", required_argument, NULL, OPT_METRICS_MAX_CGROUPS },
+		{ "shed-target",		required_argument, NULL, OPT_SHED_TARGET },
 		{ "heartbeat",		required_argument, NULL, OPT_HEARTBEAT },
 		{ "termination-log",	required_argument, NULL, OPT_TERMINATION_LOG },
 		{ "last-good",		required_argument, NULL, OPT_LAST_GOOD },
@@ -275,6 +282,15 @@ int parse_args(int argc, char **argv)
 			}
 			opts.metrics_max_cgroups = (unsigned int)val;
 			break;
+		case OPT_SHED_TARGET: {
+			const char *why;
+
+			if (slo_shed_parse_target(optarg, &opts.shed_target, &why)) {
+				msg("--shed-target '%s': %s", optarg, why);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case OPT_HEARTBEAT:
 			if (!*optarg || optarg[strlen(optarg) - 1] == '/') {
 				msg("--heartbeat '%s': expected a file path", optarg);

@@ -35,6 +35,7 @@ struct options {
 	bool termination_log_set;	/* given: created if missing */
 	const char *last_good_path;	/* "" for none */
 	struct slo_config cli_slos;	/* from --slo */
+	double shed_target;		/* --shed-target: miss ratio */
 };
 
 /* The command line, defaults filled in. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "scx_slo.h"		/* before the skeleton: it uses the u64 types */
 /* before options.h: the skeleton's "opts" parameters would shadow it */
@@ -18,6 +19,7 @@
 #include "msg.h"
 #include "options.h"
 #include "publish.h"
+#include "shed.h"
 #include "stats.h"
 #include "topology.h"
 
@@ -25,11 +27,46 @@
 struct slo_http *http;
 static struct slo_metrics_exit exits_seen[16];
 static size_t nr_exits_seen;
+/* The admission signal behind /v1/admission and /v1/pressure (shed.h). */
+struct slo_shed *shed;
+static struct slo_cpu_times cpu_times;
 
 /* Budget in force for @path: its own SLO or the nearest ancestor's. */
 static uint64_t budget_for_path(const char *path)
 {
 	return slo_budgets_budget_of(&budgets, path);
+}
+
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sample_shed(struct scx_slo *skel)
+{
+	struct slo_shed_sample *smp;
+	size_t n;
+
+	if (!shed || slo_stats_shed_samples(skel, budget_for_path, &smp, &n))
+		return;
+	slo_shed_update(shed, monotonic_s(), smp, n, slo_shed_node_busy("/proc/stat", &cpu_times));
+	free(smp);
+}
+
+/* Each cgroup's shed probability in force, for /metrics. */
+static void shed_metrics(struct slo_stats *st)
+{
+	struct slo_shed_answer a;
+	double now = monotonic_s();
+	size_t i;
+
+	for (i = 0; shed && i < st->nr_cgroups; i++) {
+		slo_shed_lookup(shed, st->cgroups[i].path, now, &a);
+		st->cgroups[i].shed_probability = a.probability;
+	}
 }
 
 void count_exit(int kind)
@@ -96,6 +133,7 @@ void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_topolog
 	config_metrics(&cm);
 	snap.config = &cm;
 	snap.walk = st.walk;
+	shed_metrics(&st);
 	if (!slo_metrics_render(&snap, opts.metrics_max_cgroups, &text, &len))
 		slo_http_set_metrics(http, text, len);
 	slo_stats_free(&st);

@@ -10,6 +10,19 @@ struct slo_topology;
 /* --metrics: the HTTP server (NULL without it). */
 extern struct slo_http *http;
 
+/* --metrics: the admission signal (NULL without it). */
+extern struct slo_shed *shed;
+
+/*
+ * One interval of the admission signal, every SLO_SHED_SAMPLE_MS: proxies
+ * need to react faster than the once-a-second pass that collects
+ * everything, and the per-cgroup counters alone, read in batches, cost
+ * little (stats.c).  A failed sample keeps the previous table, which
+ * turns stale (SLO_SHED_STALE_MIN_S): admit.
+ */
+#define SLO_SHED_SAMPLE_MS	250
+void sample_shed(struct scx_slo *skel);
+
 /* One more detach of @kind, for scx_slo_exits_total. */
 void count_exit(int kind);
 

@@ -49,6 +49,7 @@
 #include "policy.h"
 #include "probes.h"
 #include "publish.h"
+#include "shed.h"
 #include "slo_cli.h"
 #include "termination.h"
 #include "topology.h"
@@ -113,7 +114,7 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 	struct scx_slo *skel = NULL;
 	struct slo_budget_maps maps;
 	char errbuf[768], budget[32];
-	struct timespec last_stats, last_rescan, last_limits, now;
+	struct timespec last_stats, last_rescan, last_limits, last_shed, now;
 	struct slo_limits limits;
 	bool limits_on = false;
 	struct slo_exit_info ei;
@@ -186,11 +187,19 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 		    "there is no cgroup2 mount to read it from");
 
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
-	last_rescan = last_limits = last_stats;
+	last_rescan = last_limits = last_shed = last_stats;
 	while (!exiting && !exit_kind(skel)) {
 		struct pollfd pfd = { .fd = slo_config_watch_fd(&config_watch), .events = POLLIN };
 		int timeout = 100;
 
+		if (shed) {
+			int64_t due;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			due = SLO_SHED_SAMPLE_MS - ms_between(&last_shed, &now);
+			if (due < timeout)
+				timeout = due > 0 ? (int)due : 0;
+		}
 		if (limits_on) {
 			int64_t due;
 
@@ -235,6 +244,10 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 			/* a limit removed or changed takes effect within this */
 			limits_pass(&limits, skel, false);
 			last_limits = now;
+		}
+		if (shed && ms_between(&last_shed, &now) >= SLO_SHED_SAMPLE_MS) {
+			sample_shed(skel);
+			last_shed = now;
 		}
 		if (opts.stats_interval &&
 		    now.tv_sec - last_stats.tv_sec >= (time_t)opts.stats_interval) {
@@ -481,20 +494,29 @@ int main(int argc, char **argv)
 	}
 	if (opts.metrics_addr) {
 		char err[256];
+		struct slo_shed_params sp;
 
-		http = slo_http_start(opts.metrics_addr, err, sizeof(err));
+		slo_shed_params_default(&sp, opts.shed_target, SLO_SHED_SAMPLE_MS / 1000.0);
+		shed = slo_shed_new(&sp);
+		http = shed ? slo_http_start(opts.metrics_addr, err, sizeof(err)) : NULL;
+		if (!shed)
+			snprintf(err, sizeof(err), "out of memory");
 		if (!http) {
 			msg("--metrics: %s", err);
+			slo_shed_free(shed);
+			shed = NULL;
 			slo_heartbeat_close(&heartbeat);
 			slo_config_watch_free(&config_watch);
 			slo_budgets_free(&budgets);
 			return terminate(EXIT_FAILURE_OTHER, NULL);
 		}
 	}
+	slo_http_set_shed(http, shed);
 	ret = supervise(use_peek);
 
 	slo_config_watch_free(&config_watch);
 	slo_http_stop(http);
+	slo_shed_free(shed);
 	slo_heartbeat_close(&heartbeat);
 	slo_budgets_free(&budgets);
 	libbpf_log_free();

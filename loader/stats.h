@@ -29,6 +29,18 @@ typedef uint64_t (*slo_budget_of_fn)(const char *path);
 
 int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget_of,
 		      struct slo_stats *out);
+
+struct slo_shed_sample;
+/*
+ * The per-cgroup counters alone, for the shed signal between the passes
+ * that collect everything: the statistics and cpu.max maps read in
+ * batches, named by the last complete walk; cgroups it has not named yet
+ * are left out.  *out is malloc'd; its paths belong to the
+ * walk's table and stay valid until the next slo_stats_collect().
+ * 0 or -errno.
+ */
+int slo_stats_shed_samples(struct scx_slo *skel, slo_budget_of_fn budget_of,
+			   struct slo_shed_sample **out, size_t *nr);
 /* The cgroups worst first (misses, then mean delay); at most @max_cgroups
  * of them, 0 for all. */
 void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,

@@ -27,7 +27,7 @@ BOOKWORM_PKGS=(build-essential cmake pkg-config git clang-19 llvm-19 libelf-dev
 	zlib1g-dev libhwloc-dev hwloc libnuma-dev libcmocka-dev stress-ng zstd
 	cpio busybox-static rt-tests util-linux procps jq xz-utils wrk libyaml-dev libclang-rt-19-dev
 	gnuplot-nox libmicrohttpd-dev prometheus python3 python3-yaml libcap2-bin
-	libcurl4-openssl-dev libjson-c-dev python3-kubernetes openssl)
+	libcurl4-openssl-dev libjson-c-dev python3-kubernetes openssl nginx haproxy)
 BACKPORT_PKGS=(libbpf-dev bpftool qemu-system-x86)
 # kubectl for the agent's fidelity test (tests/agent): Debian's
 # kubernetes-client, unless another package's kubectl is already installed

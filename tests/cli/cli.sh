@@ -47,6 +47,9 @@ expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
 # the starvation backstop must fit in the watchdog: w/4 >= 100ms + slice
 expect watchdog-vs-backstop 2 'needs a watchdog of at least 412ms' "$bin" --watchdog 300ms
 expect watchdog-vs-slice 2 'too short for --slice 50ms' "$bin" --watchdog 500ms --slice 50ms
+expect shed-target-zero 2 "shed-target .0%.: must be above 0" "$bin" --shed-target 0%
+expect shed-target-high 2 "shed-target .60%.: must be above 0 and at most 50%" "$bin" --shed-target 60%
+expect shed-target-word 2 "shed-target .lots.: expected a ratio" "$bin" --shed-target lots
 expect heartbeat-dir 2 "--heartbeat '/run/': expected a file path" "$bin" --heartbeat /run/
 
 # scx_slo health: exit 0 healthy, else one line naming why

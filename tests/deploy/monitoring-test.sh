@@ -22,10 +22,7 @@ families_bin=${1:?usage: monitoring-test.sh PATH/TO/metric_families}
 # is checked to be absent from the loader; once it is exported, this test
 # fails until the name is taken off the list (so that a later rename of it
 # is caught like any other).
-PENDING=(
-	# the admission endpoint's shed probability (not built yet)
-	scx_slo_cgroup_shed_probability
-)
+PENDING=()
 # Series of other exporters the rules join with.
 EXTERNAL=(up kube_node_labels)
 

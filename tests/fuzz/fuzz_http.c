@@ -4,8 +4,9 @@
  * raw bytes of one client connection to the real server (loader/http.c on
  * libmicrohttpd, in manual mode: no thread, the harness drives it), over a
  * socketpair, and the answer is checked: a well-formed status line with a
- * status this server can give, 200 only for GET or HEAD of /metrics or
- * /healthz, our answers no longer than their Content-Length says, and
+ * status this server can give, 200 only for GET or HEAD of /metrics,
+ * /healthz or /v1/pressure, 204 and 403 only for GET or HEAD of
+ * /v1/admission, our answers no longer than their Content-Length says, and
  * every connection gone afterwards (no slot leaks across inputs).
  *
  * An input starting with "@" is instead an address for
@@ -112,13 +113,14 @@ static void check_addr(const uint8_t *data, size_t size)
 }
 
 /*
- * Is the request line of @req a GET or HEAD of /metrics or /healthz, read
+ * Is the request line of @req a GET or HEAD of a path starting with one of
+ * @paths (NULL-terminated), read
  * as leniently as libmicrohttpd 0.9.75 does: empty lines before it skipped
  * (RFC 9112 2.2; a line is read as a C string, so one starting with a NUL
  * is empty too), the method ending at the first space and read as a C
  * string (so "GET\0\t\0 /metrics" is a GET), then a run of spaces or tabs.
  */
-static bool get_of_ours(const uint8_t *req, size_t n)
+static bool get_of(const uint8_t *req, size_t n, const char *const *paths)
 {
 	const char *p = (const char *)req, *end, *m, *t;
 	size_t ml;
@@ -143,8 +145,17 @@ static bool get_of_ours(const uint8_t *req, size_t n)
 	t = p;
 	if (!((ml == 3 && !memcmp(m, "GET", 3)) || (ml == 4 && !memcmp(m, "HEAD", 4))))
 		return false;
-	return end - t >= 8 && (!memcmp(t, "/metrics", 8) || !memcmp(t, "/healthz", 8));
+	for (; *paths; paths++) {
+		size_t pl = strlen(*paths);
+
+		if ((size_t)(end - t) >= pl && !memcmp(t, *paths, pl))
+			return true;
+	}
+	return false;
 }
+
+static const char *const ok_paths[] = { "/metrics", "/healthz", "/v1/pressure", NULL };
+static const char *const admission[] = { "/v1/admission", NULL };
 
 /* The answer to @req (the input), as far as the server sent it. */
 static void check_answer(const uint8_t *req, size_t reqlen, const char *resp, size_t n)
@@ -157,20 +168,23 @@ static void check_answer(const uint8_t *req, size_t reqlen, const char *resp, si
 	if (n < 12 || strncmp(resp, "HTTP/1.", 7) || sscanf(resp + 9, "%3d", &status) != 1)
 		broken("no status line");
 	switch (status) {
-	case 200: case 400: case 404: case 405: case 413: case 414: case 417:
+	case 200: case 204: case 400: case 403: case 404: case 405: case 413: case 414: case 417:
 	case 431: case 500: case 501: case 503: case 505:
 		break;
 	default:
 		fprintf(stderr, "fuzz_http: status %d\n", status);
 		broken("a status this server does not give");
 	}
-	if (status == 200 && !get_of_ours(req, reqlen))
-		broken("200 for something other than GET or HEAD of /metrics or /healthz");
+	if (status == 200 && !get_of(req, reqlen, ok_paths))
+		broken("200 for something other than GET or HEAD of /metrics, /healthz or /v1/pressure");
+	if ((status == 204 || status == 403) && !get_of(req, reqlen, admission))
+		broken("204 or 403 for something other than GET or HEAD of /v1/admission");
 	/*
 	 * Only our own answers: libmicrohttpd 0.9.75's error pages are not
 	 * always framed (a bad Content-Length gets its 400 header twice).
 	 */
-	if (status != 200 && status != 404 && status != 405 && status != 503)
+	if (status != 200 && status != 204 && status != 403 && status != 404 && status != 405 &&
+	    status != 503)
 		return;
 	end = memmem(resp, n, "\r\n\r\n", 4);
 	cl = memmem(resp, end ? (size_t)(end - resp) : n, "Content-Length: ", 16);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,6 +36,7 @@
 #include "promtool_check.h"
 
 #include "http.h"
+#include "shed.h"
 
 #define NCONC		1000
 #define SHORT_TIMEOUT_S	1
@@ -331,7 +333,8 @@ static void test_methods(void **state)
 static void test_not_found(void **state)
 {
 	static const char *paths[] = { "/nope", "/", "/metrics/", "/metrics/x", "/healthz/x",
-				       "/METRICS", "/../metrics" };
+				       "/METRICS", "/../metrics", "/v1", "/v1/admission/x",
+				       "/v1/pressure/", "/V1/admission" };
 	static char resp[8192];
 	size_t i;
 
@@ -928,6 +931,249 @@ static void test_promtool(void **state)
 	promtool_check_metrics(body_of(resp));
 }
 
+/* ---- /v1/admission, /v1/pressure ---------------------------------------------------- */
+
+/*
+ * A shed signal with /hot overloaded (50% misses on a busy node: the
+ * probability at its cap) and /calm without misses, last updated @age_s
+ * seconds ago on the server's clock.
+ */
+static struct slo_shed *shed_signal(double age_s)
+{
+	struct slo_shed_sample smp[2] = {
+		{ .path = "/hot", .budget_ns = 10000000 },
+		{ .path = "/calm", .budget_ns = 5000000 },
+	};
+	struct slo_shed_params p;
+	struct slo_shed *shed;
+	double t = now_s() - age_s - 20;
+	int i;
+
+	slo_shed_params_default(&p, 0.01, 1.0);
+	shed = slo_shed_new(&p);
+	assert_non_null(shed);
+	for (i = 0; i <= 20; i++) {
+		smp[0].runs += 1000;
+		smp[0].misses += 500;
+		smp[0].delay_hist[10] += 500;
+		smp[0].delay_hist[16] += 500;
+		smp[1].runs += 1000;
+		smp[1].delay_hist[8] += 1000;
+		assert_int_equal(slo_shed_update(shed, t + i, smp, 2, 1.0), 0);
+	}
+	return shed;
+}
+
+static struct slo_http *srv_shed;	/* answers from shed_now */
+static struct slo_shed *shed_now;
+
+/* srv_shed answers from shed_signal(@age_s) from now on. */
+static void use_signal(double age_s)
+{
+	struct slo_shed *old = shed_now;
+
+	shed_now = shed_signal(age_s);
+	slo_http_set_shed(srv_shed, shed_now);
+	slo_shed_free(old);
+}
+
+/* A key that the server sheds (@want_shed) or admits for /hot. */
+static void find_key(bool want_shed, char *key, size_t len)
+{
+	static char resp[4096], path[128];
+	int k;
+
+	for (k = 0; k < 1000; k++) {
+		snprintf(key, len, "k%d", k);
+		snprintf(path, sizeof(path), "/v1/admission?cgroup=/hot&key=%s", key);
+		if ((get(slo_http_port(srv_shed), "GET", path, resp, sizeof(resp)) == 503) == want_shed)
+			return;
+	}
+	fail_msg("no key %s in 1000", want_shed ? "shed" : "admitted");
+}
+
+static void test_admission_bad_cgroup(void **state)
+{
+	static const char *paths[] = {
+		"/v1/admission", "/v1/admission?cgroup=", "/v1/admission?cgroup=web",
+		"/v1/admission?cgroup=/a/../b", "/v1/admission/auth?cgroup=%0a%1b",
+		"/v1/pressure", "/v1/pressure?cgroup=./x", "/v1/admission?key=a",
+	};
+	static char resp[4096];
+	const char *b;
+	size_t i;
+
+	(void)state;
+	use_signal(0);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int st = get(slo_http_port(srv_shed), "GET", paths[i], resp, sizeof(resp));
+
+		if (st != 400)
+			fail_msg("GET %s: %d, want 400", paths[i], st);
+		b = body_of(resp);
+		/* one line naming the problem */
+		assert_non_null(strstr(b, "cgroup"));
+		assert_true(strlen(b) > 1 && strchr(b, '\n') == b + strlen(b) - 1);
+		assert_null(strchr(b, '\x1b'));
+	}
+}
+
+static void test_admission_admits(void **state)
+{
+	static const struct { const char *path, *reason; } cases[] = {
+		{ "/v1/admission?cgroup=/calm", "ok" },
+		{ "/v1/admission/auth?cgroup=/calm&key=x", "ok" },
+		{ "/v1/admission?cgroup=//calm/", "ok" },
+		{ "/v1/admission?cgroup=/nope", "unknown" },
+		{ "/v1/admission/auth?cgroup=/nope", "unknown" },
+	};
+	static char resp[4096];
+	char val[64];
+	size_t i;
+
+	(void)state;
+	use_signal(0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st = get(slo_http_port(srv_shed), "GET", cases[i].path, resp, sizeof(resp));
+
+		if (st != 204)
+			fail_msg("GET %s: %d, want 204", cases[i].path, st);
+		assert_true(header(resp, "X-SCX-SLO-Reason", val, sizeof(val)));
+		assert_string_equal(val, cases[i].reason);
+		assert_false(header(resp, "Retry-After", val, sizeof(val)));
+	}
+	/* a server with no signal admits everything */
+	assert_int_equal(get(slo_http_port(srv), "GET", "/v1/admission?cgroup=/hot", resp,
+			     sizeof(resp)), 204);
+	assert_true(header(resp, "X-SCX-SLO-Reason", val, sizeof(val)));
+	assert_string_equal(val, "unknown");
+}
+
+static void test_admission_sheds(void **state)
+{
+	static char resp[4096], path[128];
+	char key[32], val[64], *end;
+	unsigned long retry;
+	int i, shed = 0;
+
+	(void)state;
+	use_signal(0);
+	find_key(true, key, sizeof(key));
+	snprintf(path, sizeof(path), "/v1/admission?cgroup=/hot&key=%s", key);
+	/* the same key, the same answer */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(get(slo_http_port(srv_shed), "GET", path, resp, sizeof(resp)), 503);
+	assert_true(header(resp, "Retry-After", val, sizeof(val)));
+	retry = strtoul(val, &end, 10);
+	assert_true(!*end && retry >= 1 && retry <= SLO_SHED_RETRY_AFTER_MAX_S);
+	assert_true(header(resp, "X-SCX-SLO-Reason", val, sizeof(val)));
+	assert_string_equal(val, "misses");
+	assert_true(header(resp, "X-SCX-SLO-Shed-Probability", val, sizeof(val)));
+	assert_true(fabs(strtod(val, NULL) - SLO_SHED_MAX_PROBABILITY) < 1e-3);
+
+	/* auth_request's variant: 403, same headers */
+	snprintf(path, sizeof(path), "/v1/admission/auth?cgroup=/hot&key=%s", key);
+	assert_int_equal(get(slo_http_port(srv_shed), "GET", path, resp, sizeof(resp)), 403);
+	assert_true(header(resp, "Retry-After", val, sizeof(val)));
+	assert_true(header(resp, "X-SCX-SLO-Reason", val, sizeof(val)));
+	assert_string_equal(val, "misses");
+
+	find_key(false, key, sizeof(key));
+	snprintf(path, sizeof(path), "/v1/admission/auth?cgroup=/hot&key=%s", key);
+	assert_int_equal(get(slo_http_port(srv_shed), "GET", path, resp, sizeof(resp)), 204);
+
+	/* without a key: random, at about the probability */
+	for (i = 0; i < 200; i++)
+		shed += get(slo_http_port(srv_shed), "GET", "/v1/admission?cgroup=/hot", resp,
+			    sizeof(resp)) == 503;
+	assert_true(shed > 170 && shed < 200);
+}
+
+/* The number after "@name": in a JSON body; NAN when absent. */
+static double json_num(const char *body, const char *name)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", name);
+	p = strstr(body, pat);
+	return p ? strtod(p + strlen(pat), NULL) : NAN;
+}
+
+static void json_valid(const char *body)
+{
+	char cmd[] = "python3 -c 'import json,sys; json.load(sys.stdin)'";
+	FILE *f = popen(cmd, "w");
+
+	assert_non_null(f);
+	fputs(body, f);
+	assert_int_equal(pclose(f), 0);
+}
+
+static void test_pressure(void **state)
+{
+	static char resp[4096];
+	const char *b;
+	char val[64];
+
+	(void)state;
+	use_signal(0);
+	assert_int_equal(get(slo_http_port(srv_shed), "GET", "/v1/pressure?cgroup=/hot", resp,
+			     sizeof(resp)), 200);
+	assert_true(header(resp, "Content-Type", val, sizeof(val)));
+	assert_string_equal(val, "application/json");
+	b = body_of(resp);
+	json_valid(b);
+	assert_non_null(strstr(b, "\"cgroup\":\"/hot\""));
+	assert_non_null(strstr(b, "\"reason\":\"misses\""));
+	assert_true(fabs(json_num(b, "shed_probability") - SLO_SHED_MAX_PROBABILITY) < 1e-3);
+	assert_true(json_num(b, "age_seconds") >= 0 && json_num(b, "age_seconds") < 3);
+	assert_true(json_num(b, "ttl_seconds") > 0 && json_num(b, "ttl_seconds") <= 3);
+	assert_true(fabs(json_num(b, "miss_ratio") - 0.5) < 1e-3);
+	assert_true(fabs(json_num(b, "budget_seconds") - 0.01) < 1e-9);
+	assert_true(json_num(b, "queue_delay_p99_seconds") > 0.01);
+
+	use_signal(0);
+	assert_int_equal(get(slo_http_port(srv_shed), "GET", "/v1/pressure?cgroup=/calm", resp,
+			     sizeof(resp)), 200);
+	b = body_of(resp);
+	json_valid(b);
+	assert_true(json_num(b, "shed_probability") == 0);
+	assert_non_null(strstr(b, "\"reason\":\"ok\""));
+
+	/* a name with quotes, backslashes and control bytes stays valid JSON */
+	use_signal(0);	/* json_valid() starts a Python: seconds on a loaded host */
+	assert_int_equal(get(slo_http_port(srv_shed), "GET",
+			     "/v1/pressure?cgroup=/a%22b%5Cc%01%C3%A9", resp, sizeof(resp)), 200);
+	b = body_of(resp);
+	json_valid(b);
+	assert_non_null(strstr(b, "\"known\":false"));
+	assert_non_null(strstr(b, "\"reason\":\"unknown\""));
+}
+
+static void test_stale_admits(void **state)
+{
+	static char resp[4096];
+	char val[64];
+	int i;
+
+	(void)state;
+	use_signal(10);
+	for (i = 0; i < 50; i++) {
+		assert_int_equal(get(slo_http_port(srv_shed), "GET", "/v1/admission?cgroup=/hot",
+				     resp, sizeof(resp)), 204);
+		assert_true(header(resp, "X-SCX-SLO-Reason", val, sizeof(val)));
+		assert_string_equal(val, "stale");
+	}
+	assert_int_equal(get(slo_http_port(srv_shed), "GET", "/v1/admission/auth?cgroup=/hot",
+			     resp, sizeof(resp)), 204);
+	assert_int_equal(get(slo_http_port(srv_shed), "GET", "/v1/pressure?cgroup=/hot", resp,
+			     sizeof(resp)), 200);
+	assert_true(json_num(body_of(resp), "shed_probability") == 0);
+	assert_true(json_num(body_of(resp), "ttl_seconds") == 0);
+	assert_non_null(strstr(body_of(resp), "\"stale\":true"));
+}
+
 /* ---- fixtures ---------------------------------------------------------------------- */
 
 static int setup(void **state)
@@ -961,7 +1207,8 @@ static int setup(void **state)
 	srv_fake = slo_http_start_opts("127.0.0.1:0", &fake_opts, err, sizeof(err));
 	srv_bounds = slo_http_start_opts("127.0.0.1:0", &bounds_opts, err, sizeof(err));
 	srv_mem = slo_http_start_opts("127.0.0.1:0", &mem_opts, err, sizeof(err));
-	if (!srv_short || !srv_fake || !srv_bounds || !srv_mem) {
+	srv_shed = slo_http_start("127.0.0.1:0", err, sizeof(err));
+	if (!srv_short || !srv_fake || !srv_bounds || !srv_mem || !srv_shed) {
 		fprintf(stderr, "start: %s\n", err);
 		return -1;
 	}
@@ -977,6 +1224,8 @@ static int teardown(void **state)
 	slo_http_stop(srv_fake);
 	slo_http_stop(srv_bounds);
 	slo_http_stop(srv_mem);
+	slo_http_stop(srv_shed);
+	slo_shed_free(shed_now);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fake_dir);
 	return system(cmd) ? -1 : 0;
 }
@@ -1005,6 +1254,11 @@ int main(void)
 		cmocka_unit_test(test_stalled_loader),
 		cmocka_unit_test(test_metrics_age),
 		cmocka_unit_test(test_promtool),
+		cmocka_unit_test(test_admission_bad_cgroup),
+		cmocka_unit_test(test_admission_admits),
+		cmocka_unit_test(test_admission_sheds),
+		cmocka_unit_test(test_pressure),
+		cmocka_unit_test(test_stale_admits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

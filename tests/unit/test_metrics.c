@@ -81,6 +81,8 @@ static void build(void)
 	cgs[4].stats.misses = 5;
 	cgs[4].stats.delay_ns = 3;
 	cgs[4].stats.delay_hist[0] = 200;
+	cgs[4].shed_probability = 0.25;
+	cgs[2].shed_probability = 0.5;			/* not summed into "other" */
 
 	doms[0].id = 1;
 	doms[0].node = 1;
@@ -235,6 +237,11 @@ static void test_cgroup_series(void **state)
 	has_line(t, "scx_slo_cgroup_budget_seconds{cgroup=\"/a\"} 0.005");
 	has_line(t, "scx_slo_cgroup_budget_seconds{cgroup=\"/e\"} 1");
 	has_line(t, "scx_slo_cgroup_budget_seconds{cgroup=\"" WEIRD_LABEL "\"} 0.00025");
+	has_line(t, "# TYPE scx_slo_cgroup_shed_probability gauge");
+	has_line(t, "scx_slo_cgroup_shed_probability{cgroup=\"/e\"} 0.2500");
+	has_line(t, "scx_slo_cgroup_shed_probability{cgroup=\"/c\"} 0.5000");
+	has_line(t, "scx_slo_cgroup_shed_probability{cgroup=\"/a\"} 0.0000");
+	assert_int_equal(count_prefix(t, "scx_slo_cgroup_shed_probability{"), 5);
 	/* everything fits: no "other" */
 	lacks(t, "cgroup=\"other\"");
 	assert_int_equal(count_prefix(t, "scx_slo_cgroup_runs_total{"), 5);
@@ -423,6 +430,9 @@ static void test_other(void **state)
 	/* no budget for the aggregate; still 5 cgroups tracked */
 	lacks(t, "scx_slo_cgroup_budget_seconds{cgroup=\"other\"}");
 	assert_int_equal(count_prefix(t, "scx_slo_cgroup_budget_seconds{"), 3);
+	/* a probability means nothing summed: none for the aggregate either */
+	lacks(t, "scx_slo_cgroup_shed_probability{cgroup=\"other\"}");
+	assert_int_equal(count_prefix(t, "scx_slo_cgroup_shed_probability{"), 3);
 	has_line(t, "scx_slo_cgroups_tracked 5");
 	/* "other" comes after the named series */
 	assert_true(strstr(t, "runs_total{cgroup=\"/e\"") < strstr(t, "runs_total{cgroup=\"other\""));

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __SLO_SHED_H
+#define __SLO_SHED_H
+
+/*
+ * The shed signal behind /v1/admission and /v1/pressure: per cgroup, the
+ * probability with which a front proxy should turn a request away before
+ * it reaches the pods, computed from what the scheduler measures.
+ *
+ * The loader feeds cumulative per-cgroup counters once per interval
+ * (slo_shed_update()); the HTTP thread asks for one cgroup by path
+ * (slo_shed_lookup()), which is a binary search under a briefly held lock
+ * over an immutable table the update swaps in.  Pure C: no BPF, no I/O.
+ *
+ * The rule, per cgroup and interval (README: "Load shedding"):
+ *  - measure the interval's miss ratio (runs that started later than their
+ *    budget: the queueing delay before service against the budget) and
+ *    its p99 queueing delay; smooth the ratio and predict one interval
+ *    ahead from its trend (Holt's level + trend);
+ *  - overloaded: the prediction exceeds the target miss ratio, the
+ *    interval's own ratio exceeds half of it, AND the
+ *    scheduler cannot fix it itself (the node's CPUs are busy, or the
+ *    cgroup was throttled by its cpu.max) AND this held for `sustain`
+ *    intervals in a row (CoDel: act on a standing queue, not a burst);
+ *  - calm: the prediction is below half the target (hysteresis);
+ *    in between the probability holds;
+ *  - the admitted fraction (1 - p) falls multiplicatively when overloaded,
+ *    by more the further over the target (Breakwater, DAGOR), and rises
+ *    additively (by `increase` a second) when calm: shedding starts fast
+ *    and ends slowly;
+ *  - the probability never exceeds max_probability, so some requests keep
+ *    reaching the pods and the measurement that ends shedding goes on;
+ *  - fail open: a cgroup not in the table, or a table older than
+ *    stale_after_s (the loader stopped feeding it), admits.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scx_slo.h"
+
+struct slo_shed_params {
+	double target_miss_ratio;	/* shed above this predicted ratio: 0.01 */
+	double interval_s;		/* how often updates come: 1 */
+	double stale_after_s;		/* older signal admits: 3 intervals, >= 2 s */
+	unsigned int min_runs;		/* fewer runs in an interval: no evidence */
+	unsigned int sustain;		/* overloaded intervals before shedding */
+	double busy_threshold;		/* node CPU busy fraction that counts as saturated */
+	double max_decrease;		/* largest cut of the admitted fraction per interval */
+	double increase;		/* admitted fraction added per calm second */
+	double max_probability;		/* never shed more than this */
+};
+
+#define SLO_SHED_TARGET_DEFAULT		0.01
+#define SLO_SHED_STALE_MIN_S		2.0
+#define SLO_SHED_MIN_RUNS		20
+#define SLO_SHED_SUSTAIN		2
+#define SLO_SHED_BUSY_THRESHOLD		0.90
+#define SLO_SHED_MAX_DECREASE		0.5
+#define SLO_SHED_INCREASE		0.05
+#define SLO_SHED_MAX_PROBABILITY	0.95
+#define SLO_SHED_RETRY_AFTER_MAX_S	10
+
+/* Defaults for everything, with @target_miss_ratio and @interval_s. */
+void slo_shed_params_default(struct slo_shed_params *p, double target_miss_ratio,
+			     double interval_s);
+
+/*
+ * Parse a target miss ratio: "1%", "0.5%" or a fraction "0.01"; it must be
+ * above 0 and at most 50%.  0, or -1 with *why set.
+ */
+int slo_shed_parse_target(const char *s, double *out, const char **why);
+
+/* One cgroup's cumulative counters, as the scheduler keeps them. */
+struct slo_shed_sample {
+	const char *path;		/* normalised cgroup path, e.g. "/a/b" */
+	uint64_t budget_ns;
+	uint64_t runs;
+	uint64_t misses;
+	uint64_t delay_hist[SLO_DELAY_BUCKETS];	/* bucket k: [2^(k-1), 2^k) us */
+	uint64_t nr_throttled;		/* cpu.max periods throttled so far */
+};
+
+struct slo_shed;
+
+struct slo_shed *slo_shed_new(const struct slo_shed_params *p);
+void slo_shed_free(struct slo_shed *s);
+
+/*
+ * One interval's samples at monotonic time @now (seconds).  @node_busy is
+ * the fraction of the node's CPU time spent busy since the last update
+ * (0..1), or negative when unknown (then only cpu.max throttling and the
+ * misses themselves count).  Cgroups missing from @samples drop out of
+ * the table (unknown: admit).  0, or -ENOMEM with the old table kept.
+ */
+int slo_shed_update(struct slo_shed *s, double now, const struct slo_shed_sample *samples,
+		    size_t n, double node_busy);
+
+/* What the endpoints answer about one cgroup. */
+struct slo_shed_answer {
+	bool known;			/* in the table */
+	bool stale;			/* the table is older than stale_after_s */
+	double probability;		/* in force: 0 when unknown or stale */
+	double age_s;			/* since the last update */
+	double ttl_s;			/* until the signal turns stale */
+	const char *reason;		/* "ok", "misses", "queueing", "recovering",
+					 * "stale", "unknown" */
+	double miss_ratio;		/* the last interval's */
+	double delay_p99_s;		/* the last interval's, a bucket's upper edge */
+	double budget_s;
+	unsigned int retry_after_s;	/* for a shed answer: 1..SLO_SHED_RETRY_AFTER_MAX_S */
+};
+
+/* Thread-safe.  @path must be normalised.  Fills @a in every case. */
+void slo_shed_lookup(struct slo_shed *s, const char *path, double now, struct slo_shed_answer *a);
+
+/*
+ * Whether to shed one request under @a: with @key (may be NULL), the same
+ * key always gets the same decision at a given probability (a hash of it
+ * against the probability); without one, a random draw.
+ */
+bool slo_shed_decide(const struct slo_shed_answer *a, const char *key);
+
+/*
+ * The node's busy CPU fraction between two reads of /proc/stat's "cpu"
+ * line: @prev holds the last read (zeroed before the first); -1 on the
+ * first call or when it cannot be read.  @path is "/proc/stat" outside tests.
+ */
+struct slo_cpu_times {
+	uint64_t busy, total;
+};
+double slo_shed_node_busy(const char *path, struct slo_cpu_times *prev);
+
+#endif /* __SLO_SHED_H */
