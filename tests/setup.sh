@@ -26,7 +26,8 @@ MIRROR=$(awk '/^URIs:/{print $2; exit}' "$SRC" 2>/dev/null || true)
 BOOKWORM_PKGS=(build-essential cmake pkg-config git clang-19 llvm-19 libelf-dev
 	zlib1g-dev libhwloc-dev hwloc libnuma-dev libcmocka-dev stress-ng zstd
 	cpio busybox-static rt-tests util-linux procps jq xz-utils wrk libyaml-dev libclang-rt-19-dev
-	gnuplot-nox libmicrohttpd-dev prometheus python3 python3-yaml libcap2-bin)
+	gnuplot-nox libmicrohttpd-dev prometheus python3 python3-yaml libcap2-bin
+	libcurl4-openssl-dev nginx)
 BACKPORT_PKGS=(libbpf-dev bpftool qemu-system-x86)
 
 have_all() {
