@@ -304,8 +304,8 @@ int main(int argc, char **argv)
 	struct ol_record *rec;
 	CURL **pool;
 	CURLM *multi;
-	size_t n, next = 0, npool = 0, step_from = 0;
-	uint32_t cur_step = 0;
+	size_t n, next = 0, npool = 0;
+	uint32_t cur_step = UINT32_MAX;
 	unsigned int inflight = 0;
 	uint64_t t0;
 	FILE *out = stdout;
@@ -347,10 +347,11 @@ int main(int argc, char **argv)
 			struct ol_record *r = &rec[next];
 			CURL *e;
 
-			if (r->step != cur_step) {
-				step_line(cur_step, rec, step_from, next);
+			if (r->step != cur_step && !opts.quiet) {
 				cur_step = r->step;
-				step_from = next;
+				fprintf(stderr, "openloop: step %u: %.1f/s for %.1fs\n", cur_step,
+					opts.schedule.steps[cur_step].rate,
+					(double)opts.schedule.steps[cur_step].duration_ns / 1e9);
 			}
 			r->send_ns = now;
 			if (inflight >= opts.max_inflight) {
@@ -404,10 +405,18 @@ int main(int argc, char **argv)
 		if (wait_ms)
 			curl_multi_poll(multi, NULL, 0, wait_ms, NULL);
 	}
-	step_line(cur_step, rec, step_from, next);
 	if (stopping) {
 		fprintf(stderr, "openloop: stopped by a signal: no summary\n");
 		return EXIT_RUNTIME;
+	}
+
+	for (size_t i = 0, from = 0; i < opts.schedule.n; i++) {
+		size_t to = from;
+
+		while (to < n && rec[to].step == i)
+			to++;
+		step_line(i, rec, from, to);
+		from = to;
 	}
 
 	if (opts.log_path) {

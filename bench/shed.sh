@@ -90,9 +90,11 @@ for f in loader/scx_slo bench/openloop bench/cpu_service tests/vm/initramfs.cpio
 done
 build=$(cd "$build" && pwd)
 
-# the scheduler arm needs the loader's admission endpoint (issue 17)
+# the scheduler arm needs the loader's admission endpoints (issue 17): a
+# loader built with them carries their path; the guest asks the running
+# one before the arm and gives no result when it does not answer
 has_admission=0
-grep -aq '/v1/admission/auth' "$build/loader/scx_slo" && has_admission=1
+grep -aq '/v1/admission' "$build/loader/scx_slo" && has_admission=1
 if [ -z "$arms" ]; then
 	arms="none limit_conn"
 	if [ "$has_admission" = 1 ]; then

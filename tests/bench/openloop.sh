@@ -91,7 +91,7 @@ refuse "must start with http://" "$openloop" --steps 1:1s https://127.0.0.1:1/
 refuse "no URL" "$openloop" --steps 1:1s
 refuse "--max-inflight '0'" "$openloop" --steps 1:1s -c 0 http://127.0.0.1:1/
 refuse "No such file" "$openloop" --steps-file "$tmp/none" http://127.0.0.1:1/
-refuse "--work '2h': at most 1s" "$service" --work 2h
+refuse "--work '2s': at most 1s" "$service" --work 2s
 refuse "--listen 'localhost:1': 'localhost' is not a numeric IPv4 address" "$service" --listen localhost:1
 refuse "port must be 1 to 65535" "$service" --listen 127.0.0.1:0
 "$openloop" --help | grep -q -- '--steps-file' || fail "openloop --help"
