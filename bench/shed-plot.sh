@@ -39,9 +39,11 @@ echo 'set terminal' | gnuplot 2>&1 | grep -q pngcairo || term="png size 1650,480
 	echo "set xlabel 'offered requests/s'"
 	echo "set ylabel 'goodput (2xx within budget)/s'"
 	echo "set title 'goodput against offered load'"
+	echo "set yrange [0:*]"
 	plot="plot $cap title 'capacity' dt 2 lc rgb '#888888'"
 	for a in $arms; do plot="$plot, '$work/steps-$a.dat' using 1:2 with linespoints title '$a'"; done
 	echo "$plot"
+	echo "set autoscale y"
 	echo "set logscale y"
 	echo "set ylabel 'admitted p99 (ms, log)'"
 	echo "set title 'p99 of admitted requests'"
@@ -49,6 +51,7 @@ echo 'set terminal' | gnuplot 2>&1 | grep -q pngcairo || term="png size 1650,480
 	for a in $arms; do plot="$plot, '$work/steps-$a.dat' using 1:3 with linespoints title '$a'"; done
 	echo "$plot"
 	echo "unset logscale y"
+	echo "set yrange [0:*]"
 	echo "set xlabel 'seconds'"
 	echo "set ylabel 'requests/s'"
 	echo "set title 'goodput over time (250 ms windows)'"

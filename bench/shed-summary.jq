@@ -28,7 +28,7 @@ def nz: if . == 0 then 1 else . end;
           phase: (if .key == 6 then "burst" elif .key == 7 then "after burst" else "step" end),
           goodput_of_capacity: (if $cap then .value.goodput_rps / $cap else null end)}] as $s
       | {arm, budget_ms: $b, steps: $s,
-         false_shed_frac: ([$s[0:2][].shed] | add) / ([$s[0:2][].scheduled] | add | nz),
+         false_shed_frac: (([$s[0:2][].shed] | add) / ([$s[0:2][].scheduled] | add | nz)),
          shed_frac_09: $s[1].shed_frac,
          reaction_s: [$s[2:7][] | {ratio, settle_s}],
          recovery_s: $s[7].clear_s,
