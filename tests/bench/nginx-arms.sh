@@ -127,3 +127,24 @@ grep -qvx '/v1/admission/auth?cgroup=/scx-shed-svc' "$tmp/asked" &&
 	fail "scheduler: the endpoint was asked $(grep -vx '/v1/admission/auth?cgroup=/scx-shed-svc' "$tmp/asked" | head -n1)"
 stop
 ok "scheduler: $(step scheduler), shed answers carry the endpoint's Retry-After"
+
+# bench/shed.sh's choice of arms, before any VM: a loader without the
+# admission endpoints cannot run the scheduler arm when asked for it
+fake=$tmp/fake-build
+mkdir -p "$fake/loader" "$fake/bench" "$fake/tests/vm"
+touch "$fake/bench/openloop" "$fake/bench/cpu_service" "$fake/tests/vm/initramfs.cpio"
+echo "a loader from before issue 17" > "$fake/loader/scx_slo"
+shed_refuses() { # WANT ARGS...
+	local want=$1 out rc=0
+	shift
+	out=$("$root/bench/shed.sh" --build "$fake" --out "$tmp/out" "$@" 2>&1) || rc=$?
+	[ "$rc" = 2 ] || fail "bench/shed.sh $*: exit $rc, want 2 ($out)"
+	[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "bench/shed.sh $*: more than one line: $out"
+	case $out in *"$want"*) ;; *) fail "bench/shed.sh $*: said '$out', want '$want'" ;; esac
+}
+shed_refuses "--arms scheduler: the loader in $fake has no /v1/admission/auth endpoint" --arms none,scheduler
+shed_refuses "--arms: unknown arm 'fifo'" --arms none,fifo
+shed_refuses "--arms: an arm is named twice" --arms "none none"
+shed_refuses "--step wants whole seconds" --step 0.5
+shed_refuses "--work wants a duration with a unit" --work 5
+ok "bench/shed.sh refuses the scheduler arm without the loader's endpoint, and bad arms, in one line"
