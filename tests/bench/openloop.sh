@@ -43,8 +43,9 @@ port=$(cat "$tmp/silent.port")
 s=$tmp/silent.json
 jq -e '.report.steps[0] | .scheduled >= 70 and .scheduled <= 130' "$s" > /dev/null ||
 	fail "silent server: $(jq -c '.report.steps[0].scheduled' "$s") requests scheduled, want about 100"
-# every one sent within 50 ms of its time, none answered, each failed
-jq -e '.report.steps[0] | .send_lag_p99_ms < 50 and .ok == 0 and .errors == .scheduled and .no_answer == .scheduled' "$s" > /dev/null ||
+# every one sent well before the 500 ms timeout a closed loop would wait
+# for (the bound leaves room for a busy host), none answered, each failed
+jq -e '.report.steps[0] | .send_lag_p99_ms < 250 and .ok == 0 and .errors == .scheduled and .no_answer == .scheduled' "$s" > /dev/null ||
 	fail "silent server: not sent on time or not all failed: $(jq -c '.report.steps[0]' "$s")"
 # a failure counts as the timeout
 jq -e '.report.steps[0].admitted_p50_ms >= 500' "$s" > /dev/null ||
