@@ -69,9 +69,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ "$quick" = 1 ]; then
-	: "${step:=1}"; cap_step=1; cap_factors="0.15 0.3 0.5 0.75 1.1"
+	: "${step:=1}"; cap_step=1; cap_factors="0.025 0.05 0.1 0.2 0.4"
 else
-	: "${step:=10}"; cap_step=3; cap_factors="0.1 0.15 0.2 0.3 0.4 0.5 0.6 0.75 0.9 1.1 1.3"
+	: "${step:=10}"; cap_step=3; cap_factors="0.02 0.03 0.045 0.07 0.1 0.15 0.22 0.33 0.5 0.75"
 fi
 [[ $step =~ ^[1-9][0-9]*$ ]] || die "--step wants whole seconds"
 [[ $burst =~ ^[1-9][0-9]*$ ]] || die "--burst wants whole seconds"
@@ -140,6 +140,9 @@ script=$work_dir/shed-guest.sh
 } > "$script"
 cp "$script" "$out/guest.sh"
 
+# the guest's progress lines (|| true inside: PIPESTATUS must stay run-vm's)
+progress() { grep --line-buffered -a -E '^(shed:|run-vm:|FAIL:|scxvm: test timed)' || true; }
+
 # boot, start-up, the capacity ramp, then per arm its steps, nginx and the drain
 ncap=$(echo "$cap_factors" | wc -w)
 timeout=$((240 + ncap * cap_step * 2 + narms * (2 * (7 * step + burst) + 40)))
@@ -147,8 +150,7 @@ log=$out/console.log
 echo "shed: arms: $arms; steps ${step}s, burst ${burst}s; preset $preset (up to ${timeout}s; console: $log)"
 set +e
 SCX_SLO_BUILD=$build "${BENCH_RUN_VM:-$root/tests/vm/run-vm.sh}" ${kernel:+--kernel "$kernel"} \
-	--preset "$preset" --timeout "$timeout" --log "$log" --args "" "$script" 2>&1 |
-	grep --line-buffered -a -E '^(shed:|run-vm:|FAIL:|scxvm: test timed)' || true
+	--preset "$preset" --timeout "$timeout" --log "$log" --args "" "$script" 2>&1 | progress
 rc=${PIPESTATUS[0]}
 set -e
 echo "shed: run-vm exit $rc"

@@ -118,9 +118,18 @@ say "$(uname -r), $(nproc) CPUs; measuring capacity (estimate $est/s: half the C
 nginx_start none || fail "nginx did not start"
 load capacity "$cap_steps" || fail "the capacity run produced no summary"
 nginx_stop
+jq -r '.report.steps[] | "shed: [capacity] \(.offered_rps)/s: goodput \(.goodput_rps)/s, 2xx p50 \(.ok_p50_ms) ms p99 \(.ok_p99_ms) ms, \(.errors) failed, client lag p99 \(.send_lag_p99_ms) ms"' "$D/capacity.json"
+CAP_BASIS=goodput
 CAPACITY=$(jq '[.report.steps[].goodput_rps] | max' "$D/capacity.json")
-cap_last=$(jq '[.report.steps[].goodput_rps] | (index(max)) == (length - 1)' "$D/capacity.json")
-awk -v c="$CAPACITY" 'BEGIN { exit !(c >= 1) }' || fail "capacity $CAPACITY requests/s: nothing was served within $SHED_BUDGET"
+if ! awk -v c="$CAPACITY" 'BEGIN { exit !(c >= 1) }'; then
+	# nothing within the budget: the machine (or the emulator's host) is
+	# too slow for it.  The arms still run, on the 2xx rate, said loudly.
+	CAP_BASIS=throughput
+	CAPACITY=$(jq '[.report.steps[] | .ok / .duration_s] | max' "$D/capacity.json")
+	say "WARNING: no ramp step served a request within $SHED_BUDGET a second: the capacity is the highest 2xx rate instead, $CAPACITY/s"
+fi
+cap_last=$(jq --arg b "$CAP_BASIS" '[.report.steps[] | if $b == "goodput" then .goodput_rps else .ok / .duration_s end] | (index(max)) == (length - 1)' "$D/capacity.json")
+awk -v c="$CAPACITY" 'BEGIN { exit !(c >= 1) }' || fail "capacity $CAPACITY requests/s: nothing was served"
 [ "$cap_last" = true ] && say "WARNING: the highest ramp step had the best goodput: the capacity may be higher"
 budget_s=$(secs "$SHED_BUDGET")
 # Little's law: at capacity, capacity x budget requests fit in the budget
@@ -132,7 +141,8 @@ jq -cn --arg kernel "$(uname -r)" --argjson nproc "$(nproc)" --argjson capacity 
 	--argjson burst_s "$SHED_BURST_S" --arg arms "$SHED_ARMS" --arg ratios "$RATIOS" \
 	--argjson estimate "$est" --argjson cap_last "$cap_last" \
 	--argjson ramp "$(jq -c '[.report.steps[] | {rate, offered_rps, goodput_rps, admitted_p99_ms}]' "$D/capacity.json")" \
-	'{kernel: $kernel, nproc: $nproc, capacity_rps: $capacity, capacity_may_be_higher: $cap_last,
+	--arg basis "$CAP_BASIS" \
+	'{kernel: $kernel, nproc: $nproc, capacity_rps: $capacity, capacity_basis: $basis, capacity_may_be_higher: $cap_last,
 	  estimate_rps: $estimate, limit_conn: $limit, work: $work, budget: $budget,
 	  front_budget: $front_budget, step_s: $step_s, burst_s: $burst_s,
 	  arms: ($arms | split(" ")), ratios: ($ratios | split(" ") | map(tonumber)),
