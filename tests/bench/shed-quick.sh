@@ -25,9 +25,11 @@ want=$(jq -c '.arms_asked | sort' "$r")
 got=$(jq -c '[.summary.arms[].arm] | sort' "$r")
 [ "$want" = "$got" ] || fail "arms asked $want, with a result $got"
 jq -e '.summary.capacity_rps > 0' "$r" > /dev/null || fail "no capacity measured"
-# 8 steps per arm, each with requests scheduled and some answered
-jq -e 'all(.summary.arms[]; (.steps | length) == 8 and all(.steps[]; .scheduled > 0 and (.ok + .shed) > 0))' "$r" > /dev/null ||
-	fail "a step without requests or answers: $(jq -c '[.summary.arms[] | {arm, steps: [.steps[] | {scheduled, ok, shed}]}]' "$r")"
+# 8 steps per arm, with requests scheduled and answered (not in every
+# 1 s step: at a slow host's capacity of a few a second, a Poisson step
+# can be empty)
+jq -e 'all(.summary.arms[]; (.steps | length) == 8 and ([.steps[].scheduled] | add) > 0 and ([.steps[] | .ok + .shed] | add) > 0)' "$r" > /dev/null ||
+	fail "an arm without 8 steps, requests or answers: $(jq -c '[.summary.arms[] | {arm, steps: [.steps[] | {scheduled, ok, shed}]}]' "$r")"
 grep -q '^| none | 0.5x |' "$out/summary.md" || fail "summary.md has no step table"
 [ "$(head -c 4 "$out/shed.png" | od -An -tx1 | tr -d ' ')" = 89504e47 ] || fail "shed.png is not a PNG"
 echo "bench.shed-quick: ok: arms $(jq -r '[.summary.arms[].arm] | join(", ")' "$r"), capacity $(jq '.summary.capacity_rps' "$r")/s, $(jq .wall_s "$r") s"
