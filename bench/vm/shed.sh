@@ -1,0 +1,182 @@
+# bench/vm/shed.sh: the measuring half of bench/shed.sh, in one boot.  Not
+# run by hand: bench/shed.sh prepends the SHED_* settings and the nginx
+# configurations (under $SHED_CONF) and runs it through tests/vm/run-vm.sh,
+# which sources tests/vm/guest/lib.sh first.  POSIX/busybox sh.
+#
+# scx_slo runs throughout (--slo: the service's cgroup SHED_BUDGET, nginx's
+# and the loader's SHED_FRONT_BUDGET), stress-ng saturates every CPU from a
+# batch cgroup, bench/cpu_service (SHED_WORK of CPU a request) sits behind
+# nginx, and bench/openloop offers the load at SCHED_FIFO from the root
+# cgroup, as a client machine would (its CPU is taken off the top; its own
+# lag is reported).
+#
+#   1. capacity: the "none" arm under a ramp of rates; the capacity is the
+#      highest goodput (2xx within SHED_BUDGET a second) of any step
+#   2. per arm in SHED_ARMS, nginx restarted with the arm's locations:
+#      0.5, 0.9, 1.2, 1.5, 2 and 3x the capacity SHED_STEP_S each, 10x for
+#      SHED_BURST_S, 0.5x SHED_STEP_S again.  The scheduler arm first asks
+#      the loader's /v1/admission/auth once and has no result (an ERROR
+#      line) when it does not answer 204 or 403.
+#
+# Output: "shed: ..." progress lines, "SHED-INFO {json}" once, and one
+# "SHED-RESULT {json}" line per arm (openloop's summary); bench/shed.sh
+# collects them.
+
+: "${SHED_QUICK:=0}" "${SHED_ARMS:=none limit_conn}" "${SHED_STEP_S:=10}" "${SHED_BURST_S:=2}"
+: "${SHED_WORK:=5ms}" "${SHED_BUDGET:=20ms}" "${SHED_FRONT_BUDGET:=5ms}" "${SHED_SEED:=1}"
+: "${SHED_CAP_STEP_S:=3}" "${SHED_CAP_FACTORS:=0.1 0.15 0.2 0.3 0.4 0.5 0.6 0.75 0.9 1.1 1.3}"
+: "${SHED_LIMIT:=}" "${SHED_CONF:=/tmp/shed-conf}"
+
+D=/tmp/shed
+SVC=scx-shed-svc FRONT=scx-shed-front BATCH=scx-shed-batch
+LOADER_ADDR=127.0.0.1:9464 SERVICE_ADDR=127.0.0.1:8081 NGINX_ADDR=127.0.0.1:8080
+URL=http://$NGINX_ADDR/work
+RATIOS="0.5 0.9 1.2 1.5 2 3 10 0.5"
+mkdir -p "$D"
+
+say() { echo "shed: $*"; }
+
+# seconds of a duration with a unit (20ms -> 0.02)
+secs() {
+	echo "$1" | awk '{ v = $0 + 0; u = $0; sub(/^[0-9.]+/, "", u)
+		m = (u == "ns") ? 1e-9 : (u == "us") ? 1e-6 : (u == "ms") ? 1e-3 : 1
+		printf "%.9g", v * m }'
+}
+
+# wait_http URL TENTHS: until URL answers 2xx
+wait_http() {
+	_n=$2
+	until wget -q -O /dev/null "$1" 2>/dev/null; do
+		[ "$_n" -gt 0 ] || return 1
+		usleep 100000
+		_n=$((_n - 1))
+	done
+}
+
+cg_mk "$SVC"
+cg_mk "$FRONT"
+cg_mk "$BATCH"
+
+start_scx_slo --slo "/$SVC=$SHED_BUDGET" --slo "/$FRONT=$SHED_FRONT_BUDGET" --metrics "$LOADER_ADDR"
+# the admission hop is the loader's: it runs with nginx, not in the root
+echo "$SCX_PID" > "$CG/$FRONT/cgroup.procs" || fail "cannot move scx_slo to /$FRONT"
+
+cg_spawn "$BATCH" stress-ng --cpu "$(nproc)" --cpu-method int64 --timeout 1h --quiet
+STRESS_PID=$SPAWNED
+cg_spawn "$SVC" cpu_service --listen "$SERVICE_ADDR" --work "$SHED_WORK"
+SERVICE_PID=$SPAWNED
+wait_http "http://$SERVICE_ADDR/healthz" 300 || fail "cpu_service did not answer within 30 s"
+wait_http "http://$LOADER_ADDR/metrics" 300 || fail "scx_slo's --metrics did not answer within 30 s"
+
+# nginx_start ARM: nginx with the arm's locations, in the front cgroup
+nginx_start() {
+	_d=$D/nginx-$1
+	rm -rf "$_d"
+	mkdir -p "$_d"
+	sed -e "s|@DIR@|$_d|g" -e "s|@LISTEN@|$NGINX_ADDR|g" -e "s|@SERVICE@|$SERVICE_ADDR|g" \
+		-e "s|@WORKERS@|$(nproc)|g" "$SHED_CONF/nginx.conf" > "$_d/nginx.conf"
+	sed -e "s|@LIMIT@|${LIMIT:-1}|g" -e "s|@ADMISSION@|$LOADER_ADDR|g" -e "s|@CGROUP@|/$SVC|g" \
+		"$SHED_CONF/$1.conf" > "$_d/arm.conf"
+	cg_spawn "$FRONT" nginx -p "$_d" -e "$_d/error.log" -c "$_d/nginx.conf"
+	NGINX_PID=$SPAWNED
+	if ! wait_http "http://$NGINX_ADDR/healthz" 300; then
+		say "ERROR: nginx ($1) did not answer within 30 s"
+		cat "$_d/error.log" 2>/dev/null
+		return 1
+	fi
+}
+
+nginx_stop() {
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	grep -E '\[(emerg|alert|crit)\]' "$D"/nginx-*/error.log 2>/dev/null | tail -n 5
+}
+
+# steps RATIO... : openloop's --steps at RATIO x CAPACITY, the 10x burst
+# SHED_BURST_S long, the others SHED_STEP_S
+steps() {
+	for _r in "$@"; do
+		_s=$SHED_STEP_S
+		[ "$_r" = 10 ] && _s=$SHED_BURST_S
+		echo "$_r $CAPACITY $_s"
+	done | awk '{ printf "%s%.3f:%ss", (NR > 1 ? "," : ""), $1 * $2, $3 }'
+}
+
+# load NAME STEPS: openloop against nginx; its summary in $D/NAME.json
+load() {
+	chrt -f 10 openloop --steps "$2" --budget "$SHED_BUDGET" --seed "$SHED_SEED" \
+		--timeout 2s --json "$D/$1.json" "$URL" 2>&1 | sed "s/^/shed: [$1] /"
+	[ -s "$D/$1.json" ] && jq -e .report "$D/$1.json" > /dev/null
+}
+
+# ---- 1. capacity, without shedding ----
+work_s=$(secs "$SHED_WORK")
+est=$(awk -v n="$(nproc)" -v w="$work_s" 'BEGIN { printf "%.3f", n / 2 / w }')
+cap_steps=$(for f in $SHED_CAP_FACTORS; do echo "$f"; done |
+	awk -v e="$est" -v s="$SHED_CAP_STEP_S" '{ printf "%s%.3f:%ss", (NR > 1 ? "," : ""), $1 * e, s }')
+say "$(uname -r), $(nproc) CPUs; measuring capacity (estimate $est/s: half the CPUs at $SHED_WORK a request): $cap_steps"
+nginx_start none || fail "nginx did not start"
+load capacity "$cap_steps" || fail "the capacity run produced no summary"
+nginx_stop
+jq -r '.report.steps[] | "shed: [capacity] \(.offered_rps)/s: goodput \(.goodput_rps)/s, 2xx p50 \(.ok_p50_ms) ms p99 \(.ok_p99_ms) ms, \(.errors) failed, client lag p99 \(.send_lag_p99_ms) ms"' "$D/capacity.json"
+CAP_BASIS=goodput
+CAPACITY=$(jq '[.report.steps[].goodput_rps] | max' "$D/capacity.json")
+if ! awk -v c="$CAPACITY" 'BEGIN { exit !(c >= 1) }'; then
+	# nothing within the budget: the machine (or the emulator's host) is
+	# too slow for it.  The arms still run, on the 2xx rate, said loudly.
+	CAP_BASIS=throughput
+	CAPACITY=$(jq '[.report.steps[] | .ok / .duration_s] | max' "$D/capacity.json")
+	say "WARNING: no ramp step served a request within $SHED_BUDGET a second: the capacity is the highest 2xx rate instead, $CAPACITY/s"
+fi
+cap_last=$(jq --arg b "$CAP_BASIS" '[.report.steps[] | if $b == "goodput" then .goodput_rps else .ok / .duration_s end] | (index(max)) == (length - 1)' "$D/capacity.json")
+awk -v c="$CAPACITY" 'BEGIN { exit !(c >= 1) }' || fail "capacity $CAPACITY requests/s: nothing was served"
+[ "$cap_last" = true ] && say "WARNING: the highest ramp step had the best goodput: the capacity may be higher"
+budget_s=$(secs "$SHED_BUDGET")
+# Little's law: at capacity, capacity x budget requests fit in the budget
+LIMIT=${SHED_LIMIT:-$(awk -v c="$CAPACITY" -v b="$budget_s" 'BEGIN { l = int(c * b + 0.999); print (l < 1) ? 1 : l }')}
+say "capacity $CAPACITY requests/s; limit_conn $LIMIT"
+jq -cn --arg kernel "$(uname -r)" --argjson nproc "$(nproc)" --argjson capacity "$CAPACITY" \
+	--argjson limit "$LIMIT" --arg work "$SHED_WORK" --arg budget "$SHED_BUDGET" \
+	--arg front_budget "$SHED_FRONT_BUDGET" --argjson step_s "$SHED_STEP_S" \
+	--argjson burst_s "$SHED_BURST_S" --arg arms "$SHED_ARMS" --arg ratios "$RATIOS" \
+	--argjson estimate "$est" --argjson cap_last "$cap_last" \
+	--argjson ramp "$(jq -c '[.report.steps[] | {rate, offered_rps, goodput_rps, admitted_p99_ms}]' "$D/capacity.json")" \
+	--arg basis "$CAP_BASIS" \
+	'{kernel: $kernel, nproc: $nproc, capacity_rps: $capacity, capacity_basis: $basis, capacity_may_be_higher: $cap_last,
+	  estimate_rps: $estimate, limit_conn: $limit, work: $work, budget: $budget,
+	  front_budget: $front_budget, step_s: $step_s, burst_s: $burst_s,
+	  arms: ($arms | split(" ")), ratios: ($ratios | split(" ") | map(tonumber)),
+	  stress: "stress-ng --cpu \($nproc) --cpu-method int64", capacity_ramp: $ramp}' |
+	sed 's/^/SHED-INFO /'
+
+# ---- 2. the arms ----
+for arm in $SHED_ARMS; do
+	if [ "$arm" = scheduler ]; then
+		# the admission endpoint, once: 204 admit or 403 shed
+		st=$(printf 'GET /v1/admission/auth?cgroup=/%s HTTP/1.0\r\n\r\n' "$SVC" |
+			nc "${LOADER_ADDR%:*}" "${LOADER_ADDR#*:}" 2>/dev/null | head -n 1 | tr -d '\r')
+		case $st in
+		"HTTP/1."?" 204"*|"HTTP/1."?" 403"*) say "[$arm] the loader's admission endpoint answers: $st" ;;
+		*)
+			say "ERROR: [$arm] scx_slo has no /v1/admission/auth (it answered '${st:-nothing}'): no result for this arm"
+			continue ;;
+		esac
+	fi
+	say "[$arm] steps $(steps $RATIOS)"
+	nginx_start "$arm" || { say "ERROR: [$arm] nginx did not start: no result"; continue; }
+	if load "$arm" "$(steps $RATIOS)"; then
+		jq -c --arg arm "$arm" '{arm: $arm} + .' "$D/$arm.json" | sed 's/^/SHED-RESULT /'
+	else
+		say "ERROR: [$arm] openloop produced no summary"
+	fi
+	nginx_stop
+	# what the arm left queued drains before the next
+	sleep 2
+done
+
+slo_attached "at the end"
+kill "$SERVICE_PID" "$STRESS_PID" 2>/dev/null
+wait "$SERVICE_PID" "$STRESS_PID" 2>/dev/null
+stop_scx_slo > /dev/null
+checks_done
+say "done"
