@@ -26,12 +26,6 @@ struct slo_http *http;
 static struct slo_metrics_exit exits_seen[16];
 static size_t nr_exits_seen;
 
-/* Budget in force for @path: its own SLO or the nearest ancestor's. */
-static uint64_t budget_for_path(const char *path)
-{
-	return slo_budgets_budget_of(&budgets, path);
-}
-
 void count_exit(int kind)
 {
 	const char *name = exit_kind_name(kind);
@@ -72,7 +66,7 @@ void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_topolog
 	size_t len = 0;
 
 	/* collected even without --metrics: collecting frees removed cgroups' stats */
-	if (slo_stats_collect(skel, nr_cpus, budget_for_path, &st))
+	if (slo_stats_collect(skel, nr_cpus, &budgets, opts.default_budget_ns, &st))
 		return;
 	if (!http) {
 		slo_stats_free(&st);
@@ -106,7 +100,7 @@ void print_stats(struct scx_slo *skel, int nr_cpus, const char *title,
 {
 	struct slo_stats st;
 
-	if (slo_stats_collect(skel, nr_cpus, budget_for_path, &st)) {
+	if (slo_stats_collect(skel, nr_cpus, &budgets, opts.default_budget_ns, &st)) {
 		msg("cannot read the statistics: out of memory");
 		return;
 	}

@@ -24,11 +24,16 @@ struct slo_stats {
 	struct slo_metrics_walk walk;
 };
 
-/* Budget in force for a cgroup path (own SLO, an ancestor's, or default). */
-typedef uint64_t (*slo_budget_of_fn)(const char *path);
+struct slo_budgets;
 
-int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget_of,
-		      struct slo_stats *out);
+/*
+ * Read the counters.  Each cgroup's budget is the one in force in BPF
+ * (budget_resolve.h: @b's configuration as applied, then changed by
+ * `scx_slo slo set/del`); @default_budget_ns when the control map holds
+ * none.
+ */
+int slo_stats_collect(struct scx_slo *skel, int nr_cpus, const struct slo_budgets *b,
+		      uint64_t default_budget_ns, struct slo_stats *out);
 /* The cgroups worst first (misses, then mean delay); at most @max_cgroups
  * of them, 0 for all. */
 void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
