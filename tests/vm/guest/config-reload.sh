@@ -115,7 +115,7 @@ expect_metric scx_slo_config_last_reload_successful 0 "bad version"
 expect_metric 'scx_slo_config_reloads_total{result="error"}' 1 "bad version"
 expect_metric scx_slo_config_entries 2 "bad version"
 [ "$(budget_of /r1)" = 21ms ] || check_fail "the bad version changed /r1 to '$(budget_of /r1)'"
-grep -q 'slo.yaml:3: bad budget' "$ERR" || check_fail "the bad version was not reported with its line"
+grep -q "slo.yaml:3: budget '5': duration needs a unit" "$ERR" || check_fail "the bad version was not reported with its line"
 cm_version /run/cmB 4 22ms 9ms
 expect 22ms $SEEN "good version after the bad one"
 expect_metric scx_slo_config_last_reload_successful 1 "good version after the bad one"
