@@ -66,11 +66,10 @@ static const struct slo_config_entry *find(const struct slo_budget_index *idx,
 }
 
 /* The same without an index: every entry, the longest match wins. */
-static uint64_t scan(const struct slo_config *cfg, const char *path)
+static const struct slo_config_entry *scan(const struct slo_config *cfg, const char *path)
 {
-	uint64_t budget = cfg->default_budget_ns;
-	size_t i, best = 0;
-	bool found = false;
+	const struct slo_config_entry *best = NULL;
+	size_t i, best_len = 0;
 
 	for (i = 0; i < cfg->nr_entries; i++) {
 		const char *p = cfg->entries[i].path;
@@ -79,35 +78,44 @@ static uint64_t scan(const struct slo_config *cfg, const char *path)
 			(path[0] == '/' && !strncmp(path, p, n) &&
 			 (path[n] == '\0' || path[n] == '/'));
 
-		if (covers && (!found || n > best)) {
-			found = true;
-			best = n;
-			budget = cfg->entries[i].budget_ns;
+		if (covers && (!best || n > best_len)) {
+			best = &cfg->entries[i];
+			best_len = n;
 		}
 	}
-	return budget;
+	return best;
 }
 
-uint64_t slo_budget_index_lookup(const struct slo_budget_index *idx, const char *path)
+const struct slo_config_entry *slo_budget_index_entry(const struct slo_budget_index *idx,
+						      const char *path)
 {
 	const struct slo_config_entry *e;
 	size_t n = strlen(path);
 
 	if (!idx->cfg)
-		return 0;
+		return NULL;
 	if (!idx->order)
 		return scan(idx->cfg, path);
 	if (path[0] == '/') {
 		/* the path itself, then each ancestor: cut at every '/' */
 		while (n > 1) {
 			if (n <= idx->max_len && (e = find(idx, path, n)))
-				return e->budget_ns;
+				return e;
 			do
 				n--;
 			while (n > 0 && path[n] != '/');
 		}
 	}
-	e = find(idx, "/", 1);
+	return find(idx, "/", 1);
+}
+
+uint64_t slo_budget_index_lookup(const struct slo_budget_index *idx, const char *path)
+{
+	const struct slo_config_entry *e;
+
+	if (!idx->cfg)
+		return 0;
+	e = slo_budget_index_entry(idx, path);
 	return e ? e->budget_ns : idx->cfg->default_budget_ns;
 }
 

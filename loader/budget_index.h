@@ -35,6 +35,10 @@ int slo_budget_index_build(struct slo_budget_index *idx, const struct slo_config
  */
 uint64_t slo_budget_index_lookup(const struct slo_budget_index *idx, const char *path);
 
+/* The entry that gives @path its budget (its own or its nearest ancestor's), or NULL. */
+const struct slo_config_entry *slo_budget_index_entry(const struct slo_budget_index *idx,
+						      const char *path);
+
 void slo_budget_index_free(struct slo_budget_index *idx);
 
 #endif /* __SLO_BUDGET_INDEX_H */

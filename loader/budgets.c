@@ -4,6 +4,7 @@
  * the set BPF does not read, then one control write switches BPF over.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,45 @@ out:
 	unlock_sets(b);
 	free(ids);
 	return ret ? ret : changed;
+}
+
+int slo_budgets_read_active(const struct slo_budget_maps *maps, struct slo_set_entry **set,
+			    size_t *nr, uint64_t *default_budget_ns)
+{
+	struct slo_set_entry *v;
+	struct slo_control ctl;
+	uint64_t key, next;
+	bool have_key = false;
+	size_t n = 0;
+	int fd, ret;
+
+	ret = slo_control_read(maps->control_fd, &ctl);
+	if (ret)
+		return ret;
+	fd = maps->set_fd[ctl.active_set ? 1 : 0];
+	v = malloc(SLO_BUDGET_MAP_ENTRIES * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/*
+	 * A key deleted under the iteration sends it back to the start: bounded
+	 * by the map's size, a key seen twice is harmless to the resolver.
+	 */
+	while (n < SLO_BUDGET_MAP_ENTRIES &&
+	       !bpf_map_get_next_key(fd, have_key ? &key : NULL, &next)) {
+		struct slo_budget val;
+
+		key = next;
+		have_key = true;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		v[n].id = key;
+		v[n].budget_ns = val.budget_ns;
+		n++;
+	}
+	*set = v;
+	*nr = n;
+	*default_budget_ns = ctl.default_budget_ns;
+	return 0;
 }
 
 uint64_t slo_budgets_budget_of(const struct slo_budgets *b, const char *path)

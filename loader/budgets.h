@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "budget_index.h"
+#include "budget_resolve.h"
 #include "config.h"
 
 /*
@@ -75,6 +76,14 @@ uint64_t slo_budgets_budget_of(const struct slo_budgets *b, const char *path);
 size_t slo_budgets_nr_active(const struct slo_budgets *b);
 
 void slo_budgets_free(struct slo_budgets *b);
+
+/*
+ * The budget set BPF reads now, `scx_slo slo set/del` included (malloc'd
+ * into *@set, *@nr entries), and the control map's default budget (0: the
+ * load-time default).  0 or -errno.
+ */
+int slo_budgets_read_active(const struct slo_budget_maps *maps, struct slo_set_entry **set,
+			    size_t *nr, uint64_t *default_budget_ns);
 
 /* slo_control access, shared with the `slo` subcommand. */
 struct slo_control;

@@ -521,6 +521,7 @@ static int add_entry(struct parser *p, uint64_t budget_ns, unsigned int line,
 		return fail(p, 0, "out of memory");
 	e->budget_ns = budget_ns;
 	e->line = line;
+	e->source = SLO_FROM_CONFIG;
 	p->slots[slot] = (uint32_t)++p->cfg.nr_entries;
 	return 0;
 }
@@ -672,6 +673,7 @@ static int parse_top(struct parser *p)
 			    parse_budget(p, "default_budget", &p->cfg.default_budget_ns))
 				return -1;
 			p->cfg.has_default_budget = true;
+			p->cfg.default_budget_line = key_line;
 		} else if (scalar_is(p, "slos")) {
 			if (slos_line)
 				return fail(p, key_line, "duplicate key 'slos' (already at line %u)",
@@ -788,9 +790,6 @@ int slo_config_parse(const char *buf, size_t len, const char *name,
 int slo_config_read(const char *path, char **bufp, size_t *lenp, struct stat *stp,
 		    char *err, size_t errlen)
 {
-	size_t got = 0;
-	struct stat st;
-	char *buf;
 	int fd, ret;
 
 	/*
@@ -804,6 +803,17 @@ int slo_config_read(const char *path, char **bufp, size_t *lenp, struct stat *st
 		file_err(err, errlen, path, 0, "cannot open: %s", strerror(-ret));
 		return ret;
 	}
+	return slo_config_read_fd(fd, path, bufp, lenp, stp, err, errlen);
+}
+
+int slo_config_read_fd(int fd, const char *path, char **bufp, size_t *lenp,
+		       struct stat *stp, char *err, size_t errlen)
+{
+	size_t got = 0;
+	struct stat st;
+	char *buf;
+	int ret;
+
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		close(fd);
@@ -875,7 +885,8 @@ bool slo_config_equal(const struct slo_config *a, const struct slo_config *b)
 		return false;
 	for (i = 0; i < a->nr_entries; i++) {
 		if (strcmp(a->entries[i].path, b->entries[i].path) ||
-		    a->entries[i].budget_ns != b->entries[i].budget_ns)
+		    a->entries[i].budget_ns != b->entries[i].budget_ns ||
+		    a->entries[i].source != b->entries[i].source)
 			return false;
 	}
 	return true;

@@ -29,15 +29,24 @@
 #define SLO_CONFIG_MAX_LINE	4096	/* bytes, line break excluded */
 #define SLO_CONFIG_MAX_PATH	4095	/* bytes of a cgroup path (PATH_MAX - 1) */
 
+/* Where an entry comes from (slo_sources.h merges them). */
+enum slo_entry_source {
+	SLO_FROM_CONFIG,	/* --config's file, or --slo */
+	SLO_FROM_DIR,		/* a file of --slo-dir */
+	SLO_FROM_SLO_SET,	/* `scx_slo slo set` while the scheduler runs */
+};
+
 struct slo_config_entry {
 	char *path;		/* normalised: "/a/b", "/" for the root */
 	uint64_t budget_ns;	/* within [SLO_BUDGET_MIN_NS, SLO_BUDGET_MAX_NS] */
 	unsigned int line;	/* 1-based line of its cgroup, for messages */
+	enum slo_entry_source source;	/* SLO_FROM_CONFIG from the parser */
 };
 
 struct slo_config {
 	uint64_t default_budget_ns;	/* SLO_DEFAULT_BUDGET_NS if not set */
 	bool has_default_budget;
+	unsigned int default_budget_line;	/* of default_budget, when set */
 	struct slo_config_entry *entries;	/* file order, paths unique */
 	size_t nr_entries;		/* <= SLO_MAX_BUDGETS */
 };
@@ -70,7 +79,14 @@ struct stat;
 int slo_config_read(const char *path, char **bufp, size_t *lenp, struct stat *stp,
 		    char *err, size_t errlen);
 
-/* Same default budget and the same entries in the same order. */
+/*
+ * slo_config_read() of a file already open as @fd (closed here, whatever
+ * happens), named @name in messages.
+ */
+int slo_config_read_fd(int fd, const char *name, char **bufp, size_t *lenp,
+		       struct stat *stp, char *err, size_t errlen);
+
+/* Same default budget and the same entries (and sources) in the same order. */
 bool slo_config_equal(const struct slo_config *a, const struct slo_config *b);
 
 /* Release what a successful parse allocated; leaves *cfg empty. */

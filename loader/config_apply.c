@@ -54,7 +54,7 @@ static int apply_config(void *ctx, struct slo_config *cfg, const char *why, bool
 		return -1;
 	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
 	msg("config %s applied (%s): %zu SLO(s), %zu with a cgroup now, default budget %s",
-	    opts.config_path, why, budgets.cfg.nr_entries,
+	    config_watch.what, why, budgets.cfg.nr_entries,
 	    slo_budgets_nr_active(&budgets), budget);
 	return 0;
 }
@@ -71,19 +71,20 @@ int initial_config(struct slo_config *cfg, char *mount, size_t mountlen)
 	int ret;
 
 	ret = slo_cgroup_mount(mount, mountlen);
-	if (ret && (opts.config_path || opts.cli_slos.nr_entries)) {
+	if (ret && (opts.config_path || opts.slo_dir || opts.cli_slos.nr_entries)) {
 		msg("no cgroup2 mount found (%s): SLOs need the unified hierarchy",
 		    strerror(-ret));
 		return EXIT_USAGE;
 	}
-	if (opts.config_path) {
+	if (opts.config_path || opts.slo_dir) {
 		static const struct slo_config_watch_ops ops = {
 			.apply = apply_config,
 			.log = config_log,
 		};
 
-		if (slo_config_watch_init(&config_watch, opts.config_path,
-					  opts.default_budget_ns, &ops, cfg, err, sizeof(err))) {
+		if (slo_config_watch_init_sources(&config_watch, opts.config_path, opts.slo_dir,
+						  opts.default_budget_ns, &ops, cfg, err,
+						  sizeof(err))) {
 			msg("%s", err);
 			return EXIT_USAGE;
 		}
@@ -155,8 +156,9 @@ int start_on_last_good(struct slo_config *cfg, const char *mount)
 		};
 
 		/* watched all the same: applied once it parses */
-		if (slo_config_watch_init_broken(&config_watch, opts.config_path,
-						 opts.default_budget_ns, &ops)) {
+		if (slo_config_watch_init_broken_sources(&config_watch, opts.config_path,
+							 opts.slo_dir, opts.default_budget_ns,
+							 &ops)) {
 			msg("cannot watch %s: out of memory", opts.config_path);
 			slo_config_free(cfg);
 			return -1;
@@ -166,9 +168,11 @@ int start_on_last_good(struct slo_config *cfg, const char *mount)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	slo_format_duration(cfg->default_budget_ns, budget, sizeof(budget));
-	msg("WARNING: %s does not parse (above): starting on the last good configuration, "
-	    "%s saved %s (%zu SLO(s), default budget %s); the file is applied as soon as "
-	    "it parses", opts.config_path, opts.last_good_path, when, cfg->nr_entries, budget);
+	msg("WARNING: %s %s (above): starting on the last good configuration, "
+	    "%s saved %s (%zu SLO(s), default budget %s); the %s applied as soon as "
+	    "%s", config_watch.what, opts.slo_dir ? "do not merge" : "does not parse",
+	    opts.last_good_path, when, cfg->nr_entries, budget,
+	    opts.slo_dir ? "sources are" : "file is", opts.slo_dir ? "they merge" : "it parses");
 	return 0;
 }
 
@@ -183,7 +187,9 @@ void track_last_good(void)
 	static struct timespec last;
 	static struct slo_config seen;	/* a deep copy of what was last tried */
 	static bool have;
-	const struct slo_config *cur = &budgets.cfg;
+	/* --config's own entries: the directory's are the agent's to write again */
+	const struct slo_config *cur = config_watch.have_config_part ?
+				       &config_watch.config_part : &budgets.cfg;
 	struct slo_config_entry *entries;
 	struct timespec now;
 	char err[768];

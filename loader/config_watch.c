@@ -31,6 +31,7 @@ struct slo_watch_interest {
 	char *dir;		/* a directory on the resolved path (no symlinks) */
 	char *name;		/* the entry of @dir the path goes through */
 	bool target;		/* @name is the file itself */
+	bool any;		/* @dir is the SLO directory: every name in it */
 	int wd;
 };
 
@@ -63,7 +64,7 @@ bool slo_file_sample_equal(const struct slo_file_sample *a,
 	if (a->err || b->err)
 		return a->err == b->err;
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->hash == b->hash &&
+	       a->hash == b->hash && a->meta == b->meta &&
 	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
 	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
@@ -112,34 +113,21 @@ static void say(const struct slo_config_watch *w, const char *fmt, ...)
 	w->ops.log(w->ops.ctx, "%s", line);
 }
 
-/* One read of @path: the sample, and on success its bytes in *@buf. */
-static void read_sample(const char *path, struct slo_file_sample *smp, char **buf,
-			size_t *len, char *err, size_t errlen)
+/* One read of every source: the sample, and on success the files in @set. */
+static void read_sample(const struct slo_config_watch *w, struct slo_file_sample *smp,
+			struct slo_source_set *set, char *err, size_t errlen)
 {
-	struct stat st;
 	int ret;
 
 	memset(smp, 0, sizeof(*smp));
-	*buf = NULL;
-	*len = 0;
-	ret = slo_config_read(path, buf, len, &st, err, errlen);
+	ret = slo_sources_read(w->name, w->dir_name, set, err, errlen);
 	if (ret) {
 		smp->err = ret;
 		return;
 	}
-	/* slo_config_read() allocates for the largest file: keep only what was read */
-	{
-		char *fit = realloc(*buf, *len ? *len : 1);
-
-		if (fit)
-			*buf = fit;
-	}
-	smp->dev = st.st_dev;
-	smp->ino = st.st_ino;
-	smp->size = st.st_size;
-	smp->mtime = st.st_mtim;
-	smp->ctime = st.st_ctim;
-	smp->hash = slo_content_hash(*buf, *len);
+	smp->size = (off_t)set->total_len;
+	smp->hash = set->content_hash;
+	smp->meta = set->stat_hash;
 }
 
 /* ---- resolving the path, one component at a time -------------------------- */
@@ -256,6 +244,34 @@ static int resolve(const char *path, struct resolution *r)
 	}
 }
 
+/*
+ * What the watcher follows: the file's path, the directory's path, and
+ * every name inside the directory once it resolves to one.
+ */
+static void resolve_all(const struct slo_config_watch *w, struct resolution *r)
+{
+	const struct slo_watch_interest *last;
+	char *inside;
+	size_t before;
+
+	if (w->path)
+		resolve(w->path, r);
+	if (!w->dir_path)
+		return;
+	before = r->n;
+	if (resolve(w->dir_path, r) || r->n == before)
+		return;
+	last = &r->v[r->n - 1];
+	if (!last->target)
+		return;
+	if (asprintf(&inside, "%s%s%s", last->dir, strcmp(last->dir, "/") ? "/" : "",
+		     last->name) < 0)
+		return;
+	if (!add_interest(r, inside, "", 0))
+		r->v[r->n - 1].any = true;
+	free(inside);
+}
+
 static bool resolutions_equal(const struct slo_watch_interest *a, size_t na,
 			      const struct resolution *b)
 {
@@ -265,7 +281,7 @@ static bool resolutions_equal(const struct slo_watch_interest *a, size_t na,
 		return false;
 	for (i = 0; i < na; i++) {
 		if (strcmp(a[i].dir, b->v[i].dir) || strcmp(a[i].name, b->v[i].name) ||
-		    a[i].target != b->v[i].target)
+		    a[i].target != b->v[i].target || a[i].any != b->v[i].any)
 			return false;
 	}
 	return true;
@@ -307,7 +323,7 @@ static bool arm(struct slo_config_watch *w, struct resolution *r)
 	r->v = NULL;
 	r->n = 0;
 	if (w->fd < 0) {
-		failed_dir = w->name;
+		failed_dir = w->what;
 		failed_err = errno;
 		goto out;
 	}
@@ -323,7 +339,7 @@ static bool arm(struct slo_config_watch *w, struct resolution *r)
 out:
 	if (failed_dir && !w->watch_failed_said) {
 		say(w, "cannot watch %s for %s (%s): changes are seen by the %d s check only",
-		    failed_dir, w->name, strerror(failed_err), SLO_WATCH_RECHECK_MS / 1000);
+		    failed_dir, w->what, strerror(failed_err), SLO_WATCH_RECHECK_MS / 1000);
 		w->watch_failed_said = true;
 	} else if (!failed_dir) {
 		w->watch_failed_said = false;
@@ -337,10 +353,10 @@ static void rearm(struct slo_config_watch *w)
 	struct resolution r = {};
 	int tries;
 
-	resolve(w->path, &r);
+	resolve_all(w, &r);
 	for (tries = 0; tries < 4; tries++) {
 		arm(w, &r);
-		resolve(w->path, &r);
+		resolve_all(w, &r);
 		if (resolutions_equal(w->interests, w->nr_interests, &r))
 			break;
 	}
@@ -354,7 +370,7 @@ static bool watches_current(struct slo_config_watch *w)
 	bool same, armed = w->fd >= 0;
 	size_t i;
 
-	resolve(w->path, &r);
+	resolve_all(w, &r);
 	same = resolutions_equal(w->interests, w->nr_interests, &r);
 	resolution_free(&r);
 	for (i = 0; i < w->nr_interests; i++)
@@ -407,18 +423,26 @@ static char *absolute(const char *path)
 	return abs;
 }
 
-/* The state both ways of starting share; -1 (w freed) when @path cannot be resolved. */
-static int watch_setup(struct slo_config_watch *w, const char *path,
+/* The state both ways of starting share; -1 (w freed) when a path cannot be resolved. */
+static int watch_setup(struct slo_config_watch *w, const char *path, const char *dir,
 		       uint64_t default_budget_ns,
 		       const struct slo_config_watch_ops *ops)
 {
+	int ret = 0;
+
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 	w->default_budget_ns = default_budget_ns;
 	w->ops = *ops;
-	w->path = absolute(path);
-	w->name = strdup(path);
-	if (!w->path || !w->name) {
+	if (path && (!(w->path = absolute(path)) || !(w->name = strdup(path))))
+		ret = -1;
+	if (!ret && dir && (!(w->dir_path = absolute(dir)) || !(w->dir_name = strdup(dir))))
+		ret = -1;
+	if (!ret && path && dir)
+		ret = asprintf(&w->what, "%s and %s", path, dir) < 0 ? -1 : 0;
+	else if (!ret)
+		ret = (w->what = strdup(path ? path : dir ? dir : "")) ? 0 : -1;
+	if (ret) {
 		int err = errno;
 
 		slo_config_watch_free(w);
@@ -428,24 +452,38 @@ static int watch_setup(struct slo_config_watch *w, const char *path,
 	return 0;
 }
 
-int slo_config_watch_init(struct slo_config_watch *w, const char *path,
-			  uint64_t default_budget_ns,
-			  const struct slo_config_watch_ops *ops,
-			  struct slo_config *out, char *err, size_t errlen)
+/* A merge's override line, through the watcher's log. */
+static void log_merge(void *ctx, const char *line)
+{
+	say(ctx, "%s", line);
+}
+
+/* --config's part of a merge now in force: kept for --last-good. */
+static void keep_config_part(struct slo_config_watch *w, struct slo_config *part)
+{
+	slo_config_free(&w->config_part);
+	w->config_part = *part;
+	w->have_config_part = true;
+	memset(part, 0, sizeof(*part));
+}
+
+int slo_config_watch_init_sources(struct slo_config_watch *w, const char *path,
+				  const char *dir, uint64_t default_budget_ns,
+				  const struct slo_config_watch_ops *ops,
+				  struct slo_config *out, char *err, size_t errlen)
 {
 	struct slo_file_sample smp;
+	struct slo_config part = {};
 	uint64_t start = mono_ms(), now;
-	char *buf = NULL;
-	size_t len = 0;
 
-	if (watch_setup(w, path, default_budget_ns, ops)) {
-		snprintf(err, errlen, "%s: cannot resolve: %s", path, strerror(errno));
+	if (watch_setup(w, path, dir, default_budget_ns, ops)) {
+		snprintf(err, errlen, "%s: cannot resolve: %s", path ? path : dir, strerror(errno));
 		return -1;
 	}
 	/* a file being written as we start is waited for, a little */
 	for (;;) {
-		free(buf);
-		read_sample(path, &smp, &buf, &len, err, errlen);
+		slo_source_set_free(&w->set);
+		read_sample(w, &smp, &w->set, err, errlen);
 		now = mono_ms();
 		if (smp.err ||
 		    slo_settle_step(&w->settle, &smp, now, SLO_WATCH_QUIET_MS, false, 0) ==
@@ -453,14 +491,13 @@ int slo_config_watch_init(struct slo_config_watch *w, const char *path,
 			break;
 		usleep(SLO_WATCH_SAMPLE_MS * 1000);
 	}
-	if (smp.err || slo_config_parse(buf, len, path, out, err, errlen)) {
-		free(buf);
+	if (smp.err || slo_sources_merge(&w->set, default_budget_ns, out, &part, log_merge, w,
+					 err, errlen)) {
 		slo_config_watch_free(w);
 		return -1;
 	}
-	free(buf);
-	if (!out->has_default_budget)
-		out->default_budget_ns = default_budget_ns;
+	slo_source_set_free(&w->set);
+	keep_config_part(w, &part);
 	w->done = smp;
 	w->have_done = true;
 	memset(&w->settle, 0, sizeof(w->settle));
@@ -470,26 +507,40 @@ int slo_config_watch_init(struct slo_config_watch *w, const char *path,
 	return 0;
 }
 
+int slo_config_watch_init(struct slo_config_watch *w, const char *path,
+			  uint64_t default_budget_ns,
+			  const struct slo_config_watch_ops *ops,
+			  struct slo_config *out, char *err, size_t errlen)
+{
+	return slo_config_watch_init_sources(w, path, NULL, default_budget_ns, ops, out,
+					     err, errlen);
+}
+
 static void count(struct slo_config_watch *w, bool ok);
 
-int slo_config_watch_init_broken(struct slo_config_watch *w, const char *path,
-				 uint64_t default_budget_ns,
-				 const struct slo_config_watch_ops *ops)
+int slo_config_watch_init_broken_sources(struct slo_config_watch *w, const char *path,
+					 const char *dir, uint64_t default_budget_ns,
+					 const struct slo_config_watch_ops *ops)
 {
 	char err[768];
-	char *buf = NULL;
-	size_t len = 0;
 
-	if (watch_setup(w, path, default_budget_ns, ops))
+	if (watch_setup(w, path, dir, default_budget_ns, ops))
 		return -1;
 	/* the version that failed is acted on (reported by the caller): the next is news */
-	read_sample(path, &w->done, &buf, &len, err, sizeof(err));
-	free(buf);
+	read_sample(w, &w->done, &w->set, err, sizeof(err));
+	slo_source_set_free(&w->set);
 	w->have_done = true;
 	count(w, false);
 	rearm(w);
 	w->next_recheck_ms = mono_ms() + SLO_WATCH_RECHECK_MS;
 	return 0;
+}
+
+int slo_config_watch_init_broken(struct slo_config_watch *w, const char *path,
+				 uint64_t default_budget_ns,
+				 const struct slo_config_watch_ops *ops)
+{
+	return slo_config_watch_init_broken_sources(w, path, NULL, default_budget_ns, ops);
 }
 
 int slo_config_watch_fd(const struct slo_config_watch *w)
@@ -543,12 +594,14 @@ static bool drain(struct slo_config_watch *w, bool *rearm_needed, uint64_t now)
 					*rearm_needed = changed = true;
 					break;
 				}
-				if (!ev->len || strcmp(ev->name, in->name))
+				if (!ev->len || (!in->any && strcmp(ev->name, in->name)))
 					continue;
 				changed = true;
-				if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO))
+				/* names inside the directory do not change where its path leads */
+				if (!in->any &&
+				    (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)))
 					*rearm_needed = true;
-				if (!in->target)
+				if (!in->target && !in->any)
 					continue;
 				if (ev->mask & IN_MODIFY) {
 					if (!w->writer_open)
@@ -576,7 +629,7 @@ static void count(struct slo_config_watch *w, bool ok)
 static void settled(struct slo_config_watch *w, uint64_t now)
 {
 	const struct slo_file_sample *smp = &w->settle.last;
-	struct slo_config cfg;
+	struct slo_config cfg, part = {};
 	char err[768];
 	int ret;
 
@@ -584,10 +637,12 @@ static void settled(struct slo_config_watch *w, uint64_t now)
 		w->pending = false;
 		return;
 	}
-	if (!smp->err && slo_config_parse(w->buf, w->len, w->name, &cfg, err, sizeof(err)) == 0) {
-		if (!cfg.has_default_budget)
-			cfg.default_budget_ns = w->default_budget_ns;
+	if (!smp->err && slo_sources_merge(&w->set, w->default_budget_ns, &cfg, &part,
+					   log_merge, w, err, sizeof(err)) == 0) {
 		ret = w->ops.apply(w->ops.ctx, &cfg, w->why, w->force, err, sizeof(err));
+		if (ret >= 0)
+			keep_config_part(w, &part);
+		slo_config_free(&part);
 		if (ret < 0) {
 			say(w, "config not applied (%s): %s; the SLOs in force stay", w->why, err);
 			count(w, false);
@@ -617,13 +672,9 @@ static void settled(struct slo_config_watch *w, uint64_t now)
 static void sample(struct slo_config_watch *w, uint64_t now)
 {
 	struct slo_file_sample smp;
-	size_t len;
-	char *buf;
 
-	read_sample(w->name, &smp, &buf, &len, w->read_err, sizeof(w->read_err));
-	free(w->buf);
-	w->buf = buf;
-	w->len = len;
+	slo_source_set_free(&w->set);
+	read_sample(w, &smp, &w->set, w->read_err, sizeof(w->read_err));
 	if (slo_settle_step(&w->settle, &smp, now, SLO_WATCH_QUIET_MS, w->writer_open,
 			    SLO_WATCH_WRITER_MAX_MS) == SLO_SETTLE_WAIT) {
 		w->next_sample_ms = now + SLO_WATCH_SAMPLE_MS;
@@ -637,7 +688,7 @@ void slo_config_watch_run(struct slo_config_watch *w)
 	bool rearm_needed = false;
 	uint64_t now = mono_ms();
 
-	if (!w->path)
+	if (!w->path && !w->dir_path)
 		return;
 	if (drain(w, &rearm_needed, now)) {
 		if (rearm_needed)
@@ -661,10 +712,17 @@ void slo_config_watch_free(struct slo_config_watch *w)
 		close(w->fd);
 	w->fd = -1;
 	drop_interests(w);
-	free(w->buf);
-	w->buf = NULL;
+	slo_source_set_free(&w->set);
 	free(w->path);
 	w->path = NULL;
 	free(w->name);
 	w->name = NULL;
+	free(w->dir_path);
+	w->dir_path = NULL;
+	free(w->dir_name);
+	w->dir_name = NULL;
+	free(w->what);
+	w->what = NULL;
+	slo_config_free(&w->config_part);
+	w->have_config_part = false;
 }

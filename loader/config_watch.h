@@ -9,9 +9,12 @@
 #include <time.h>
 
 #include "config.h"
+#include "slo_sources.h"
 
 /*
- * Following the SLO configuration file while the loader runs.
+ * Following the SLO configuration file while the loader runs (and the
+ * SLO directory, --slo-dir, when there is one: see the end of this
+ * comment).
  *
  * The file is usually a ConfigMap mount, reached through a chain of
  * symlinks (slo.yaml -> ..data/slo.yaml, ..data -> ..2026_12_03_...) whose
@@ -37,6 +40,13 @@
  *   unchanged for SLO_WATCH_BAD_QUIET_MS, so a file written in two goes is
  *   not reported half-written; the configuration in force stays either way.
  */
+/*
+ * With --slo-dir, the file and every source file of the directory are read
+ * as one set (slo_sources.h), settled, merged and applied together; the
+ * directory's own path is resolved and watched like the file's, and every
+ * event inside it counts as a change (a ConfigMap-style ..data swap
+ * included).
+ */
 #define SLO_WATCH_QUIET_MS		200
 #define SLO_WATCH_SAMPLE_MS		100
 #define SLO_WATCH_BAD_QUIET_MS		1000
@@ -53,6 +63,7 @@ struct slo_file_sample {
 	off_t size;
 	struct timespec mtime, ctime;
 	uint64_t hash;			/* of the bytes read */
+	uint64_t meta;			/* of several files' inodes and times (a set) */
 };
 
 /* Same content, same inode, same size and times (or the same error). */
@@ -114,8 +125,11 @@ struct slo_config_watch_ops {
 struct slo_watch_interest;
 
 struct slo_config_watch {
-	char *name;			/* the path as given, for messages */
+	char *name;			/* the path as given (NULL: --slo-dir only) */
 	char *path;			/* made absolute */
+	char *dir_name;			/* --slo-dir as given, or NULL */
+	char *dir_path;			/* made absolute */
+	char *what;			/* what is watched, for messages */
 	uint64_t default_budget_ns;	/* for a file without default_budget */
 	struct slo_config_watch_ops ops;
 	int fd;				/* inotify, -1 when watching failed */
@@ -129,8 +143,7 @@ struct slo_config_watch {
 	bool force;			/* SIGHUP: re-apply even if unchanged */
 	const char *why;
 	struct slo_settle settle;
-	char *buf;			/* bytes of the last read */
-	size_t len;
+	struct slo_source_set set;	/* the last read */
 	char read_err[768];		/* why the last read failed */
 	uint64_t next_sample_ms;
 	uint64_t next_recheck_ms;
@@ -138,6 +151,9 @@ struct slo_config_watch {
 	bool have_done;			/* @done holds the read last acted on */
 	struct slo_file_sample done;
 	struct slo_reload_status status;
+	/* --config's file alone, as last applied (what --last-good keeps) */
+	struct slo_config config_part;
+	bool have_config_part;
 };
 
 /*
@@ -155,6 +171,15 @@ int slo_config_watch_init(struct slo_config_watch *w, const char *path,
 			  struct slo_config *out, char *err, size_t errlen);
 
 /*
+ * The same for the file @path (NULL: none) and the SLO directory @dir
+ * (NULL: none), merged (slo_sources.h); at least one of them.
+ */
+int slo_config_watch_init_sources(struct slo_config_watch *w, const char *path,
+				  const char *dir, uint64_t default_budget_ns,
+				  const struct slo_config_watch_ops *ops,
+				  struct slo_config *out, char *err, size_t errlen);
+
+/*
  * Watch @path although it does not parse now: the loader started on its
  * last good copy (README, Failure policy), and the file is applied as soon
  * as a version of it parses.  Counts as a failed load in @w->status.  0, or
@@ -163,6 +188,11 @@ int slo_config_watch_init(struct slo_config_watch *w, const char *path,
 int slo_config_watch_init_broken(struct slo_config_watch *w, const char *path,
 				 uint64_t default_budget_ns,
 				 const struct slo_config_watch_ops *ops);
+
+/* The same with the SLO directory @dir (NULL: none) too. */
+int slo_config_watch_init_broken_sources(struct slo_config_watch *w, const char *path,
+					 const char *dir, uint64_t default_budget_ns,
+					 const struct slo_config_watch_ops *ops);
 
 /* The inotify fd to poll for POLLIN, or -1. */
 int slo_config_watch_fd(const struct slo_config_watch *w);

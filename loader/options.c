@@ -10,6 +10,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "budget_rule.h"
 #include "cgroup.h"
 #include "config.h"
 #include "duration.h"
@@ -48,6 +49,10 @@ static void usage(FILE *out)
 "  -c, --config FILE         SLO configuration (YAML, see README), applied at\n"
 "                            start and again whenever FILE changes or on SIGHUP;\n"
 "                            a bad file is rejected and the SLOs in force stay\n"
+"      --slo-dir DIR         more SLOs: every *.yaml file in DIR (what the pod\n"
+"                            annotation agent writes), followed like --config;\n"
+"                            DIR's entry for a cgroup wins over --config's\n"
+"                            (README: SLO sources)\n"
 "      --check-config FILE   validate FILE and exit (0 valid, 2 not)\n"
 "  -s, --slo PATH=DURATION   latency budget for the cgroup at PATH (relative\n"
 "                            to the cgroup2 mount; inherited by descendants).\n"
@@ -124,6 +129,18 @@ static int parse_duration_opt(const char *name, const char *arg, uint64_t min,
 	return 0;
 }
 
+/* A budget option: the one rule (budget_rule.h), as the file and `slo set` read it. */
+static int parse_budget_opt(const char *name, const char *arg, uint64_t *out)
+{
+	char why[128];
+
+	if (slo_parse_budget(arg, out, why, sizeof(why))) {
+		msg("%s '%s': %s", name, arg, why);
+		return -1;
+	}
+	return 0;
+}
+
 /* "--slo PATH=DURATION": one more entry of the command-line configuration. */
 static int parse_slo_opt(const char *arg)
 {
@@ -148,8 +165,7 @@ static int parse_slo_opt(const char *arg)
 		msg("--slo '%s': %s", arg, why);
 		return -1;
 	}
-	if (parse_duration_opt("--slo", eq + 1, SLO_BUDGET_MIN_NS,
-			       SLO_BUDGET_MAX_NS, &budget))
+	if (parse_budget_opt("--slo", eq + 1, &budget))
 		return -1;
 	for (i = 0; i < cfg->nr_entries; i++) {
 		if (!strcmp(cfg->entries[i].path, norm)) {
@@ -175,6 +191,7 @@ static int parse_slo_opt(const char *arg)
 	}
 	e->budget_ns = budget;
 	e->line = 0;
+	e->source = SLO_FROM_CONFIG;
 	cfg->nr_entries++;
 	return 0;
 }
@@ -192,10 +209,12 @@ int parse_args(int argc, char **argv)
 		OPT_TERMINATION_LOG,
 		OPT_LAST_GOOD,
 		OPT_SHED_TARGET,
+		OPT_SLO_DIR,
 	};
 	static const struct option long_opts[] = {
 		{ "config",		required_argument, NULL, 'c' },
 		{ "check-config",	required_argument, NULL, OPT_CHECK_CONFIG },
+		{ "slo-dir",		required_argument, NULL, OPT_SLO_DIR },
 		{ "slo",		required_argument, NULL, 's' },
 		{ "default-budget",	required_argument, NULL, 'b' },
 		{ "slice",		required_argument, NULL, 'l' },
@@ -228,6 +247,13 @@ int parse_args(int argc, char **argv)
 		case 'c':
 			opts.config_path = optarg;
 			break;
+		case OPT_SLO_DIR:
+			if (!*optarg) {
+				msg("--slo-dir '': expected a directory");
+				return EXIT_USAGE;
+			}
+			opts.slo_dir = optarg;
+			break;
 		case OPT_CHECK_CONFIG:
 			opts.check_config_path = optarg;
 			break;
@@ -236,9 +262,7 @@ int parse_args(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'b':
-			if (parse_duration_opt("--default-budget", optarg,
-					       SLO_BUDGET_MIN_NS, SLO_BUDGET_MAX_NS,
-					       &opts.default_budget_ns))
+			if (parse_budget_opt("--default-budget", optarg, &opts.default_budget_ns))
 				return EXIT_USAGE;
 			break;
 		case 'l':
@@ -384,11 +408,15 @@ int parse_args(int argc, char **argv)
 		msg("--config and --slo are exclusive: put the SLOs in the file");
 		return EXIT_USAGE;
 	}
+	if (opts.slo_dir && opts.cli_slos.nr_entries) {
+		msg("--slo-dir and --slo are exclusive: put the SLOs in --config's file");
+		return EXIT_USAGE;
+	}
 	if (opts.topology_xml && opts.topology_synthetic) {
 		msg("--topology-xml and --topology-synthetic are exclusive");
 		return EXIT_USAGE;
 	}
-	if (opts.check_config_path && (opts.config_path || opts.show_topology)) {
+	if (opts.check_config_path && (opts.config_path || opts.slo_dir || opts.show_topology)) {
 		msg("--check-config only validates a file: no other mode with it");
 		return EXIT_USAGE;
 	}

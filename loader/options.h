@@ -27,6 +27,7 @@ struct options {
 	const char *topology_xml;
 	const char *topology_synthetic;
 	const char *config_path;
+	const char *slo_dir;		/* --slo-dir, or NULL */
 	const char *check_config_path;
 	const char *metrics_addr;
 	unsigned int metrics_max_cgroups;

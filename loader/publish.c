@@ -31,12 +31,6 @@ static size_t nr_exits_seen;
 struct slo_shed *shed;
 static struct slo_cpu_times cpu_times;
 
-/* Budget in force for @path: its own SLO or the nearest ancestor's. */
-static uint64_t budget_for_path(const char *path)
-{
-	return slo_budgets_budget_of(&budgets, path);
-}
-
 static double monotonic_s(void)
 {
 	struct timespec ts;
@@ -50,7 +44,7 @@ void sample_shed(struct scx_slo *skel)
 	struct slo_shed_sample *smp;
 	size_t n;
 
-	if (!shed || slo_stats_shed_samples(skel, budget_for_path, &smp, &n))
+	if (!shed || slo_stats_shed_samples(skel, &budgets, &smp, &n))
 		return;
 	slo_shed_update(shed, monotonic_s(), smp, n, slo_shed_node_busy("/proc/stat", &cpu_times));
 	free(smp);
@@ -109,7 +103,7 @@ void publish_metrics(struct scx_slo *skel, int nr_cpus, const struct slo_topolog
 	size_t len = 0;
 
 	/* collected even without --metrics: collecting frees removed cgroups' stats */
-	if (slo_stats_collect(skel, nr_cpus, budget_for_path, &st))
+	if (slo_stats_collect(skel, nr_cpus, &budgets, opts.default_budget_ns, &st))
 		return;
 	if (!http) {
 		slo_stats_free(&st);
@@ -144,7 +138,7 @@ void print_stats(struct scx_slo *skel, int nr_cpus, const char *title,
 {
 	struct slo_stats st;
 
-	if (slo_stats_collect(skel, nr_cpus, budget_for_path, &st)) {
+	if (slo_stats_collect(skel, nr_cpus, &budgets, opts.default_budget_ns, &st)) {
 		msg("cannot read the statistics: out of memory");
 		return;
 	}

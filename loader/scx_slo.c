@@ -208,7 +208,7 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 			if (due < timeout)
 				timeout = due > 0 ? (int)due : 0;
 		}
-		if (opts.config_path) {
+		if (opts.config_path || opts.slo_dir) {
 			int due = slo_config_watch_timeout_ms(&config_watch);
 
 			if (due < timeout)
@@ -218,10 +218,10 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 		poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
 		if (reload_requested) {
 			reload_requested = 0;
-			if (opts.config_path)
+			if (opts.config_path || opts.slo_dir)
 				slo_config_watch_request(&config_watch, "SIGHUP");
 		}
-		if (opts.config_path)
+		if (opts.config_path || opts.slo_dir)
 			slo_config_watch_run(&config_watch);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* cgroups come and go: pending SLOs apply, dead ones are dropped */

@@ -5,7 +5,7 @@
  *
  * set and del edit the active budget set in place: they take effect on the
  * next wakeup of the cgroup's tasks and last until the running scheduler next
- * applies its configuration file (a reload rebuilds the set from the file).
+ * applies its SLO sources (a reload rebuilds the set from the files).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -273,22 +273,98 @@ static int cmd_list(struct cli_maps *m)
 	return 0;
 }
 
+/* @path and each of its ancestors, with their cgroup ids: what `get` names. */
+struct lineage {
+	char paths[SLO_CGROUP_WALK_MAX_DEPTH + 1][PATH_MAX];
+	uint64_t ids[SLO_CGROUP_WALK_MAX_DEPTH + 1];
+	size_t n;
+};
+
+static const char *lineage_path(void *ctx, uint64_t id)
+{
+	const struct lineage *l = ctx;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->ids[i] == id)
+			return l->paths[i];
+	return NULL;
+}
+
+static void lineage_fill(struct lineage *l, const char *mount, const char *path)
+{
+	char cur[PATH_MAX];
+
+	snprintf(cur, sizeof(cur), "%s", path);
+	l->n = 0;
+	for (;;) {
+		char *slash;
+
+		if (l->n < sizeof(l->ids) / sizeof(l->ids[0]) &&
+		    !slo_cgroup_id(mount, cur, &l->ids[l->n])) {
+			snprintf(l->paths[l->n], sizeof(l->paths[0]), "%s", cur);
+			l->n++;
+		}
+		if (!strcmp(cur, "/"))
+			break;
+		slash = strrchr(cur, '/');
+		if (slash == cur)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+/*
+ * The budget in force, by the rule --stats and /metrics use
+ * (budget_resolve.h), and whose it is.
+ */
 static int cmd_get(struct cli_maps *m, const char *arg)
 {
-	char path[PATH_MAX], budget[32];
-	struct slo_budget val;
-	uint64_t id;
+	char path[PATH_MAX], mount[PATH_MAX], budget[32];
+	struct slo_set_entry *set;
+	struct slo_resolver resolver;
+	struct slo_resolved res;
+	struct lineage *lineage;
+	uint64_t id, set_default;
+	size_t nr_set;
 	int ret = resolve(arg, path, sizeof(path), &id);
 
 	if (ret)
 		return ret;
-	if (bpf_map_lookup_elem(active_fd(m), &id, &val)) {
-		printf("%s: no SLO of its own (it inherits from its nearest ancestor with one, or the default)\n",
-		       path);
-		return 0;
+	if (slo_cgroup_mount(mount, sizeof(mount)))
+		return 1;
+	lineage = malloc(sizeof(*lineage));
+	if (!lineage) {
+		slo_cli_msg("out of memory");
+		return 1;
 	}
-	slo_format_duration(val.budget_ns, budget, sizeof(budget));
-	printf("%s: budget %s\n", path, budget);
+	lineage_fill(lineage, mount, path);
+	ret = slo_budgets_read_active(&m->maps, &set, &nr_set, &set_default);
+	if (ret) {
+		slo_cli_msg("cannot read the budget set: %s", strerror(-ret));
+		free(lineage);
+		return 1;
+	}
+	if (slo_resolver_build(&resolver, NULL, NULL, set, nr_set,
+			       set_default ? set_default : slo_cli_default_budget(&m->ctl),
+			       lineage_path, lineage)) {
+		slo_cli_msg("out of memory");
+		free(set);
+		free(lineage);
+		return 1;
+	}
+	res = slo_resolver_lookup(&resolver, path);
+	slo_format_duration(res.budget_ns, budget, sizeof(budget));
+	if (!res.from)
+		printf("%s: budget %s, the default (no SLO on it or above it)\n", path, budget);
+	else if (strcmp(res.from, path))
+		printf("%s: budget %s, inherited from %s\n", path, budget, res.from);
+	else
+		printf("%s: budget %s\n", path, budget);
+	slo_resolver_free(&resolver);
+	free(set);
+	free(lineage);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "budget_resolve.h"
+#include "budgets.h"
 #include "cgroup.h"
 #include "duration.h"
 #include "escape.h"
@@ -153,11 +155,13 @@ static double elapsed(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
-/* Start a walk for the ids of @a and @b; 0 or -errno. */
+/* Start a walk for the ids of @a, @b and @set; 0 or -errno. */
 static int begin_walk(const char *mount, const uint64_t *a, size_t na,
-		      const uint64_t *b, size_t nb)
+		      const uint64_t *b, size_t nb, const struct slo_set_entry *set,
+		      size_t nset)
 {
-	uint64_t *want = malloc((na + nb ? na + nb : 1) * sizeof(*want));
+	uint64_t *want = malloc((na + nb + nset ? na + nb + nset : 1) * sizeof(*want));
+	size_t i;
 
 	if (!want)
 		return -ENOMEM;
@@ -165,8 +169,16 @@ static int begin_walk(const char *mount, const uint64_t *a, size_t na,
 		memcpy(want, a, na * sizeof(*a));
 	if (nb)
 		memcpy(want + na, b, nb * sizeof(*b));
+	for (i = 0; i < nset; i++)
+		want[na + nb + i] = set[i].id;
 	walk_passes = 0;
-	return slo_cgroup_walk_begin(&walk, mount, want, na + nb);
+	return slo_cgroup_walk_begin(&walk, mount, want, na + nb + nset);
+}
+
+/* The name of a cgroup the last complete walk found (budget_resolve.h). */
+static const char *walked_path(void *ctx, uint64_t id)
+{
+	return slo_cgroup_table_path(&names, id);
 }
 
 static bool was_wanted(uint64_t id)
@@ -212,9 +224,13 @@ static void tell_walk(void)
 	}
 }
 
-static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
-			   struct slo_stats *st)
+static int collect_cgroups(struct scx_slo *skel, const struct slo_budgets *b,
+			   uint64_t default_budget_ns, struct slo_stats *st)
 {
+	struct slo_set_entry *set = NULL;
+	struct slo_resolver resolver;
+	size_t nr_set = 0;
+	uint64_t set_default = 0;
 	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
 	int bw_fd = bpf_map__fd(skel->maps.slo_cgroup_bw);
 	uint64_t *bw_seen, *seen_ids = NULL;
@@ -252,6 +268,14 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 		nr_seen++;
 	}
 	bw_seen = bw_keys(bw_fd, &nr_bw_seen);
+	/*
+	 * The budgets BPF reads, `scx_slo slo set` included: the cgroups only
+	 * they name (a `slo set` of a cgroup no file has) are named by the walk.
+	 */
+	if (slo_budgets_read_active(&b->maps, &set, &nr_set, &set_default)) {
+		set = NULL;
+		nr_set = 0;
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	have_mount = !slo_cgroup_mount(mount, sizeof(mount));
@@ -259,7 +283,8 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 		seen_ids = malloc((nr_seen ? nr_seen : 1) * sizeof(*seen_ids));
 		for (i = 0; seen_ids && i < nr_seen; i++)
 			seen_ids[i] = seen[i].id;
-		if (!seen_ids || begin_walk(mount, seen_ids, nr_seen, bw_seen, nr_bw_seen))
+		if (!seen_ids || begin_walk(mount, seen_ids, nr_seen, bw_seen, nr_bw_seen,
+					    set, nr_set))
 			have_mount = false;
 		free(seen_ids);
 	}
@@ -277,6 +302,11 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 			walk_done.too_deep = walk.too_deep;
 		}
 	}
+	/* without the set (a read failed): the configuration, as applied */
+	memset(&resolver, 0, sizeof(resolver));
+	if (set)
+		slo_resolver_build(&resolver, &b->cfg, b->ids, set, nr_set,
+				   set_default ? set_default : default_budget_ns, walked_path, NULL);
 	st->cgroups = calloc(nr_seen ? nr_seen : 1, sizeof(*st->cgroups));
 	if (!st->cgroups)
 		ret = -ENOMEM;
@@ -303,7 +333,8 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 			ret = -ENOMEM;
 			break;
 		}
-		c->budget_ns = budget_of(path);
+		c->budget_ns = set ? slo_resolver_lookup(&resolver, path).budget_ns :
+				     slo_budgets_budget_of(b, path);
 		c->stats = seen[i].stats;
 		/* BPF has cpu.max state for a cgroup that ran under a limit */
 		if (!bpf_map_lookup_elem(bw_fd, &seen[i].id, &bw)) {
@@ -324,14 +355,16 @@ static int collect_cgroups(struct scx_slo *skel, slo_budget_of_fn budget_of,
 	if (completed)
 		tell_walk();
 	st->walk = walk_done;
+	slo_resolver_free(&resolver);
+	free(set);
 	free(bw_seen);
 	free(seen);
 	st->cgroups_freed = cgroups_freed;
 	return ret;
 }
 
-int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget_of,
-		      struct slo_stats *out)
+int slo_stats_collect(struct scx_slo *skel, int nr_cpus, const struct slo_budgets *b,
+		      uint64_t default_budget_ns, struct slo_stats *out)
 {
 	int ret;
 
@@ -339,7 +372,7 @@ int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget
 	sum_global(skel, nr_cpus, out->global);
 	ret = collect_domains(skel, nr_cpus, out);
 	if (!ret)
-		ret = collect_cgroups(skel, budget_of, out);
+		ret = collect_cgroups(skel, b, default_budget_ns, out);
 	if (ret)
 		slo_stats_free(out);
 	return ret;
@@ -413,7 +446,7 @@ static int cmp_bw_row(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int slo_stats_shed_samples(struct scx_slo *skel, slo_budget_of_fn budget_of,
+int slo_stats_shed_samples(struct scx_slo *skel, const struct slo_budgets *b,
 			   struct slo_shed_sample **out, size_t *nr)
 {
 	int fd = bpf_map__fd(skel->maps.slo_cgroup_stats);
@@ -459,7 +492,7 @@ int slo_stats_shed_samples(struct scx_slo *skel, slo_budget_of_fn budget_of,
 			continue;
 		smp[m] = (struct slo_shed_sample){
 			.path = path,
-			.budget_ns = budget_of(path),
+			.budget_ns = slo_budgets_budget_of(b, path),
 			.runs = vals[i].runs,
 			.misses = vals[i].misses,
 		};

@@ -24,22 +24,28 @@ struct slo_stats {
 	struct slo_metrics_walk walk;
 };
 
-/* Budget in force for a cgroup path (own SLO, an ancestor's, or default). */
-typedef uint64_t (*slo_budget_of_fn)(const char *path);
+struct slo_budgets;
 
-int slo_stats_collect(struct scx_slo *skel, int nr_cpus, slo_budget_of_fn budget_of,
-		      struct slo_stats *out);
+/*
+ * Read the counters.  Each cgroup's budget is the one in force in BPF
+ * (budget_resolve.h: @b's configuration as applied, then changed by
+ * `scx_slo slo set/del`); @default_budget_ns when the control map holds
+ * none.
+ */
+int slo_stats_collect(struct scx_slo *skel, int nr_cpus, const struct slo_budgets *b,
+		      uint64_t default_budget_ns, struct slo_stats *out);
 
 struct slo_shed_sample;
 /*
  * The per-cgroup counters alone, for the shed signal between the passes
  * that collect everything: the statistics and cpu.max maps read in
  * batches, named by the last complete walk; cgroups it has not named yet
- * are left out.  *out is malloc'd; its paths belong to the
- * walk's table and stay valid until the next slo_stats_collect().
- * 0 or -errno.
+ * are left out.  A budget is @b's as configured (a `slo set` in between
+ * reaches the signal through the misses BPF counts against it).  *out is
+ * malloc'd; its paths belong to the walk's table and stay valid until the
+ * next slo_stats_collect().  0 or -errno.
  */
-int slo_stats_shed_samples(struct scx_slo *skel, slo_budget_of_fn budget_of,
+int slo_stats_shed_samples(struct scx_slo *skel, const struct slo_budgets *b,
 			   struct slo_shed_sample **out, size_t *nr);
 /* The cgroups worst first (misses, then mean delay); at most @max_cgroups
  * of them, 0 for all. */

@@ -42,6 +42,15 @@ expect slo-too-large 2 'between 50us and 10s' "$bin" --slo /web=11s
 expect slo-relative 2 "must start with '/'" "$bin" --slo web=5ms
 expect slo-dotdot 2 "'..'" "$bin" --slo /web/../..=5ms
 expect slo-duplicate 2 'given twice' "$bin" --slo /web=5ms --slo //web/=6ms
+# the budget rule of the file and of `slo set` (loader/budget_rule.c)
+expect slo-leading-zero 2 "^scx_slo: --slo '0100ms': leading zeros are not allowed$" "$bin" --slo /web=0100ms
+expect default-budget-leading-zero 2 "^scx_slo: --default-budget '05ms': leading zeros are not allowed$" \
+	"$bin" --default-budget 05ms
+expect default-budget-plus 2 "^scx_slo: --default-budget '+5ms': " "$bin" --default-budget +5ms
+expect slo-dir-empty 2 "^scx_slo: --slo-dir '': expected a directory$" "$bin" --slo-dir ''
+expect slo-dir-with-slo 2 '^scx_slo: --slo-dir and --slo are exclusive' "$bin" --slo-dir /tmp --slo /web=5ms
+expect slo-dir-check-config 2 'only validates a file' "$bin" --check-config /dev/null --slo-dir /tmp
+expect slo-dir-help 0 '--slo-dir DIR' "$bin" --help
 expect stats-zero 2 'whole seconds' "$bin" --stats 0
 expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
 # the starvation backstop must fit in the watchdog: w/4 >= 100ms + slice

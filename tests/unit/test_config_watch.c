@@ -5,7 +5,9 @@
  * inotify, for every way the file changes under a running loader: a
  * ConfigMap's ..data swapped twice, the directory replaced, a symlinked
  * directory re-pointed, the file deleted and re-created, written in place
- * slowly (with and without closing it in between), and a bad version held.
+ * slowly (with and without closing it in between), and a bad version held;
+ * and with an SLO directory (--slo-dir) beside it: created late, written
+ * by rename, a bad file in it, removed.
  * Each change must be seen well before the 10 s periodic check would.
  */
 #define _GNU_SOURCE
@@ -79,6 +81,8 @@ static struct {
 	uint64_t first_budget_ns;
 	size_t max_entries_seen, min_entries_seen;
 	char why[64];			/* the last apply()'s reason */
+	uint64_t c1_budget_ns;		/* of /c1, 0 without one */
+	enum slo_entry_source c1_source;
 } live;
 
 static int fake_apply(void *ctx, struct slo_config *cfg, const char *why, bool force,
@@ -95,6 +99,13 @@ static int fake_apply(void *ctx, struct slo_config *cfg, const char *why, bool f
 	snprintf(live.why, sizeof(live.why), "%s", why);
 	live.entries = in_force.nr_entries;
 	live.first_budget_ns = in_force.nr_entries ? in_force.entries[0].budget_ns : 0;
+	live.c1_budget_ns = 0;
+	for (size_t i = 0; i < in_force.nr_entries; i++) {
+		if (!strcmp(in_force.entries[i].path, "/c1")) {
+			live.c1_budget_ns = in_force.entries[i].budget_ns;
+			live.c1_source = in_force.entries[i].source;
+		}
+	}
 	if (live.entries < live.min_entries_seen)
 		live.min_entries_seen = live.entries;
 	print_message("  applied (%s): %zu entries, first %llu ns\n", why, live.entries,
@@ -406,6 +417,72 @@ static void test_broken_at_start(void **state)
 	slo_config_watch_free(&w);
 }
 
+/* Run the watcher until /c1's budget is @ms, for at most @max_ms. */
+static bool pump_c1(struct slo_config_watch *w, uint64_t max_ms, int ms)
+{
+	uint64_t end = ms_now() + max_ms;
+
+	while (ms_now() < end) {
+		struct pollfd pfd = { .fd = slo_config_watch_fd(w), .events = POLLIN };
+		int t = slo_config_watch_timeout_ms(w);
+
+		poll(&pfd, pfd.fd >= 0 ? 1 : 0, t < 20 ? t : 20);
+		slo_config_watch_run(w);
+		if (live.c1_budget_ns == (uint64_t)ms * 1000000)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * --slo-dir beside --config: the directory appears after the start, the
+ * agent writes it by rename, a bad file in it holds the set in force, and
+ * without it --config's budgets are back.
+ */
+static void test_slo_dir(void **state)
+{
+	struct slo_config_watch w;
+	struct slo_config cfg;
+	char err[768], dir[PATH_MAX];
+
+	memset(&live, 0, sizeof(live));
+	live.min_entries_seen = SIZE_MAX;
+	sh("mkdir -p %s/d", tmp);
+	write_config("d/slo.yaml", 2, 5);
+	snprintf(path, sizeof(path), "%s/d/slo.yaml", tmp);
+	snprintf(dir, sizeof(dir), "%s/d/slos", tmp);
+	assert_int_equal(slo_config_watch_init_sources(&w, path, dir, 100000000, &ops, &cfg,
+						       err, sizeof(err)), 0);
+	assert_int_equal(fake_apply(NULL, &cfg, "start", true, err, sizeof(err)), 0);
+	assert_int_equal(live.c1_budget_ns, 5000000);
+	/* the agent's first write: the directory, a temporary file, a rename */
+	sh("mkdir %s", dir);
+	pump(&w, 300, 0);
+	write_at("d/slos/.pods.yaml.tmp", "slos:\n  - cgroup: /c1\n    budget: 9ms\n");
+	sh("mv %s/.pods.yaml.tmp %s/pods.yaml", dir, dir);
+	assert_true(pump_c1(&w, SEEN_MS, 9));
+	assert_int_equal(live.c1_source, SLO_FROM_DIR);
+	assert_int_equal(live.entries, 2);
+	/* --last-good keeps --config's own budget for /c1 */
+	assert_true(w.have_config_part);
+	assert_int_equal(w.config_part.entries[0].budget_ns, 5000000);
+	/* a second file naming /c1 too: refused whole, the set in force stays */
+	write_at("d/slos/other.yaml", "slos:\n  - cgroup: /c1\n    budget: 3ms\n");
+	pump(&w, 2000, 0);
+	assert_int_equal(w.status.failed, 1);
+	assert_false(w.status.last_ok);
+	assert_int_equal(live.c1_budget_ns, 9000000);
+	sh("rm %s/other.yaml", dir);
+	write_at("d/slos/pods.yaml", "slos:\n  - cgroup: /c1\n    budget: 11ms\n");
+	assert_true(pump_c1(&w, SEEN_MS, 11));
+	assert_true(w.status.last_ok);
+	/* the directory gone: --config's budget again */
+	sh("rm -r %s", dir);
+	assert_true(pump_c1(&w, SEEN_MS, 5));
+	assert_int_equal(live.c1_source, SLO_FROM_CONFIG);
+	slo_config_watch_free(&w);
+}
+
 static void test_missing_at_start(void **state)
 {
 	struct slo_config_watch w;
@@ -429,6 +506,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_slow_writes, clean),
 		cmocka_unit_test_teardown(test_bad_version_held, clean),
 		cmocka_unit_test_teardown(test_broken_at_start, clean),
+		cmocka_unit_test_teardown(test_slo_dir, clean),
 		cmocka_unit_test(test_missing_at_start),
 	};
 

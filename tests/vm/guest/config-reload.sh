@@ -16,7 +16,13 @@
 #   applied), written in two opens 300 ms apart with the first half cut
 #   mid-line (no error), a file bind-mounted over it (no inotify event:
 #   the periodic check), the directory renamed away and another put in its
-#   place, then a change in the new directory.
+#   place, then a change in the new directory;
+# run 3, --config /run/cm3/slo.yaml --slo-dir /run/slos (issue 16), the
+# directory missing at start: the agent's first file (temporary file and
+# rename) overrides --config's /r1 and says so in one line naming both
+# files, a second file naming /r1 too is refused whole (one line naming
+# both files, /r1 keeps its budget), and without the directory's files
+# --config's budget is back.
 #
 # Assertions are collected (check_fail), so that a run against a loader
 # without these fixes lists every scenario it misses.
@@ -109,7 +115,7 @@ expect_metric scx_slo_config_last_reload_successful 0 "bad version"
 expect_metric 'scx_slo_config_reloads_total{result="error"}' 1 "bad version"
 expect_metric scx_slo_config_entries 2 "bad version"
 [ "$(budget_of /r1)" = 21ms ] || check_fail "the bad version changed /r1 to '$(budget_of /r1)'"
-grep -q 'slo.yaml:3: bad budget' "$ERR" || check_fail "the bad version was not reported with its line"
+grep -q "slo.yaml:3: budget '5': duration needs a unit" "$ERR" || check_fail "the bad version was not reported with its line"
 cm_version /run/cmB 4 22ms 9ms
 expect 22ms $SEEN "good version after the bad one"
 expect_metric scx_slo_config_last_reload_successful 1 "good version after the bad one"
@@ -180,5 +186,29 @@ expect_metric scx_slo_config_last_reload_successful 1 "run 2"
 expect_metric 'scx_slo_config_reloads_total{result="error"}' 0 "run 2"
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || check_fail "run 2: exit status $SCX_RC"
+
+# --- run 3: --config and --slo-dir ------------------------------------------
+mkdir -p /run/cm3
+conf 5ms 6ms > /run/cm3/slo.yaml
+start_scx_slo --config /run/cm3/slo.yaml --slo-dir /run/slos
+expect 5ms $SEEN "run 3 start, no SLO directory yet"
+mkdir /run/slos
+printf 'slos:\n  - cgroup: /r1\n    budget: 3ms\n' > /run/slos/.pods.yaml.tmp
+mv /run/slos/.pods.yaml.tmp /run/slos/pods.yaml
+expect 3ms $SEEN "the agent's first file"
+grep -q '^scx_slo: /run/slos/pods.yaml overrides /run/cm3/slo.yaml for 1 cgroup(s): /r1 3ms (line 2) instead of 5ms (line 3)$' "$ERR" ||
+	check_fail "no line naming both sources: $(grep overrides "$ERR")"
+[ "$(budget_of /r2)" = 6ms ] || check_fail "/r2 is '$(budget_of /r2)', want --config's 6ms"
+printf 'slos:\n  - cgroup: /r1\n    budget: 1ms\n' > /run/slos/zz.yaml
+_end=$(($(now_cs) + SEEN * 100))
+until grep -q 'zz.yaml:2: cgroup /r1 is also in /run/slos/pods.yaml:2' "$ERR"; do
+	[ "$(now_cs)" -lt $_end ] || { check_fail "the same cgroup in two files was not refused"; break; }
+	usleep 100000
+done
+[ "$(budget_of /r1)" = 3ms ] || check_fail "the refused set changed /r1 to '$(budget_of /r1)'"
+rm /run/slos/zz.yaml /run/slos/pods.yaml
+expect 5ms $SEEN "the directory's files gone: --config's budget"
+stop_scx_slo
+[ "$SCX_RC" -eq 0 ] || check_fail "run 3: exit status $SCX_RC"
 
 checks_done

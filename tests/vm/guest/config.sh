@@ -62,7 +62,7 @@ log "1 ms budget: /tight has $m2 misses"
 mkdir -p "$cfg/v3"
 printf 'slos:\n  - cgroup: /tight\n    budget: 5\n' > "$cfg/v3/slo.yaml"
 ln -sfn v3 "$cfg/..data"
-wait_log "slo.yaml:3: bad budget '5'"
+wait_log "slo.yaml:3: budget '5': duration needs a unit"
 grep "config rejected" "$ERR" | tail -n1
 [ "$(budget_of /tight)" = 1ms ] || fail "the bad file changed /tight's budget to '$(budget_of /tight)'"
 sleep 4

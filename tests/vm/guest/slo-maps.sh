@@ -4,6 +4,8 @@
 # value size, key size, type or name, or something that is not a map, gets
 # one line naming the map and the mismatch and exit 2, and nothing is read
 # or written through any map.
+# After `slo set`, --stats, /metrics and `slo get` show the budget it put
+# in force (issue 16), for the cgroup and for its children.
 # The real scheduler's maps keep working, before and after one of them is
 # swapped for a planted map.  Before the check, `slo list` read a planted
 # control map's 64-byte value into its 24-byte buffer and exited 0 (with
@@ -92,12 +94,45 @@ refused "control, everything wrong" \
 rm -rf "$PIN"
 
 # the real scheduler's maps
-start_scx_slo --slo /web=5ms
+cg_create web/child
+cg_create extra
+# tasks that run now and then: --stats and /metrics show cgroups that ran
+cg_spawn web/child sh -c 'while :; do sleep 1; done'
+child_loop=$SPAWNED
+cg_spawn extra sh -c 'while :; do sleep 1; done'
+extra_loop=$SPAWNED
+start_scx_slo --slo /web=5ms --stats 1 --metrics 127.0.0.1:9464
 scx_slo slo list > /tmp/cli.out || fail "slo list: exit $?"
 cat /tmp/cli.out
 grep -q '^/web .* 5ms$' /tmp/cli.out || fail "slo list does not show /web's 5ms"
 scx_slo slo set /web 20ms || fail "slo set: exit $?"
 [ "$(scx_slo slo get /web)" = "/web: budget 20ms" ] || fail "slo get after set: '$(scx_slo slo get /web)'"
+
+# The budget `slo set` put in force is what --stats, /metrics and `slo get`
+# show, for the cgroup and what inherits from it, and for a cgroup no
+# configuration names (before, both showed the configuration's 5ms).
+[ "$(scx_slo slo get /web/child)" = "/web/child: budget 20ms, inherited from /web" ] ||
+	fail "slo get /web/child: '$(scx_slo slo get /web/child)'"
+scx_slo slo set /extra 3ms || fail "slo set /extra: exit $?"
+[ "$(scx_slo slo get /extra)" = "/extra: budget 3ms" ] || fail "slo get /extra: '$(scx_slo slo get /extra)'"
+lines=$(wc -l < "$OUT")
+shown() { # the last stats table's budget for cgroup $1 and the metric for it, after $lines
+	_row=$(tail -n +"$((lines + 1))" "$OUT" | awk -v c="$1" '$1 == c { b = $2 } END { print b }')
+	_metric=$(wget -q -O - http://127.0.0.1:9464/metrics |
+		sed -n "s|^scx_slo_cgroup_budget_seconds{cgroup=\"$1\"} ||p")
+	echo "$_row $_metric"
+}
+tries=0
+until [ "$(shown /web/child)" = "20ms 0.02" ] && [ "$(shown /extra)" = "3ms 0.003" ]; do
+	tries=$((tries + 1))
+	[ "$tries" -lt 100 ] ||
+		fail "after slo set: stats and metric show '$(shown /web/child)' for /web/child (want 20ms 0.02), '$(shown /extra)' for /extra (want 3ms 0.003)"
+	sleep 0.1
+done
+log "after slo set: /web/child $(shown /web/child), /extra $(shown /extra) (stats, metric)"
+scx_slo slo del /extra || fail "slo del /extra: exit $?"
+[ "$(scx_slo slo get /extra)" = "/extra: budget 100ms, the default (no SLO on it or above it)" ] ||
+	fail "slo get /extra after del: '$(scx_slo slo get /extra)'"
 
 # one of them swapped for another version's while it runs, then put back
 real_id=$(bpftool map show pinned "$PIN/budgets_1" | sed -n '1s/^\([0-9]*\):.*/\1/p')
@@ -124,5 +159,6 @@ bpftool map pin id "$ctl_id" "$PIN/control" || fail "cannot pin control back"
 kill -0 "$SCX_PID" || fail "scx_slo exited"
 [ "$(sched_state)" = enabled ] || fail "sched_ext state $(sched_state)"
 
+kill "$child_loop" "$extra_loop" 2>/dev/null
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
