@@ -53,6 +53,10 @@ char *agent_metrics_render(const struct agent_stats *st, size_t *len)
 	metric(f, "invalid_annotations_total", "counter",
 	       "Invalid budget annotation values seen (each pod and value once).");
 	fprintf(f, P "invalid_annotations_total %llu\n", (unsigned long long)st->invalid_annotations_total);
+	metric(f, "invalid_namespace_annotations_total", "counter",
+	       "Invalid namespace default values seen (--namespace-defaults; each namespace and value once).");
+	fprintf(f, P "invalid_namespace_annotations_total %llu\n",
+		(unsigned long long)st->invalid_namespace_annotations_total);
 	metric(f, "watch_restarts_total", "counter", "Watch requests that ended, by reason.");
 	for (i = 0; i < RESTART_REASONS; i++)
 		fprintf(f, P "watch_restarts_total{reason=\"%s\"} %llu\n", restart_names[i],

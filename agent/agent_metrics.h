@@ -28,6 +28,7 @@ struct agent_stats {
 	unsigned int pods_pending;	/* with a budget, cgroup not seen yet */
 	unsigned int pods_invalid;	/* skipped for their annotation now */
 	uint64_t invalid_annotations_total;
+	uint64_t invalid_namespace_annotations_total;
 	uint64_t watch_restarts[RESTART_REASONS];
 	uint64_t lists_total, list_failures_total;
 	uint64_t events_posted_total, events_failed_total;

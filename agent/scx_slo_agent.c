@@ -19,7 +19,11 @@
  *   bytes change, and atomically; while the API server is unreachable the
  *   last written file stays as it is;
  * - a 410 (in the stream or as the answer) means a fresh list, diffed with
- *   what was known: a pod deleted while the watch was down goes too.
+ *   what was known: a pod deleted while the watch was down goes too;
+ * - with --namespace-defaults the namespaces are listed and watched the
+ *   same way, each collection on its own request, backoff and version; a
+ *   pod without the annotation takes its namespace's, re-evaluated when the
+ *   namespace changes, and the file waits for both first lists.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,6 +64,7 @@
 #define SHORT_WATCH_S		1.0	/* an eventless stream shorter than this failed */
 #define LIST_PAGE		500
 #define MAX_PODS		(64 * 1024)
+#define MAX_NAMESPACES		(64 * 1024)
 #define EXIT_USAGE		2
 
 #define STOP_RELIST		1	/* line callback: 410 in the stream */
@@ -73,6 +78,7 @@ struct opts {
 	const char *cgroup_root;
 	const char *output;
 	const char *metrics;
+	bool namespace_defaults;
 	bool verbose;
 };
 
@@ -87,23 +93,47 @@ struct pod_entry {
 	bool conflict_logged;
 };
 
+/* A namespace's default budget (--namespace-defaults). */
+struct ns_entry {
+	struct pod ns;			/* name and annotation only */
+	bool valid;
+	uint64_t budget_ns;
+};
+
 enum phase { NEED_LIST, NEED_WATCH, WATCHING };
+
+struct agent;
+
+/* One listed and watched collection: the node's pods, or the namespaces. */
+struct resource {
+	struct agent *a;
+	enum kube_object kind;
+	const char *what;		/* "pods", "namespaces": for log lines */
+	char path[512];			/* the collection and its selector, up to '?' or '&' */
+	struct kube_watch watch;
+	enum phase phase;
+	double retry_at;
+	unsigned int failures;		/* in a row, for the backoff */
+	int stop_kind;			/* STOP_* from the line callback */
+	char rv[KUBE_RV_MAX + 1];
+	bool synced;			/* a list completed at least once */
+};
+
+enum { RES_PODS, RES_NAMESPACES, RES_MAX };
 
 struct agent {
 	struct opts o;
 	struct kube_config kc;
 	CURLM *multi;
-	struct kube_watch watch;
-	enum phase phase;
-	double retry_at;
-	unsigned int failures;		/* in a row, for the backoff */
+	struct resource res[RES_MAX];
+	unsigned int nr_res;
 	unsigned int backoff_base_ms, backoff_max_ms;
-	int stop_kind;			/* STOP_* from the line callback */
-	char rv[KUBE_RV_MAX + 1];
-	bool synced;			/* a list completed at least once */
+	bool synced;			/* every collection listed at least once */
 	bool dirty;
 	struct pod_entry *pods;
 	size_t nr_pods;
+	struct ns_entry *nss;
+	size_t nr_nss;
 	char *written;			/* bytes last written (or found) */
 	size_t written_len;
 	struct agent_stats st;
@@ -140,6 +170,12 @@ static const char *pod_label(const struct pod *p, char *buf, size_t len)
 	return buf;
 }
 
+static const char *name_label(const char *name, char *buf, size_t len)
+{
+	slo_escape(buf, len, name);
+	return buf;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -163,6 +199,8 @@ static void usage(FILE *out)
 "                         " DEFAULT_OUTPUT ")\n"
 "  -m, --metrics ADDR:PORT  serve /metrics and /healthz (default: " DEFAULT_METRICS ";\n"
 "                         'none' to serve nothing)\n"
+"  -N, --namespace-defaults  also watch the namespaces: a pod without the\n"
+"                         annotation takes its namespace's\n"
 "  -v, --verbose          log every pod change\n"
 "  -h, --help             this text\n"
 "\n"
@@ -195,6 +233,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "cgroup-root",	required_argument, NULL, 'r' },
 		{ "output",		required_argument, NULL, 'o' },
 		{ "metrics",		required_argument, NULL, 'm' },
+		{ "namespace-defaults",	no_argument,       NULL, 'N' },
 		{ "verbose",		no_argument,       NULL, 'v' },
 		{ "help",		no_argument,       NULL, 'h' },
 		{}
@@ -210,7 +249,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		.output = DEFAULT_OUTPUT,
 		.metrics = DEFAULT_METRICS,
 	};
-	while ((c = getopt_long(argc, argv, "n:a:t:C:r:o:m:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:a:t:C:r:o:m:Nvh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->node = optarg; break;
 		case 'a': o->api = optarg; break;
@@ -219,6 +258,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->cgroup_root = optarg; break;
 		case 'o': o->output = optarg; break;
 		case 'm': o->metrics = optarg; break;
+		case 'N': o->namespace_defaults = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		default:
@@ -288,6 +328,29 @@ static bool same_inputs(const struct pod *x, const struct pod *y)
 	       (!x->budget_len || !memcmp(x->budget, y->budget, x->budget_len));
 }
 
+static struct ns_entry *find_ns(struct agent *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_nss; i++)
+		if (!strcmp(a->nss[i].ns.name, name))
+			return &a->nss[i];
+	return NULL;
+}
+
+/* A pod without its own annotation: its namespace's valid one, or none. */
+static void inherit(struct agent *a, struct pod_entry *e)
+{
+	const struct ns_entry *n = a->o.namespace_defaults ? find_ns(a, e->pod.ns) : NULL;
+	bool valid = n && n->valid;
+	uint64_t budget_ns = valid ? n->budget_ns : 0;
+
+	if (valid != e->valid || budget_ns != e->budget_ns)
+		a->dirty = true;
+	e->valid = valid;
+	e->budget_ns = budget_ns;
+}
+
 /* Check the pod's budget and look for its cgroup; logs what changes. */
 static void evaluate(struct agent *a, struct pod_entry *e)
 {
@@ -295,10 +358,10 @@ static void evaluate(struct agent *a, struct pod_entry *e)
 	int ret;
 
 	if (!e->pod.has_budget) {
-		e->valid = false;
-		return;
-	}
-	if (!e->valid && !e->reported) {
+		if (e->reported)	/* its UID cannot name a cgroup */
+			return;
+		inherit(a, e);
+	} else if (!e->valid && !e->reported) {
 		if (agent_parse_annotation(e->pod.budget, e->pod.budget_len, &e->budget_ns, e->msg,
 					   sizeof(e->msg))) {
 			say("pod %s: annotation " SLO_AGENT_ANNOTATION ": %s; this pod is skipped",
@@ -375,6 +438,78 @@ static void remove_pod(struct agent *a, const char *uid)
 	pod_free(&e->pod);
 	*e = a->pods[--a->nr_pods];
 	a->dirty = true;
+}
+
+/* ---- the namespace defaults ---------------------------------------------------- */
+
+/* The pods of @ns that take its default see the new one. */
+static void reevaluate_namespace(struct agent *a, const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_pods; i++)
+		if (!a->pods[i].pod.has_budget && !strcmp(a->pods[i].pod.ns, ns))
+			evaluate(a, &a->pods[i]);
+}
+
+/* ADDED or MODIFIED (or a listed namespace): takes @n. */
+static void upsert_ns(struct agent *a, struct pod *n)
+{
+	char label[4 * KUBE_NAME_MAX + 1], msg[256];
+	struct ns_entry *e = find_ns(a, n->name), *ne;
+
+	if (e && e->ns.has_budget == n->has_budget && e->ns.budget_len == n->budget_len &&
+	    (!n->budget_len || !memcmp(e->ns.budget, n->budget, n->budget_len))) {
+		pod_move(&e->ns, n);
+		return;
+	}
+	if (!e) {
+		if (a->nr_nss >= MAX_NAMESPACES) {
+			say("more than %d namespaces: namespace %s ignored", MAX_NAMESPACES,
+			    name_label(n->name, label, sizeof(label)));
+			pod_free(n);
+			return;
+		}
+		ne = realloc(a->nss, (a->nr_nss + 1) * sizeof(*ne));
+		if (!ne) {
+			pod_free(n);
+			return;
+		}
+		a->nss = ne;
+		e = &a->nss[a->nr_nss++];
+		memset(e, 0, sizeof(*e));
+	}
+	pod_move(&e->ns, n);
+	e->valid = false;
+	e->budget_ns = 0;
+	if (e->ns.has_budget) {
+		/* each namespace and value reported once: a new value comes here anew */
+		if (agent_parse_annotation(e->ns.budget, e->ns.budget_len, &e->budget_ns, msg, sizeof(msg))) {
+			say("namespace %s: annotation " SLO_AGENT_ANNOTATION ": %s; its pods without one "
+			    "of their own are skipped", name_label(e->ns.name, label, sizeof(label)), msg);
+			a->st.invalid_namespace_annotations_total++;
+			e->budget_ns = 0;
+		} else {
+			e->valid = true;
+		}
+	}
+	if (a->o.verbose)
+		say("namespace %s: default %s", name_label(e->ns.name, label, sizeof(label)),
+		    e->valid ? "set" : "none");
+	reevaluate_namespace(a, e->ns.name);
+}
+
+static void remove_ns(struct agent *a, const char *name)
+{
+	struct ns_entry *e = find_ns(a, name);
+	char gone[KUBE_NAME_MAX + 1];
+
+	if (!e)
+		return;
+	snprintf(gone, sizeof(gone), "%s", e->ns.name);
+	pod_free(&e->ns);
+	*e = a->nss[--a->nr_nss];
+	reevaluate_namespace(a, gone);
 }
 
 /* ---- the SLO file -------------------------------------------------------------- */
@@ -580,10 +715,11 @@ static void set_reachable(struct agent *a, bool up, const char *why)
 }
 
 /* Full-jitter exponential backoff, or what Retry-After asked for. */
-static void retry_later(struct agent *a, long retry_after_s)
+static void retry_later(struct resource *r, long retry_after_s)
 {
+	struct agent *a = r->a;
 	double base = a->backoff_base_ms, delay;
-	unsigned int shift = a->failures < 16 ? a->failures : 16;
+	unsigned int shift = r->failures < 16 ? r->failures : 16;
 
 	delay = base * (double)(1u << shift);
 	if (delay > a->backoff_max_ms)
@@ -591,8 +727,8 @@ static void retry_later(struct agent *a, long retry_after_s)
 	delay = delay / 2 + delay / 2 * ((double)random() / RAND_MAX);
 	if (retry_after_s >= 0)
 		delay = 1000.0 * (retry_after_s < RETRY_AFTER_MAX_S ? retry_after_s : RETRY_AFTER_MAX_S);
-	a->failures++;
-	a->retry_at = kube_now() + delay / 1000.0;
+	r->failures++;
+	r->retry_at = kube_now() + delay / 1000.0;
 }
 
 static void after_unauthorized(struct agent *a)
@@ -618,7 +754,7 @@ static void replace_pods(struct agent *a, struct pod *listed, size_t n)
 			i++;
 			continue;
 		}
-		if (a->o.verbose || a->synced)
+		if (a->o.verbose || a->res[RES_PODS].synced)
 			say("pod %s: gone (deleted while not watching)",
 			    pod_label(&a->pods[i].pod, label, sizeof(label)));
 		remove_pod(a, a->pods[i].pod.uid);
@@ -627,8 +763,28 @@ static void replace_pods(struct agent *a, struct pod *listed, size_t n)
 		upsert(a, &listed[j]);
 }
 
-static int do_list(struct agent *a)
+/* The same for namespaces: pods of one gone from it lose its default. */
+static void replace_namespaces(struct agent *a, struct pod *listed, size_t n)
 {
+	size_t i, j;
+
+	for (i = 0; i < a->nr_nss;) {
+		bool found = false;
+
+		for (j = 0; j < n && !found; j++)
+			found = !strcmp(listed[j].name, a->nss[i].ns.name);
+		if (found)
+			i++;
+		else
+			remove_ns(a, a->nss[i].ns.name);
+	}
+	for (j = 0; j < n; j++)
+		upsert_ns(a, &listed[j]);
+}
+
+static int do_list(struct resource *res)
+{
+	struct agent *a = res->a;
 	char path[4096], rv[KUBE_RV_MAX + 1] = "", cont[2048] = "", err[512];
 	struct pod *pods = NULL;
 	struct kube_response r;
@@ -638,14 +794,14 @@ static int do_list(struct agent *a)
 	do {
 		char *esc = cont[0] ? curl_easy_escape(NULL, cont, 0) : NULL;
 
-		snprintf(path, sizeof(path), "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s&limit=%d%s%s",
-			 a->o.node, LIST_PAGE, esc ? "&continue=" : "", esc ? esc : "");
+		snprintf(path, sizeof(path), "%slimit=%d%s%s", res->path, LIST_PAGE,
+			 esc ? "&continue=" : "", esc ? esc : "");
 		curl_free(esc);
 		if (kube_request(&a->kc, "GET", path, NULL, &r)) {
 			if (r.tls_failed && !a->reachable_logged_down)
 				say("list: TLS failure: the CA file is read again for each try");
 			set_reachable(a, false, r.error);
-			retry_later(a, -1);
+			retry_later(res, -1);
 			kube_response_free(&r);
 			goto out;
 		}
@@ -654,35 +810,40 @@ static int do_list(struct agent *a)
 			int code;
 
 			kube_status_parse(r.body, r.len, &code, msg, sizeof(msg));
-			snprintf(err, sizeof(err), "list: HTTP %ld%s%.200s", r.status, msg[0] ? ": " : "", msg);
+			snprintf(err, sizeof(err), "list of %s: HTTP %ld%s%.200s", res->what, r.status,
+				 msg[0] ? ": " : "", msg);
 			set_reachable(a, false, err);
 			if (r.status == 401)
 				after_unauthorized(a);
-			retry_later(a, r.status == 429 || r.status >= 500 ? r.retry_after_s : -1);
+			retry_later(res, r.status == 429 || r.status >= 500 ? r.retry_after_s : -1);
 			kube_response_free(&r);
 			goto out;
 		}
-		if (pod_list_parse(r.body ? r.body : "", r.len, &pods, &nr, rv, sizeof(rv), cont,
-				   sizeof(cont), err, sizeof(err))) {
-			char why[600];
+		if (kube_list_parse(res->kind, r.body ? r.body : "", r.len, &pods, &nr, rv, sizeof(rv), cont,
+				    sizeof(cont), err, sizeof(err))) {
+			char why[640];
 
-			snprintf(why, sizeof(why), "list: %s", err);
+			snprintf(why, sizeof(why), "list of %s: %s", res->what, err);
 			set_reachable(a, false, why);
-			retry_later(a, -1);
+			retry_later(res, -1);
 			kube_response_free(&r);
 			goto out;
 		}
 		kube_response_free(&r);
 	} while (cont[0]);
-	replace_pods(a, pods, nr);
-	snprintf(a->rv, sizeof(a->rv), "%s", rv);
+	if (res->kind == KUBE_NAMESPACE)
+		replace_namespaces(a, pods, nr);
+	else
+		replace_pods(a, pods, nr);
+	snprintf(res->rv, sizeof(res->rv), "%s", rv);
 	set_reachable(a, true, NULL);
-	a->synced = true;
+	res->synced = true;
+	a->synced = a->res[RES_PODS].synced && (a->nr_res < 2 || a->res[RES_NAMESPACES].synced);
 	a->dirty = true;
 	a->st.last_sync_unix = wall_now();
-	a->failures = 0;
+	res->failures = 0;
 	if (a->o.verbose)
-		say("listed %zu pods at resourceVersion %s", nr, rv);
+		say("listed %zu %s at resourceVersion %s", nr, res->what, rv);
 	ret = 0;
 out:
 	if (ret)
@@ -695,15 +856,37 @@ out:
 	return ret;
 }
 
+static void apply_pod_event(struct agent *a, struct watch_event *ev)
+{
+	char label[4 * (2 * KUBE_NAME_MAX + 2) + 1];
+
+	if (a->o.verbose)
+		say("pod %s: %s", pod_label(&ev->pod, label, sizeof(label)),
+		    ev->type == WATCH_ADDED ? "added" : ev->type == WATCH_MODIFIED ? "modified" : "deleted");
+	if (ev->type == WATCH_DELETED)
+		remove_pod(a, ev->pod.uid);
+	else
+		upsert(a, &ev->pod);
+}
+
+static void apply_ns_event(struct agent *a, struct watch_event *ev)
+{
+	if (ev->type == WATCH_DELETED)
+		remove_ns(a, ev->pod.name);
+	else
+		upsert_ns(a, &ev->pod);
+}
+
 static int on_line(const char *line, size_t len, void *ctx)
 {
-	char err[512], label[4 * (2 * KUBE_NAME_MAX + 2) + 1];
-	struct agent *a = ctx;
+	char err[512];
+	struct resource *r = ctx;
+	struct agent *a = r->a;
 	struct watch_event ev;
 
-	if (watch_event_parse(line, len, &ev, err, sizeof(err))) {
-		say("watch: %s; watching again", err);
-		a->stop_kind = STOP_ERROR;
+	if (kube_event_parse(r->kind, line, len, &ev, err, sizeof(err))) {
+		say("watch of %s: %s; watching again", r->what, err);
+		r->stop_kind = STOP_ERROR;
 		return STOP_ERROR;
 	}
 	a->st.last_sync_unix = wall_now();
@@ -713,51 +896,45 @@ static int on_line(const char *line, size_t len, void *ctx)
 		watch_event_free(&ev);
 		if (ev.code == 410) {
 			if (a->o.verbose)
-				say("watch: resourceVersion %s expired: listing again", a->rv);
-			a->stop_kind = STOP_RELIST;
+				say("watch of %s: resourceVersion %s expired: listing again", r->what, r->rv);
+			r->stop_kind = STOP_RELIST;
 			return STOP_RELIST;
 		}
-		say("watch: ERROR event %d: %.200s; watching again", ev.code, ev.message);
-		a->stop_kind = STOP_ERROR;
+		say("watch of %s: ERROR event %d: %.200s; watching again", r->what, ev.code, ev.message);
+		r->stop_kind = STOP_ERROR;
 		return STOP_ERROR;
 	case WATCH_BOOKMARK:
 		break;
-	case WATCH_ADDED:
-	case WATCH_MODIFIED:
-		if (a->o.verbose)
-			say("pod %s: %s", pod_label(&ev.pod, label, sizeof(label)),
-			    ev.type == WATCH_ADDED ? "added" : "modified");
-		upsert(a, &ev.pod);
-		break;
-	case WATCH_DELETED:
-		if (a->o.verbose)
-			say("pod %s: deleted", pod_label(&ev.pod, label, sizeof(label)));
-		remove_pod(a, ev.pod.uid);
+	default:
+		if (r->kind == KUBE_NAMESPACE)
+			apply_ns_event(a, &ev);
+		else
+			apply_pod_event(a, &ev);
 		break;
 	}
-	snprintf(a->rv, sizeof(a->rv), "%s", ev.rv);
+	snprintf(r->rv, sizeof(r->rv), "%s", ev.rv);
 	watch_event_free(&ev);
 	return 0;
 }
 
-static void start_watch(struct agent *a)
+static void start_watch(struct resource *r)
 {
+	struct agent *a = r->a;
 	char path[4096], err[512];
-	char *rv = curl_easy_escape(NULL, a->rv, 0);
+	char *rv = curl_easy_escape(NULL, r->rv, 0);
 	long timeout = WATCH_MIN_TIMEOUT_S + random() % WATCH_MIN_TIMEOUT_S;
 
 	snprintf(path, sizeof(path),
-		 "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s&watch=1&resourceVersion=%s"
-		 "&allowWatchBookmarks=true&timeoutSeconds=%ld",
-		 a->o.node, rv ? rv : "", timeout);
+		 "%swatch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld",
+		 r->path, rv ? rv : "", timeout);
 	curl_free(rv);
-	a->stop_kind = 0;
-	if (kube_watch_start(&a->watch, a->multi, &a->kc, path, on_line, a, err, sizeof(err))) {
+	r->stop_kind = 0;
+	if (kube_watch_start(&r->watch, a->multi, &a->kc, path, on_line, r, err, sizeof(err))) {
 		say("%s", err);
-		retry_later(a, -1);
+		retry_later(r, -1);
 		return;
 	}
-	a->phase = WATCHING;
+	r->phase = WATCHING;
 }
 
 static void restart(struct agent *a, enum watch_restart why)
@@ -765,10 +942,11 @@ static void restart(struct agent *a, enum watch_restart why)
 	a->st.watch_restarts[why]++;
 }
 
-/* The watch request ended with @res; decide what comes next. */
-static void watch_ended(struct agent *a, CURLcode res)
+/* The watch request of @r ended with @res; decide what comes next. */
+static void watch_ended(struct resource *r, CURLcode res)
 {
-	struct kube_watch *w = &a->watch;
+	struct agent *a = r->a;
+	struct kube_watch *w = &r->watch;
 	double lasted = kube_now() - w->started;
 	char msg[256] = "", why[512];
 	long status = w->status;
@@ -776,60 +954,60 @@ static void watch_ended(struct agent *a, CURLcode res)
 
 	if (!status)
 		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
-	a->phase = NEED_WATCH;
-	a->retry_at = 0;
-	if (a->stop_kind == STOP_RELIST) {
+	r->phase = NEED_WATCH;
+	r->retry_at = 0;
+	if (r->stop_kind == STOP_RELIST) {
 		restart(a, RESTART_EXPIRED);
-		a->phase = NEED_LIST;
+		r->phase = NEED_LIST;
 		if (lasted < SHORT_WATCH_S)
-			retry_later(a, -1);	/* expired at once, again and again: no busy loop */
-	} else if (a->stop_kind == STOP_ERROR || w->stop_reason) {
+			retry_later(r, -1);	/* expired at once, again and again: no busy loop */
+	} else if (r->stop_kind == STOP_ERROR || w->stop_reason) {
 		restart(a, RESTART_ERROR);
-		retry_later(a, -1);
+		retry_later(r, -1);
 	} else if (!status) {
-		snprintf(why, sizeof(why), "watch: %s", w->error[0] ? w->error : curl_easy_strerror(res));
+		snprintf(why, sizeof(why), "watch of %s: %s", r->what, w->error[0] ? w->error : curl_easy_strerror(res));
 		if ((res == CURLE_SSL_CACERT_BADFILE || res == CURLE_PEER_FAILED_VERIFICATION ||
 		     res == CURLE_SSL_CONNECT_ERROR) && !a->reachable_logged_down)
 			say("watch: TLS failure (%s): the CA file is read again for each try",
 			    curl_easy_strerror(res));
 		set_reachable(a, false, why);
 		restart(a, res == CURLE_OPERATION_TIMEDOUT ? RESTART_TIMEOUT : RESTART_ERROR);
-		retry_later(a, -1);
+		retry_later(r, -1);
 	} else if (status == 200) {
-		/* EOF, or the transfer broke mid-stream: watch again from a->rv */
+		/* EOF, or the transfer broke mid-stream: watch again from r->rv */
 		restart(a, res == CURLE_OK ? RESTART_EOF : RESTART_ERROR);
 		set_reachable(a, true, NULL);
 		if (line_splitter_pending(&w->lines))
 			say("watch: stream ended inside an event (%zu bytes dropped); watching again",
 			    line_splitter_pending(&w->lines));
 		if (!w->events && lasted < SHORT_WATCH_S)
-			retry_later(a, -1);	/* an empty stream at once: no busy loop */
+			retry_later(r, -1);	/* an empty stream at once: no busy loop */
 		else
-			a->failures = 0;
+			r->failures = 0;
 	} else {
 		kube_status_parse(w->error_body, w->error_len, &code, msg, sizeof(msg));
-		snprintf(why, sizeof(why), "watch: HTTP %ld%s%.200s", status, msg[0] ? ": " : "", msg);
+		snprintf(why, sizeof(why), "watch of %s: HTTP %ld%s%.200s", r->what, status, msg[0] ? ": " : "", msg);
 		if (status == 410) {
 			restart(a, RESTART_EXPIRED);
-			a->phase = NEED_LIST;
+			r->phase = NEED_LIST;
 			if (lasted < SHORT_WATCH_S)
-				retry_later(a, -1);
+				retry_later(r, -1);
 		} else if (status == 401) {
 			restart(a, RESTART_UNAUTHORIZED);
 			set_reachable(a, false, why);
 			after_unauthorized(a);
-			retry_later(a, -1);
+			retry_later(r, -1);
 		} else if (status == 429) {
 			restart(a, RESTART_THROTTLED);
-			retry_later(a, w->retry_after_s);
+			retry_later(r, w->retry_after_s);
 		} else if (status >= 500) {
 			restart(a, RESTART_SERVER_ERROR);
 			set_reachable(a, false, why);
-			retry_later(a, w->retry_after_s);
+			retry_later(r, w->retry_after_s);
 		} else {
 			restart(a, RESTART_ERROR);
 			set_reachable(a, false, why);
-			retry_later(a, -1);
+			retry_later(r, -1);
 		}
 		if (a->o.verbose || status != 410)
 			say("%s", why);
@@ -869,9 +1047,33 @@ static unsigned int env_ms(const char *name, unsigned int dflt)
 	return *end || !v || v > 600000 ? dflt : (unsigned int)v;
 }
 
+/* Start whatever is due; true when something was (the loop goes round again). */
+static bool start_due(struct agent *a, double now)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_res; i++) {
+		struct resource *r = &a->res[i];
+
+		if (r->phase == NEED_LIST && now >= r->retry_at) {
+			if (!do_list(r))
+				r->phase = NEED_WATCH;
+			publish(a);
+			return true;
+		}
+		if (r->phase == NEED_WATCH && now >= r->retry_at) {
+			start_watch(r);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void run(struct agent *a)
 {
-	double next_tick = 0, now, wait_s;
+	double next_tick = 0, now, wake;
+	bool watching;
+	unsigned int i;
 	int running;
 	CURLMsg *m;
 
@@ -881,43 +1083,70 @@ static void run(struct agent *a)
 			once_a_second(a);
 			next_tick = now + 1.0;
 		}
-		if (a->phase == NEED_LIST && now >= a->retry_at) {
-			if (!do_list(a))
-				a->phase = NEED_WATCH;
-			publish(a);
+		if (start_due(a, now))
+			continue;
+		wake = next_tick;
+		watching = false;
+		for (i = 0; i < a->nr_res; i++) {
+			if (a->res[i].phase == WATCHING)
+				watching = true;
+			else if (a->res[i].retry_at < wake)
+				wake = a->res[i].retry_at;
+		}
+		if (!watching) {
+			if (wake > now)
+				usleep((useconds_t)((wake - now) * 1e6) + 1000);
 			continue;
 		}
-		if (a->phase == NEED_WATCH && now >= a->retry_at) {
-			start_watch(a);
-			continue;
-		}
-		if (a->phase != WATCHING) {
-			wait_s = a->retry_at - now;
-			if (wait_s > next_tick - now)
-				wait_s = next_tick - now;
-			if (wait_s > 0)
-				usleep((useconds_t)(wait_s * 1e6) + 1000);
-			continue;
-		}
-		curl_multi_poll(a->multi, NULL, 0, (int)((next_tick - now) * 1000) + 1, NULL);
+		curl_multi_poll(a->multi, NULL, 0, wake > now ? (int)((wake - now) * 1000) + 1 : 1, NULL);
 		curl_multi_perform(a->multi, &running);
 		while ((m = curl_multi_info_read(a->multi, &running))) {
-			if (m->msg == CURLMSG_DONE && m->easy_handle == a->watch.easy) {
-				watch_ended(a, m->data.result);
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			for (i = 0; i < a->nr_res; i++)
+				if (a->res[i].phase == WATCHING && m->easy_handle == a->res[i].watch.easy)
+					break;
+			if (i < a->nr_res) {
+				/* the handle is freed: read no further messages about it */
+				watch_ended(&a->res[i], m->data.result);
 				break;
 			}
 		}
-		if (a->phase == WATCHING &&
-		    kube_now() - a->watch.last_data > WATCH_MIN_TIMEOUT_S * 2 + WATCH_IDLE_GRACE_S) {
-			say("watch: nothing received for %d s; watching again",
-			    WATCH_MIN_TIMEOUT_S * 2 + WATCH_IDLE_GRACE_S);
-			restart(a, RESTART_TIMEOUT);
-			kube_watch_stop(&a->watch, a->multi);
-			a->phase = NEED_WATCH;
+		for (i = 0; i < a->nr_res; i++) {
+			struct resource *r = &a->res[i];
+
+			if (r->phase == WATCHING &&
+			    kube_now() - r->watch.last_data > WATCH_MIN_TIMEOUT_S * 2 + WATCH_IDLE_GRACE_S) {
+				say("watch of %s: nothing received for %d s; watching again", r->what,
+				    WATCH_MIN_TIMEOUT_S * 2 + WATCH_IDLE_GRACE_S);
+				restart(a, RESTART_TIMEOUT);
+				kube_watch_stop(&r->watch, a->multi);
+				r->phase = NEED_WATCH;
+			}
 		}
 		if (a->dirty)
 			publish(a);
 	}
+}
+
+/* The pods bound to this node and, with --namespace-defaults, the namespaces. */
+static void init_resources(struct agent *a)
+{
+	struct resource *r = &a->res[RES_PODS];
+
+	r->a = a;
+	r->kind = KUBE_POD;
+	r->what = "pods";
+	snprintf(r->path, sizeof(r->path), "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s&", a->o.node);
+	a->nr_res = 1;
+	if (!a->o.namespace_defaults)
+		return;
+	r = &a->res[RES_NAMESPACES];
+	r->a = a;
+	r->kind = KUBE_NAMESPACE;
+	r->what = "namespaces";
+	snprintf(r->path, sizeof(r->path), "/api/v1/namespaces?");
+	a->nr_res = 2;
 }
 
 int main(int argc, char **argv)
@@ -941,6 +1170,7 @@ int main(int argc, char **argv)
 	/* tests shorten the backoff; production keeps 0.5 s doubling to 30 s */
 	a.backoff_base_ms = env_ms("SCX_SLO_AGENT_BACKOFF_MS", BACKOFF_BASE_MS);
 	a.backoff_max_ms = a.backoff_base_ms == BACKOFF_BASE_MS ? BACKOFF_MAX_MS : a.backoff_base_ms * 8;
+	init_resources(&a);
 	kube_global_init();
 	a.multi = curl_multi_init();
 	if (!a.multi) {
@@ -958,15 +1188,20 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	say("node %s, API server %s, writing %s", a.o.node, a.kc.api, a.o.output);
+	say("node %s, API server %s, writing %s%s", a.o.node, a.kc.api, a.o.output,
+	    a.o.namespace_defaults ? ", with namespace defaults" : "");
 	run(&a);
 	say("stopping (signal %d); %s stays as last written", (int)stop_requested, a.o.output);
-	kube_watch_stop(&a.watch, a.multi);
+	for (i = 0; i < a.nr_res; i++)
+		kube_watch_stop(&a.res[i].watch, a.multi);
 	curl_multi_cleanup(a.multi);
 	slo_http_stop(a.http);
 	for (i = 0; i < a.nr_pods; i++)
 		pod_free(&a.pods[i].pod);
 	free(a.pods);
+	for (i = 0; i < a.nr_nss; i++)
+		pod_free(&a.nss[i].ns);
+	free(a.nss);
 	free(a.written);
 	curl_global_cleanup();
 	return 0;

@@ -193,21 +193,26 @@ static enum pod_qos compute_qos(struct json_object *spec)
 	return guaranteed ? POD_QOS_GUARANTEED : POD_QOS_BURSTABLE;
 }
 
-static int pod_from_json(struct json_object *obj, struct pod *p, char *rv, char *err, size_t errlen)
+static int object_from_json(enum kube_object kind, struct json_object *obj, struct pod *p, char *rv,
+			    char *err, size_t errlen)
 {
+	const char *what = kind == KUBE_NAMESPACE ? "namespace" : "pod";
 	struct json_object *meta = get(obj, "metadata"), *ann, *status, *budget;
 	const char *s, *qos;
 
 	memset(p, 0, sizeof(*p));
 	if (!meta) {
-		snprintf(err, errlen, "pod has no metadata");
+		snprintf(err, errlen, "%s has no metadata", what);
 		return -1;
 	}
-	if (copy_field(meta, "uid", "pod", p->uid, sizeof(p->uid), err, errlen) ||
-	    copy_field(meta, "namespace", "pod", p->ns, sizeof(p->ns), err, errlen) ||
-	    copy_field(meta, "name", "pod", p->name, sizeof(p->name), err, errlen))
+	if (copy_field(meta, "uid", what, p->uid, sizeof(p->uid), err, errlen) ||
+	    copy_field(meta, "name", what, p->name, sizeof(p->name), err, errlen))
 		return -1;
-	if (rv && copy_field(meta, "resourceVersion", "pod", rv, KUBE_RV_MAX + 1, err, errlen))
+	if (kind == KUBE_NAMESPACE)
+		strcpy(p->ns, p->name);
+	else if (copy_field(meta, "namespace", what, p->ns, sizeof(p->ns), err, errlen))
+		return -1;
+	if (rv && copy_field(meta, "resourceVersion", what, rv, KUBE_RV_MAX + 1, err, errlen))
 		return -1;
 	ann = get(meta, "annotations");
 	s = get_str(ann, "kubernetes.io/config.mirror");
@@ -233,6 +238,8 @@ static int pod_from_json(struct json_object *obj, struct pod *p, char *rv, char 
 		p->budget_len = n;
 		p->has_budget = true;
 	}
+	if (kind == KUBE_NAMESPACE)
+		return 0;
 	status = get(obj, "status");
 	qos = get_str(status, "qosClass");
 	if (!qos || pod_qos_parse(qos, &p->qos))
@@ -280,6 +287,12 @@ void watch_event_free(struct watch_event *ev)
 
 int watch_event_parse(const char *line, size_t len, struct watch_event *ev, char *err, size_t errlen)
 {
+	return kube_event_parse(KUBE_POD, line, len, ev, err, errlen);
+}
+
+int kube_event_parse(enum kube_object kind, const char *line, size_t len, struct watch_event *ev,
+		     char *err, size_t errlen)
+{
 	struct json_object *root, *obj;
 	const char *type;
 	int ret = -1;
@@ -320,7 +333,7 @@ int watch_event_parse(const char *line, size_t len, struct watch_event *ev, char
 		snprintf(err, errlen, "unknown watch event type '%.32s'", type);
 		goto out;
 	}
-	ret = pod_from_json(obj, &ev->pod, ev->rv, err, errlen);
+	ret = object_from_json(kind, obj, &ev->pod, ev->rv, err, errlen);
 out:
 	json_object_put(root);
 	if (ret)
@@ -330,6 +343,12 @@ out:
 
 int pod_list_parse(const char *body, size_t len, struct pod **pods, size_t *nr,
 		   char *rv, size_t rvlen, char *cont, size_t contlen, char *err, size_t errlen)
+{
+	return kube_list_parse(KUBE_POD, body, len, pods, nr, rv, rvlen, cont, contlen, err, errlen);
+}
+
+int kube_list_parse(enum kube_object kind, const char *body, size_t len, struct pod **pods, size_t *nr,
+		    char *rv, size_t rvlen, char *cont, size_t contlen, char *err, size_t errlen)
 {
 	struct json_object *root, *items, *meta;
 	const char *c;
@@ -358,7 +377,7 @@ int pod_list_parse(const char *body, size_t len, struct pod **pods, size_t *nr,
 			goto out;
 		}
 		*pods = np;
-		if (pod_from_json(json_object_array_get_idx(items, i), &np[*nr], NULL, err, errlen))
+		if (object_from_json(kind, json_object_array_get_idx(items, i), &np[*nr], NULL, err, errlen))
 			goto out;
 		(*nr)++;
 	}

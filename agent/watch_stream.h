@@ -40,7 +40,12 @@ size_t line_splitter_pending(const struct line_splitter *ls);
 void line_splitter_reset(struct line_splitter *ls);
 void line_splitter_free(struct line_splitter *ls);
 
-/* What the agent needs of one pod. */
+/*
+ * What the agent needs of one pod, or of one namespace (KUBE_NAMESPACE:
+ * ns and name both its name, the budget its annotation's, the rest unset).
+ */
+enum kube_object { KUBE_POD, KUBE_NAMESPACE };
+
 struct pod {
 	char uid[KUBE_UID_MAX + 1];
 	char cgroup_uid[KUBE_UID_MAX + 1];	/* the kubelet's: the mirror annotation's, else uid */
@@ -69,6 +74,8 @@ struct watch_event {
 
 /* One line of a watch stream.  0, or -1 with one line in @err. */
 int watch_event_parse(const char *line, size_t len, struct watch_event *ev, char *err, size_t errlen);
+int kube_event_parse(enum kube_object kind, const char *line, size_t len, struct watch_event *ev,
+		     char *err, size_t errlen);
 void watch_event_free(struct watch_event *ev);
 
 /*
@@ -77,6 +84,9 @@ void watch_event_free(struct watch_event *ev);
  */
 int pod_list_parse(const char *body, size_t len, struct pod **pods, size_t *nr,
 		   char *rv, size_t rvlen, char *cont, size_t contlen, char *err, size_t errlen);
+/* The same for a PodList or a NamespaceList page. */
+int kube_list_parse(enum kube_object kind, const char *body, size_t len, struct pod **pods, size_t *nr,
+		    char *rv, size_t rvlen, char *cont, size_t contlen, char *err, size_t errlen);
 
 /* A Status body's code and message (an HTTP error answer); -1 if not one. */
 int kube_status_parse(const char *body, size_t len, int *code, char *msg, size_t msglen);

@@ -52,6 +52,11 @@ expect no-ca 2 "CA file $work/none: No such file" "$bin" "${ok_args[@]}" --ca-fi
 expect no-cgroup-root 2 "--cgroup-root $work/none: not a directory" "$bin" "${ok_args[@]}" --cgroup-root "$work/none"
 expect relative-output 2 "--output 'pods.yaml': must be an absolute file path" "$bin" "${ok_args[@]}" --output pods.yaml
 expect no-output-dir 2 "--output $work/none/pods.yaml: no directory $work/none" "$bin" "${ok_args[@]}" --output "$work/none/pods.yaml"
+expect help-namespace-defaults 0 '--namespace-defaults' "$bin" --help
+expect namespace-defaults-no-value 2 "doesn't allow an argument" "$bin" "${ok_args[@]}" --namespace-defaults=yes
+# accepted: parsing goes on to the next refusal
+expect namespace-defaults-accepted 2 "--cgroup-root $work/none: not a directory" "$bin" "${ok_args[@]}" \
+	--namespace-defaults --cgroup-root "$work/none"
 expect bad-metrics 2 '--metrics' "$bin" "${ok_args[@]}" --metrics localhost:http
 [ -z "$(ls -A "$work/out")" ] || { echo "FAIL: a refused start wrote into $work/out"; failed=$((failed + 1)); }
 

@@ -18,7 +18,8 @@ Serves, as the API server does:
   GET  /healthz
 and for the tests (no auth):
   POST /test/trigger/NAME   release the steps that wait for NAME
-  GET  /test/state          requests seen, events posted, steps done
+  GET  /test/state          requests seen, events posted, steps done,
+                            namespace_requests (lists and watches of them)
 
 A scenario FILE is JSON:
   {"node": "node-a", "resourceVersion": 100,
@@ -33,7 +34,8 @@ A POD is a full Pod object, or the short form
 Steps run in order, each once the previous is done; any step may have
 "wait_for": "NAME" (held until POST /test/trigger/NAME; a trigger that came
 first counts) and "sleep_ms" (before it).  "do" is one of:
-  events       {"events": [{"type": ADDED|MODIFIED|DELETED, "pod": POD}],
+  events       {"events": [{"type": ADDED|MODIFIED|DELETED, "pod": POD}
+                            or {"type": ..., "namespace": {"name", "annotations"}}],
                 "chunks": "whole" (one chunk) | "each" (a chunk per event) |
                 N (chunks of N bytes, split inside events) | [n1, n2, ...],
                 "delay_ms": between chunks}: new resourceVersions, streamed
@@ -129,12 +131,8 @@ class State:
             self.put_pod(expand_pod(p, self.node))
         self.namespaces = {}
         for n in scenario.get("namespaces", [{"name": "default"}]):
-            self.rv += 1
-            self.namespaces[n["name"]] = {
-                "kind": "Namespace", "apiVersion": "v1",
-                "metadata": {"name": n["name"], "uid": "ns-" + n["name"],
-                             "resourceVersion": str(self.rv),
-                             "annotations": n.get("annotations", {})}}
+            self.put_namespace(n)
+        self.namespace_requests = 0
         self.history = []         # (rv, kind, [(type, obj)], chunks, delay_ms)
         self.watchers = []
         self.pending = []         # [target, code, retry_after, count]
@@ -148,6 +146,15 @@ class State:
         pod["metadata"]["resourceVersion"] = str(self.rv)
         self.pods[pod["metadata"]["uid"]] = pod
         return pod
+
+    def put_namespace(self, n):
+        self.rv += 1
+        ns = {"kind": "Namespace", "apiVersion": "v1",
+              "metadata": {"name": n["name"], "uid": "ns-" + n["name"],
+                           "resourceVersion": str(self.rv),
+                           "annotations": dict(n.get("annotations", {}))}}
+        self.namespaces[n["name"]] = ns
+        return ns
 
     def token(self):
         with open(self.token_file) as f:
@@ -206,9 +213,18 @@ class State:
     def do(self, step):
         what = step["do"]
         if what in ("events", "silent"):
-            batch = []
+            batch, ns_batch = [], []
             with self.lock:
                 for ev in step["events"]:
+                    if "namespace" in ev:
+                        if ev["type"] == "DELETED":
+                            ns = copy.deepcopy(self.namespaces.pop(ev["namespace"]["name"]))
+                            self.rv += 1
+                            ns["metadata"]["resourceVersion"] = str(self.rv)
+                        else:
+                            ns = self.put_namespace(ev["namespace"])
+                        ns_batch.append((ev["type"], copy.deepcopy(ns)))
+                        continue
                     pod = expand_pod(ev["pod"], self.node)
                     if ev["type"] == "DELETED":
                         old = self.pods.pop(pod["metadata"]["uid"], None)
@@ -220,10 +236,14 @@ class State:
                         pod = self.put_pod(pod)
                     batch.append((ev["type"], pod))
                 if what == "events":
-                    h = (self.rv, "pods", batch, step.get("chunks", "each"), step.get("delay_ms", 0))
-                    self.history.append(h)
-                    for w in self.watchers:
-                        w.q.put(("batch", h))
+                    for kind, b in (("pods", batch), ("namespaces", ns_batch)):
+                        if not b:
+                            continue
+                        h = (self.rv, kind, b, step.get("chunks", "each"), step.get("delay_ms", 0))
+                        self.history.append(h)
+                        for w in self.watchers:
+                            if w.kind == kind:
+                                w.q.put(("batch", h))
         elif what == "bookmark":
             with self.lock:
                 h = (self.rv, "pods", [("BOOKMARK", None)], "whole", 0)
@@ -375,11 +395,15 @@ class Handler(BaseHTTPRequestHandler):
                     "requests": [list(r) for r in self.st.requests],
                     "events": self.st.events_posted,
                     "steps_done": self.st.steps_done,
-                    "rv": self.st.rv})
+                    "rv": self.st.rv,
+                    "namespace_requests": self.st.namespace_requests})
         if url.path not in ("/api/v1/pods", "/api/v1/namespaces"):
             return self.send_json(404, status_body(404, "NotFound",
                                                    "the server could not find the requested resource"))
         kind = url.path.rsplit("/", 1)[1]
+        if kind == "namespaces":
+            with self.st.lock:
+                self.st.namespace_requests += 1
         # Go's strconv.ParseBool, as the API server: python3-kubernetes sends "True"
         watch = q.get("watch", "").lower() in ("1", "t", "true")
         target = "watch" if watch else "list"

@@ -21,7 +21,8 @@ A check:
    "no_file": true                                          (no SLO file yet)
    "expect": [{"uid": U, "qos": Q, "budget": "5ms"}, ...]   (omitted: not checked)
    "metrics": {"scx_slo_agent_x{label=\"v\"}": ">=1", ...}  (==, >=, <=)
-   "state": {"events": N, "max_watch_requests": N, "healthz": 200}}
+   "state": {"events": N, "max_watch_requests": N, "namespace_requests": N, "healthz": 200}}
+A scenario's "agent_args" (a list) are added to the agent's command line.
 """
 import argparse
 import glob
@@ -240,7 +241,8 @@ class Run:
             [self.args.agent, "--node", self.sc.get("node", "node-a"),
              "--api-server", "https://127.0.0.1:%d" % self.port, "--token-file", self.token,
              "--ca-file", self.ca, "--cgroup-root", self.root,
-             "--output", self.output, "--metrics", "127.0.0.1:%d" % self.mport],
+             "--output", self.output, "--metrics", "127.0.0.1:%d" % self.mport]
+            + self.sc.get("agent_args", []),
             stdout=self.agent_log, stderr=subprocess.STDOUT, env=env)
 
     def trigger(self, name):
@@ -269,7 +271,7 @@ class Run:
         st = check.get("state", {})
         if "healthz" in st and healthz(self.mport) != st["healthz"]:
             out.append("/healthz is %s, want %s" % (healthz(self.mport), st["healthz"]))
-        if "events" in st or "max_watch_requests" in st:
+        if "events" in st or "max_watch_requests" in st or "namespace_requests" in st:
             s = server_state(self.port, self.ctx)
             if s is None:
                 out.append("server state unreadable")
@@ -280,6 +282,9 @@ class Run:
                     for ev in s["events"]:
                         if ev.get("reason") != st["event_reason"] or ev.get("message") not in st["event_messages"]:
                             out.append("Event %s" % json.dumps(ev)[:300])
+                if "namespace_requests" in st and s["namespace_requests"] != st["namespace_requests"]:
+                    out.append("%d requests for namespaces, want %d" %
+                               (s["namespace_requests"], st["namespace_requests"]))
                 if "max_watch_requests" in st:
                     n = sum(1 for r in s["requests"] if r[0] == "watch" and r[2] >= t0)
                     if n > st["max_watch_requests"]:
