@@ -10,7 +10,7 @@
  * half its budgets on a saturated node (its probability climbs to the cap
  * within a second), /calm misses none.  SIGUSR1 stops the feed, so the
  * signal turns stale 2 s later; SIGTERM or SIGINT ends it.  The port
- * bound is printed on stdout once the first interval is in.
+ * bound is printed on stdout once /hot sheds at the cap.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -51,9 +51,9 @@ int main(int argc, char **argv)
 	struct slo_shed_params p;
 	struct slo_shed *shed;
 	struct slo_http *h;
+	struct slo_shed_answer answer;
 	bool told = false;
 	char err[256];
-	int i = 0;
 
 	if (argc != 2 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr, "usage: shed_server ADDR:PORT\n");
@@ -79,8 +79,12 @@ int main(int argc, char **argv)
 			smp[1].runs += 1000;
 			smp[1].delay_hist[8] += 1000;
 			slo_shed_update(shed, now_s(), smp, 2, 1.0);
-			/* priming plus two overloaded intervals: /hot sheds */
-			if (++i == 3 && !told) {
+			/*
+			 * Ready once /hot sheds at its cap: the proxies' checks
+			 * count 503s and must not race the climb to it.
+			 */
+			slo_shed_lookup(shed, "/hot", now_s(), &answer);
+			if (answer.probability >= 0.9 && !told) {
 				printf("%u\n", slo_http_port(h));
 				fflush(stdout);
 				told = true;

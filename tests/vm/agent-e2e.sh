@@ -21,8 +21,8 @@ command -v openssl >/dev/null || die "openssl is not installed: run tests/setup.
 work=$(mktemp -d)
 cleanup() {
 	if [ -n "${server_pid:-}" ]; then
-		kill "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
 	fi
 	rm -rf "$work"
 }

@@ -36,8 +36,8 @@ now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 slo_budget() {
 	_o=$(scx_slo slo get "$1" 2>&1) || { echo "error: $_o"; return; }
 	case $_o in
+	*", inherited from "* | *", the default ("*) echo none ;;
 	*": budget "*) echo "${_o##*: budget }" ;;
-	*"no SLO of its own"*) echo none ;;
 	*) echo "unexpected: $_o" ;;
 	esac
 }
