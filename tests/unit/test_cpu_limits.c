@@ -543,7 +543,12 @@ static void test_sync_bounded(void **state)
 	}
 	put("/many/c7/cpu.max", "10000 100000\n");
 	slo_limits_init(&l, root, &fake_ops);
-	while (!changed && calls < 10) {
+	/*
+	 * The 50 ms bound cuts passes short on a slow or busy machine (ASan,
+	 * a VM next door): what matters is that no pass walks everything and
+	 * that the walk gets there, not in how many passes.
+	 */
+	while (!changed && calls < 1000) {
 		changed = slo_limits_sync(&l);
 		assert_true(changed >= 0);
 		assert_true(l.walk.visited <= (size_t)(calls + 1) * SLO_CGROUP_WALK_PER_PASS + 1);
