@@ -693,6 +693,13 @@ void slo_config_watch_run(struct slo_config_watch *w)
 	if (drain(w, &rearm_needed, now)) {
 		if (rearm_needed)
 			rearm(w);
+		/*
+		 * A periodic check already in flight when the change is seen
+		 * applies it: the reload is the change's all the same (only an
+		 * operator's SIGHUP names it otherwise).
+		 */
+		if (w->pending && !w->force)
+			w->why = "file changed";
 		mark_pending(w, "file changed", false, now);
 	}
 	if (now >= w->next_recheck_ms) {

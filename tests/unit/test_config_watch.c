@@ -386,6 +386,17 @@ static void test_bad_version_held(void **state)
 	slo_config_watch_request(&w, "SIGHUP");
 	assert_true(pump(&w, SEEN_MS, 6));
 	assert_string_equal(live.why, "SIGHUP");
+	/*
+	 * A change seen while the periodic check is settling names the reload
+	 * (vm.config waited for 'applied (file changed)' and saw the check's).
+	 */
+	w.next_recheck_ms = 0;
+	slo_config_watch_run(&w);
+	assert_true(w.pending);
+	assert_string_equal(w.why, "periodic check");
+	write_config("b/slo.yaml", 1, 7);
+	assert_true(pump(&w, SEEN_MS, 7));
+	assert_string_equal(live.why, "file changed");
 	slo_config_watch_free(&w);
 }
 
