@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "budget_rule.h"
 #include "duration.h"
@@ -36,4 +38,58 @@ int slo_parse_budget(const char *str, uint64_t *ns, char *why, size_t why_len)
 	}
 	*ns = value;
 	return 0;
+}
+
+const char *slo_quote_value(const void *s, size_t len, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *bytes = s;
+	size_t i, n = 0;
+
+	for (i = 0; i < len && i < SLO_QUOTE_MAX && n + 5 < size; i++) {
+		unsigned char c = bytes[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+			buf[n++] = (char)c;
+		} else {
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 0xf];
+		}
+	}
+	if (i < len && n + 4 <= size) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int slo_check_budget(const char *what, const void *s, size_t len, uint64_t *ns,
+		     char *msg, size_t msglen)
+{
+	char shown[SLO_QUOTE_BUF], why[128], *copy;
+	int ret;
+
+	if (!len) {
+		snprintf(msg, msglen, "%s has no value", what);
+		return -1;
+	}
+	slo_quote_value(s, len, shown, sizeof(shown));
+	/* strlen() would stop at an embedded NUL ("5ms\0junk" from "\0") */
+	if (memchr(s, '\0', len)) {
+		snprintf(msg, msglen, "%s '%s': contains a NUL character", what, shown);
+		return -1;
+	}
+	copy = strndup(s, len);
+	if (!copy) {
+		snprintf(msg, msglen, "%s '%s': out of memory", what, shown);
+		return -1;
+	}
+	ret = slo_parse_budget(copy, ns, why, sizeof(why));
+	free(copy);
+	if (ret)
+		snprintf(msg, msglen, "%s '%s': %s", what, shown, why);
+	return ret;
 }

@@ -23,4 +23,24 @@
  */
 int slo_parse_budget(const char *str, uint64_t *ns, char *why, size_t why_len);
 
+/*
+ * Quote @len bytes of a user-supplied value for a message: at most
+ * SLO_QUOTE_MAX of them, then "...", every byte that is not printable
+ * ASCII (and the backslash and the quote) as \xNN, so that nothing a user
+ * wrote reaches a terminal or a log as a control sequence.  @buf should
+ * hold SLO_QUOTE_BUF bytes.  Returns @buf.
+ */
+#define SLO_QUOTE_MAX	48
+#define SLO_QUOTE_BUF	(4 * SLO_QUOTE_MAX + 8)
+const char *slo_quote_value(const void *s, size_t len, char *buf, size_t size);
+
+/*
+ * @len bytes that should be a budget (a YAML scalar, an annotation), named
+ * @what in the message: 0 with *ns set, or -1 with @msg holding one line,
+ * "<what> has no value", "<what> '<quoted>': contains a NUL character" or
+ * "<what> '<quoted>': <slo_parse_budget()'s reason>".
+ */
+int slo_check_budget(const char *what, const void *s, size_t len, uint64_t *ns,
+		     char *msg, size_t msglen);
+
 #endif /* __SLO_BUDGET_RULE_H */

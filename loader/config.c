@@ -31,7 +31,6 @@
 #define DUP_SLOTS		(2 * SLO_MAX_BUDGETS)
 _Static_assert((DUP_SLOTS & (DUP_SLOTS - 1)) == 0, "DUP_SLOTS must be a power of two");
 /* How much of a user-supplied string a message shows. */
-#define SHOW_MAX		48
 
 struct parser {
 	yaml_parser_t yp;
@@ -97,34 +96,10 @@ static int fail(struct parser *p, unsigned int line, const char *fmt, ...)
 	return -1;
 }
 
-/*
- * Quote a user-supplied string for a message: bounded in length, and every
- * byte that is not printable ASCII escaped, so that nothing in the file can
- * reach a terminal or a log as a control sequence.
- */
+/* A user-supplied value, quoted for a message (budget_rule.h). */
 static const char *show(const unsigned char *s, size_t len, char *buf, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, n = 0;
-
-	for (i = 0; i < len && i < SHOW_MAX && n + 5 < size; i++) {
-		unsigned char c = s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-			buf[n++] = (char)c;
-		} else {
-			buf[n++] = '\\';
-			buf[n++] = 'x';
-			buf[n++] = hex[c >> 4];
-			buf[n++] = hex[c & 0xf];
-		}
-	}
-	if (i < len && n + 4 <= size) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
+	return slo_quote_value(s, len, buf, size);
 }
 
 /* ------------------------------------------------------------------------
@@ -389,23 +364,16 @@ static const char *node_kind(const struct parser *p)
 /* The current event is the value of @what: a budget (budget_rule.h). */
 static int parse_budget(struct parser *p, const char *what, uint64_t *ns)
 {
-	char shown[4 * SHOW_MAX + 8], why[128];
 	const unsigned char *s;
+	char msg[SLO_QUOTE_BUF + 160];
 	size_t len;
 
 	if (p->ev.type != YAML_SCALAR_EVENT)
 		return fail(p, ev_line(p), "%s must be a duration such as 5ms, not %s",
 			    what, node_kind(p));
 	s = scalar(p, &len);
-	if (!len)
-		return fail(p, ev_line(p), "%s has no value", what);
-	show(s, len, shown, sizeof(shown));
-	/* strlen() would stop at an embedded NUL ("5ms\0junk" from "\0") */
-	if (memchr(s, '\0', len))
-		return fail(p, ev_line(p), "%s '%s': contains a NUL character",
-			    what, shown);
-	if (slo_parse_budget((const char *)s, ns, why, sizeof(why)))
-		return fail(p, ev_line(p), "%s '%s': %s", what, shown, why);
+	if (slo_check_budget(what, s, len, ns, msg, sizeof(msg)))
+		return fail(p, ev_line(p), "%s", msg);
 	return 0;
 }
 
@@ -426,7 +394,7 @@ static bool has_control(const unsigned char *s, size_t len)
 /* The current event is a cgroup path: normalise it into p->path. */
 static int parse_cgroup(struct parser *p)
 {
-	char shown[4 * SHOW_MAX + 8];
+	char shown[SLO_QUOTE_BUF];
 	const unsigned char *s;
 	const char *why = NULL;
 	size_t len;
@@ -483,7 +451,7 @@ static struct slo_config_entry *find_dup(struct parser *p, size_t *slot)
 static int add_entry(struct parser *p, uint64_t budget_ns, unsigned int line,
 		     const unsigned char *raw, size_t raw_len)
 {
-	char shown[4 * SHOW_MAX + 8], shown_norm[4 * SHOW_MAX + 8];
+	char shown[SLO_QUOTE_BUF], shown_norm[SLO_QUOTE_BUF];
 	struct slo_config_entry *e;
 	size_t slot = 0;
 
@@ -548,7 +516,7 @@ static int parse_entry(struct parser *p)
 	int ret = -1;
 
 	for (;;) {
-		char shown[4 * SHOW_MAX + 8];
+		char shown[SLO_QUOTE_BUF];
 		const unsigned char *s;
 		unsigned int key_line;
 		size_t len;
@@ -613,7 +581,7 @@ static int parse_entry(struct parser *p)
 		goto out;
 	}
 	if (!seen[KEY_BUDGET]) {
-		char shown[4 * SHOW_MAX + 8];
+		char shown[SLO_QUOTE_BUF];
 
 		fail(p, entry_line, "SLO entry for '%s' has no budget",
 		     show(raw, raw_len, shown, sizeof(shown)));
@@ -651,7 +619,7 @@ static int parse_top(struct parser *p)
 	unsigned int default_line = 0, slos_line = 0;
 
 	for (;;) {
-		char shown[4 * SHOW_MAX + 8];
+		char shown[SLO_QUOTE_BUF];
 		unsigned int key_line;
 		const unsigned char *s;
 		size_t len;
