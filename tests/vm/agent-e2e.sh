@@ -11,6 +11,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/host-lib.sh"
 kernel=${1:?usage: agent-e2e.sh KERNEL [SCENARIO]}
 scenario=${2:-$here/agent-e2e.json}
 die() { echo "agent-e2e: $*" >&2; exit 3; }
@@ -46,13 +47,6 @@ trap cleanup EXIT
 od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$work/token"
 chmod 0644 "$work/token"
 
-free_port() { # a loopback port nobody listens on
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
 port=$(free_port)
 python3 "$server" --port "$port" --scenario "$scenario" --cert "$work/server.crt" \
 	--key "$work/server.key" --token-file "$work/token" --ready-file "$work/ready" \

@@ -5,6 +5,7 @@
 # 1 ms-budget cgroup and zero for an idle one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/host-lib.sh"
 kernel=$1
 command -v prometheus >/dev/null || { echo "prometheus.sh: prometheus is not installed: run tests/setup.sh" >&2; exit 1; }
 
@@ -16,13 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { # a loopback port nobody listens on
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
 guest_port=$(free_port)
 prom_port=$(free_port)
 cat > "$work/prometheus.yml" <<YML
