@@ -5,8 +5,8 @@
 #
 #   bench/run.sh [--vm] [--quick] [-n REPS] [--budget DUR] [--peers] [--peer CMD]
 #                [--kernel VER] [--presets "2s1c 2s2l2c"] [--duration S]
-#                [--samples N] [--rate N] [--cyclictest] [--build DIR]
-#                [--out DIR]
+#                [--samples N] [--rate N] [--cyclictest] [--hackbench]
+#                [--hackbench-args ARGS] [--build DIR] [--out DIR]
 #
 # Each run puts the latency workload (bench/slo_probe: 400 requests/s of ~1 ms
 # of CPU each, latency from the wakeup) in a cgroup with a tight budget (--budget,
@@ -16,7 +16,9 @@
 # under saturation (floor), the default scheduler, scx_slo, scx_slo
 # --single-dsq, with --peers scx_simple and scx_flatcg, and with --peer
 # another sched_ext scheduler.  schbench runs too when SCHBENCH=PATH is set or
-# schbench is on PATH; --cyclictest adds cyclictest (SCHED_OTHER).
+# schbench is on PATH; --cyclictest adds cyclictest (SCHED_OTHER);
+# --hackbench ends each scheduler's run, once the load is gone, with
+# hackbench (rt-tests) alone, timed: the messaging cost of the scheduler.
 #
 # On a host with sched_ext (and without --vm) it runs there, once.  Otherwise
 # it boots the test VM (tests/vm/run-vm.sh, QEMU) once per preset: 2s1c (2
@@ -42,6 +44,10 @@
 #   --rate N      workload requests per second (400: below the workload
 #                 cgroup's fair CPU share, since a budget buys latency, not
 #                 CPU; 0 = as fast as possible, which measures fairness)
+#   --hackbench   hackbench after each scheduler's run (not the floors')
+#   --hackbench-args ARGS
+#                 its arguments ("-g 4 -l 100": 4 groups of 20 senders and
+#                 20 receivers, processes over sockets, 100 messages each)
 #   --build DIR   the build tree ($SCX_SLO_BUILD, else build/ or build-dev/)
 #   --out DIR     results (bench/out/<timestamp>/)
 #
@@ -54,7 +60,7 @@ root=$(cd "$here/.." && pwd)
 cmdline="bench/run.sh$(printf " %q" "$@")"
 
 vm=0 quick=0 reps='' budget=5ms rate=400 peers=0 peer='' kernel='' presets="2s1c 2s2l2c" duration='' samples=''
-cyclictest=0 build=${SCX_SLO_BUILD:-} out=
+cyclictest=0 hackbench=0 hackbench_args="-g 4 -l 100" build=${SCX_SLO_BUILD:-} out=
 usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
@@ -72,6 +78,8 @@ while [ $# -gt 0 ]; do
 	--samples) need "$@"; samples=$2; shift 2 ;;
 	--rate) need "$@"; rate=$2; shift 2 ;;
 	--cyclictest) cyclictest=1; shift ;;
+	--hackbench) hackbench=1; shift ;;
+	--hackbench-args) need "$@"; hackbench=1; hackbench_args=$2; shift 2 ;;
 	--build) need "$@"; build=$2; shift 2 ;;
 	--out) need "$@"; out=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -91,6 +99,13 @@ fi
 # the peer command line is pasted into a shell script: keep it plain
 [[ $peer =~ ^[A-Za-z0-9_./=:,+@\ -]*$ ]] || die "--peer may contain only letters, digits, spaces and _./=:,+@-"
 command -v jq > /dev/null || die "jq is not installed (tests/setup.sh)"
+# pasted into a shell script too
+[[ $hackbench_args =~ ^[A-Za-z0-9\ -]*$ ]] || die "--hackbench-args may contain only letters, digits, spaces and -"
+hackbench_bin=
+if [ "$hackbench" = 1 ]; then
+	hackbench_bin=$(command -v hackbench || true)
+	[ -n "$hackbench_bin" ] || die "--hackbench: hackbench is not installed (rt-tests; tests/setup.sh installs it)"
+fi
 
 # the build tree
 if [ -z "$build" ]; then
@@ -175,6 +190,7 @@ make_script() { # PRESET FILE [HOST-PREAMBLE]
 		echo "BENCH_STRESS_METHOD=int64"
 		echo "BENCH_PROBE_ARGS='$probe_args' BENCH_CYCLICTEST=$cyclictest"
 		echo "BENCH_SCHBENCH='$schbench_cmd'"
+		[ "$hackbench" = 1 ] && echo "BENCH_HACKBENCH='$hackbench_args'"
 		echo "BENCH_PEERS='${peer_names[*]}'"
 		for i in "${!peer_names[@]}"; do
 			echo "BENCH_PEER_${peer_names[$i]}='${peer_cmds[$i]}' BENCH_PEER_OPS_${peer_names[$i]}='${peer_ops[$i]}'"
@@ -220,8 +236,9 @@ for preset in $presets; do
 		make_script "$preset" "$script"
 		cp "$script" "$out/guest-$preset.sh"
 		extra=()
-		if [ ${#peer_paths[@]} -gt 0 ] || [ -n "$schbench" ]; then
-			[ -f "$work/initrd.cpio" ] || extra_initramfs "$work/initrd.cpio" "${peer_paths[@]}" ${schbench:+"$schbench"}
+		if [ ${#peer_paths[@]} -gt 0 ] || [ -n "$schbench" ] || [ -n "$hackbench_bin" ]; then
+			[ -f "$work/initrd.cpio" ] || extra_initramfs "$work/initrd.cpio" "${peer_paths[@]}" \
+				${schbench:+"$schbench"} ${hackbench_bin:+"$hackbench_bin"}
 			extra=(--initramfs "$work/initrd.cpio")
 		fi
 		# worst case per run: stress warm-up, probe warm-up, 3x duration
@@ -229,6 +246,7 @@ for preset in $presets; do
 		per=$((warmup + 1 + 3 * duration + 15))
 		[ "$cyclictest" = 1 ] && per=$((per + duration + 2))
 		[ -n "$schbench" ] && per=$((per + duration + 10))
+		[ "$hackbench" = 1 ] && per=$((per + 60))
 		[ "$preset" = 2s2l2c ] && per=$((per * 2))
 		timeout=$((180 + reps * nentries * per))
 		echo "bench: booting preset $preset (up to ${timeout}s; console: $log)"
@@ -288,11 +306,13 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg cmd "$cmdline" --arg mod
 	--argjson machine "$machine" --argjson reps "$reps" --argjson quick "$quick" \
 	--arg budget "$budget" --argjson duration "$duration" --argjson samples "$samples" \
 	--argjson warmup "$warmup" --argjson rate "$rate" --argjson ct "$cyclictest" --arg sb "$schbench" --arg peer "$peer" \
+	--arg hb "$( [ "$hackbench" = 1 ] && echo "$hackbench_args" || true)" \
 	--argjson peers "$peers_json" --argjson secs "$(( $(date +%s) - start ))" \
 	'{schema: 1, date: $date, command: $cmd, mode: $mode, machine: $machine, wall_s: $secs,
 	  settings: {reps: $reps, quick: ($quick == 1), budget: $budget, duration_s: $duration,
 	             min_samples: $samples, rate: $rate, stress_warmup_s: $warmup, cyclictest: ($ct == 1),
 	             schbench: (if $sb == "" then null else $sb end),
+	             hackbench: (if $hb == "" then null else $hb end),
 	             peer: (if $peer == "" then null else $peer end), peers: $peers},
 	  presets: .}' "$work"/preset-*.json > "$work/raw.json"
 jq -f "$here/summarize.jq" "$work/raw.json" > "$out/results.json"

@@ -136,6 +136,12 @@ script=$work_dir/shed-guest.sh
 		cat "$here/nginx/$f.conf"
 		echo "SHED_CONF_EOF"
 	done
+	# the scheduler arm runs the shipped nginx files as they are
+	for f in scx-slo-server scx-slo-location; do
+		echo "cat > \"\$SHED_CONF/$f.conf\" <<'SHED_CONF_EOF'"
+		cat "$root/deploy/proxy/nginx/$f.conf"
+		echo "SHED_CONF_EOF"
+	done
 	cat "$here/vm/shed.sh"
 } > "$script"
 cp "$script" "$out/guest.sh"
@@ -145,7 +151,7 @@ progress() { grep --line-buffered -a -E '^(shed:|run-vm:|FAIL:|scxvm: test timed
 
 # boot, start-up, the capacity ramp, then per arm its steps, nginx and the drain
 ncap=$(echo "$cap_factors" | wc -w)
-timeout=$((240 + ncap * cap_step * 2 + narms * (2 * (7 * step + burst) + 40)))
+timeout=$((240 + ncap * cap_step * 2 + narms * (2 * (7 * step + burst) + 100)))
 log=$out/console.log
 echo "shed: arms: $arms; steps ${step}s, burst ${burst}s; preset $preset (up to ${timeout}s; console: $log)"
 set +e

@@ -7,6 +7,7 @@
 #   vs_idle_floor  request latency / the workload alone on the idle machine
 #   vs_fifo_floor  wakeup latency / the wakeup-only probe at SCHED_FIFO
 #   vs_single_dsq  scx_slo's value / scx_slo --single-dsq's (per-LLC)
+#   vs_scx_simple  scx_slo's and --single-dsq's value / scx_simple's (--peers)
 
 def stats:
   map(select(. != null)) | sort | length as $n
@@ -34,11 +35,12 @@ def metrics($info):
      throughput: $r.throughput.bogo_ops_per_s,
      miss_web: ($r | miss($info.web_cgroup // "/scx-bench-web")),
      miss_batch: ($r | miss($info.batch_cgroup // "/scx-bench-batch"))}
+  + (if $r.messaging then {messaging_s: $r.messaging.seconds} else {} end)
   + (if $r.cyclictest then {cyclictest_p99: $r.cyclictest.p99} else {} end)
   + (if $r.schbench then {schbench_request_p99: $r.schbench.request_us.p99,
                           schbench_wakeup_p99: $r.schbench.wakeup_us.p99} else {} end);
 
-def ratio_keys: [pcts[] | "request_\(.)", "wakeup_\(.)"] + ["throughput", "cyclictest_p99",
+def ratio_keys: [pcts[] | "request_\(.)", "wakeup_\(.)"] + ["throughput", "messaging_s", "cyclictest_p99",
   "schbench_request_p99", "schbench_wakeup_p99"];
 
 def summarize_preset($names):
@@ -65,7 +67,9 @@ def summarize_preset($names):
              {vs_idle_floor: ratio_stats($s; "idle"; [pcts[] | "request_\(.)"]),
               vs_fifo_floor: ratio_stats($s; "fifo"; [pcts[] | "wakeup_\(.)"])}
            else {} end)
-        + (if $s == "scx_slo" then {vs_single_dsq: ratio_stats($s; "single_dsq"; ratio_keys)} else {} end))}
+        + (if $s == "scx_slo" then {vs_single_dsq: ratio_stats($s; "single_dsq"; ratio_keys)} else {} end)
+        + (if ($s | IN("scx_slo", "single_dsq")) and any($runs[]; .sched == "scx_simple") then
+             {vs_scx_simple: ratio_stats($s; "scx_simple"; ratio_keys)} else {} end))}
      end))};
 
 # issue 7, item 6: targets to report against (not assertions)
@@ -86,7 +90,15 @@ def targets($S):
         row("per-LLC request p99 vs --single-dsq"; "2s2l2c"; med($llc.runs.scx_slo.vs_single_dsq.request_p99); "<="; 1.0),
         row("per-LLC wakeup p99 vs --single-dsq"; "2s2l2c"; med($llc.runs.scx_slo.vs_single_dsq.wakeup_p99); "<="; 1.0),
         row("per-LLC throughput vs --single-dsq"; "2s2l2c"; med($llc.runs.scx_slo.vs_single_dsq.throughput); ">="; 1.0)
-       else empty end) ];
+       else empty end),
+      # issue 14: hackbench time (lower is better), on the preset that has it
+      (([$S[] | select(.runs.scx_slo.vs_default.messaging_s)] | last) as $msg
+       | if $msg then
+           row("messaging time vs default scheduler"; $msg.preset; med($msg.runs.scx_slo.vs_default.messaging_s); "<="; 1.3),
+           (if $msg.runs.scx_slo.vs_scx_simple then
+              row("messaging time vs scx_simple"; $msg.preset; med($msg.runs.scx_slo.vs_scx_simple.messaging_s); "<="; 1.0)
+            else empty end)
+         else empty end) ];
 
 . as $all
 | entries($all.settings) as $names

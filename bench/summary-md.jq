@@ -39,6 +39,7 @@ def pname: {p50: "p50", p90: "p90", p99: "p99", p999: "p99.9"}[.];
   "- Settings: \($R.settings.reps) repetition(s), \($R.settings.duration_s) s runs (>= \($R.settings.min_samples) samples, up to 3x longer), slo_probe at \(if $R.settings.rate == 0 then "full speed" else "\($R.settings.rate) requests/s" end) (\([$R.presets[] | "\(.preset): `\(.info.probe_args // "")`"] | join(", "))), budget \($R.settings.budget) for the workload cgroup, `\($R.presets[0].info.stress // "stress-ng --cpu N" | sub("--cpu [0-9]+"; "--cpu <CPUs>"))` in a default-budget cgroup"
     + (if $R.settings.cyclictest then ", cyclictest (SCHED_OTHER)" else "" end)
     + (if $R.settings.schbench then ", schbench \($R.settings.schbench)" else "" end)
+    + (if $R.settings.hackbench then ", hackbench `\($R.settings.hackbench)` after each scheduler's run" else "" end)
     + (if ($R.settings.peers // []) != [] then ", peers: " + ([$R.settings.peers[] | "\(.name) (`\(.command)`)"] | join(", ")) else "" end),
   ([($R.settings.peers // [])[] | select(.origin != "--peer")] as $kp
    | if $kp != [] then
@@ -95,6 +96,17 @@ def pname: {p50: "p50", p90: "p90", p99: "p99", p999: "p99.9"}[.];
         | row([$s | lbl, ($runs[$s].vs_default.cyclictest_p99 | cell(2)),
                ($runs[$s].vs_default.schbench_request_p99 | cell(2)),
                ($runs[$s].vs_default.schbench_wakeup_p99 | cell(2))])),
+       ""
+      else empty end),
+     (if any($runs[]; .abs.messaging_s) then
+       "Messaging: hackbench `\($R.settings.hackbench // "")` alone once the load is gone, every task in the default budget (time: lower is better):",
+       "",
+       row(["run", "seconds", "against the default scheduler", "against scx_simple"]),
+       sep(4),
+       ($scheds[] as $s
+        | row([$s | lbl, ($runs[$s].abs.messaging_s | cell(3)),
+               ($runs[$s].vs_default.messaging_s | cell(2)),
+               ($runs[$s].vs_scx_simple.messaging_s | cell(2))])),
        ""
       else empty end)
   ),

@@ -14,6 +14,10 @@
 #   NAME        each name in BENCH_PEERS: another sched_ext scheduler, the
 #               command line BENCH_PEER_<NAME>; when BENCH_PEER_OPS_<NAME>
 #               is set, it must attach under that ops name
+# With BENCH_HACKBENCH (hackbench's arguments), each scheduler's run ends,
+# once the load is gone, with hackbench (rt-tests) alone: pipe and socket
+# ping-pong among many tasks, every one in the default budget, timed (the
+# messaging cost of the scheduler itself: wakeups, placement, kicks).
 # "Saturation" is stress-ng --cpu $(nproc) in cgroup BATCH (default
 # budget), started BENCH_STRESS_WARMUP seconds before the workload and
 # stopped (SIGTERM: it still reports its metrics) right after it.  One
@@ -28,7 +32,7 @@
 : "${BENCH_MIN_SAMPLES:=5000}" "${BENCH_BUDGET:=5ms}" "${BENCH_STRESS_WARMUP:=2}"
 : "${BENCH_PROBE_ARGS:=}" "${BENCH_CYCLICTEST:=0}" "${BENCH_SCHBENCH:=}"
 : "${BENCH_PEERS:=}" "${BENCH_TMP:=/tmp}" "${BENCH_CG_PREFIX:=scx-bench}"
-: "${BENCH_STRESSORS:=$(nproc)}" "${BENCH_STRESS_METHOD:=int64}"
+: "${BENCH_STRESSORS:=$(nproc)}" "${BENCH_STRESS_METHOD:=int64}" "${BENCH_HACKBENCH:=}"
 
 # bench/run.sh adds the peers and schbench to the VM in /usr/local/bin
 PATH=/usr/local/bin:$PATH
@@ -182,6 +186,16 @@ schbench_json() {
 		"$T/schbench.out" | sed 's/^/{/; s/$/}/' | jq -c '.' 2>/dev/null || echo null
 }
 
+# hackbench alone, in the script's (root) cgroup: its "Time:" in seconds
+hackbench_json() {
+	# shellcheck disable=SC2086 # the arguments are a list
+	hackbench $BENCH_HACKBENCH > "$T/hackbench.out" 2>&1 ||
+		{ say "ERROR: hackbench failed: $(tail -n 2 "$T/hackbench.out")"; echo null; return; }
+	awk -v a="$BENCH_HACKBENCH" '$1 == "Time:" { t = $2 }
+		END { if (t != "") printf "{\"args\":\"%s\",\"seconds\":%s}\n", a, t; else print "null" }' \
+		"$T/hackbench.out"
+}
+
 run_one() { # REP POS NAME
 	rep=$1 pos=$2 name=$3
 	say "rep $rep/$BENCH_REPS run $pos: $name"
@@ -219,6 +233,11 @@ run_one() { # REP POS NAME
 		thr=$(stress_json "$T/stress.yaml")
 	fi
 	[ -n "$ct_ran" ] && ct=$(cyclictest_json)
+	hb=null
+	if [ -n "$BENCH_HACKBENCH" ] && [ "$name" != idle ] && [ "$name" != fifo ]; then
+		hb=$(hackbench_json)
+		[ "$hb" = null ] || say "  $name: hackbench $BENCH_HACKBENCH: $(echo "$hb" | jq .seconds) s"
+	fi
 	sched_stop
 	miss=null
 	if [ "$SCHED_KIND" = scx_slo ]; then
@@ -233,7 +252,7 @@ run_one() { # REP POS NAME
 	jq -c --arg preset "$BENCH_PRESET" --argjson rep "$rep" --argjson pos "$pos" \
 		--arg name "$name" --arg ops "$ops" --arg sched_args "$sched_args" \
 		--argjson thr "$thr" --argjson miss "$miss" --argjson ct "${ct:-null}" \
-		--argjson sb "${sb:-null}" --argjson rc "$SCHED_RC" \
+		--argjson sb "${sb:-null}" --argjson hb "$hb" --argjson rc "$SCHED_RC" \
 		--argjson wall "$(( $(date +%s) - t0 ))" \
 		'{preset: $preset, rep: $rep, pos: $pos, sched: $name,
 		  kind: (if ($name == "idle" or $name == "fifo") then "floor" else "scheduler" end),
@@ -245,7 +264,7 @@ run_one() { # REP POS NAME
 		          wakeup_us: .wakeup_us, request_us: .request_us,
 		          requests_per_sec: .requests_per_sec, measured_s: .measured_s,
 		          posted: .posted, skipped: .skipped, min_samples_met: .min_samples_met},
-		  throughput: $thr, misses: $miss, cyclictest: $ct, schbench: $sb}' "$T/probe.json" \
+		  throughput: $thr, misses: $miss, cyclictest: $ct, schbench: $sb, messaging: $hb}' "$T/probe.json" \
 		> "$T/result.json" || { say "ERROR: cannot assemble the result of $name"; return 0; }
 	echo "BENCH-RESULT $(cat "$T/result.json")"
 	say "  $name: request p99 $(jq .probe.request_us.p99 "$T/result.json") us, wakeup p99 $(jq .probe.wakeup_us.p99 "$T/result.json") us, $(jq .probe.request_us.samples "$T/result.json") samples, $(jq -r '.throughput.bogo_ops_per_s // "-"' "$T/result.json") bogo ops/s"

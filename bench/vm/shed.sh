@@ -4,7 +4,8 @@
 # which sources tests/vm/guest/lib.sh first.  POSIX/busybox sh.
 #
 # scx_slo runs throughout (--slo: the service's cgroup SHED_BUDGET, nginx's
-# and the loader's SHED_FRONT_BUDGET), stress-ng saturates every CPU from a
+# and the loader's SHED_FRONT_BUDGET, with cpu.weight SHED_FRONT_WEIGHT
+# against the others' 100), stress-ng saturates every CPU from a
 # batch cgroup, bench/cpu_service (SHED_WORK of CPU a request) sits behind
 # nginx, and bench/openloop offers the load at SCHED_FIFO from the root
 # cgroup, as a client machine would (its CPU is taken off the top; its own
@@ -25,7 +26,7 @@
 : "${SHED_QUICK:=0}" "${SHED_ARMS:=none limit_conn}" "${SHED_STEP_S:=10}" "${SHED_BURST_S:=2}"
 : "${SHED_WORK:=5ms}" "${SHED_BUDGET:=20ms}" "${SHED_FRONT_BUDGET:=5ms}" "${SHED_SEED:=1}"
 : "${SHED_CAP_STEP_S:=3}" "${SHED_CAP_FACTORS:=0.1 0.15 0.2 0.3 0.4 0.5 0.6 0.75 0.9 1.1 1.3}"
-: "${SHED_LIMIT:=}" "${SHED_CONF:=/tmp/shed-conf}"
+: "${SHED_LIMIT:=}" "${SHED_CONF:=/tmp/shed-conf}" "${SHED_FRONT_WEIGHT:=400}"
 
 D=/tmp/shed
 SVC=scx-shed-svc FRONT=scx-shed-front BATCH=scx-shed-batch
@@ -56,6 +57,13 @@ wait_http() {
 cg_mk "$SVC"
 cg_mk "$FRONT"
 cg_mk "$BATCH"
+# The proxy's CPU request: in the emulator nginx costs a few ms of guest
+# CPU a request, the same order as the service's own work (natively it is
+# tens of microseconds), and a front that shares the CPU equally with the
+# service and the batch job falls behind before the service does; then
+# no arm can shed in time.  A front pod sized for its load is what a
+# node runs (its request, hence its cpu.weight, covers its peak).
+echo "$SHED_FRONT_WEIGHT" > "$CG/$FRONT/cpu.weight" || fail "cannot set /$FRONT's cpu.weight"
 
 start_scx_slo --slo "/$SVC=$SHED_BUDGET" --slo "/$FRONT=$SHED_FRONT_BUDGET" --metrics "$LOADER_ADDR"
 # the admission hop is the loader's: it runs with nginx, not in the root
@@ -74,8 +82,10 @@ nginx_start() {
 	rm -rf "$_d"
 	mkdir -p "$_d"
 	sed -e "s|@DIR@|$_d|g" -e "s|@LISTEN@|$NGINX_ADDR|g" -e "s|@SERVICE@|$SERVICE_ADDR|g" \
-		-e "s|@WORKERS@|$(nproc)|g" "$SHED_CONF/nginx.conf" > "$_d/nginx.conf"
-	sed -e "s|@LIMIT@|${LIMIT:-1}|g" -e "s|@ADMISSION@|$LOADER_ADDR|g" -e "s|@CGROUP@|/$SVC|g" \
+		-e "s|@WORKERS@|$(nproc)|g" -e "s|@ADMISSION@|$LOADER_ADDR|g" \
+		"$SHED_CONF/nginx.conf" > "$_d/nginx.conf"
+	cp "$SHED_CONF/scx-slo-server.conf" "$SHED_CONF/scx-slo-location.conf" "$_d/"
+	sed -e "s|@LIMIT@|${LIMIT:-1}|g" -e "s|@ADMISSION@|$LOADER_ADDR|g" -e "s|@CGROUP@|/$SVC|g" -e "s|@DIR@|$_d|g" \
 		"$SHED_CONF/$1.conf" > "$_d/arm.conf"
 	cg_spawn "$FRONT" nginx -p "$_d" -e "$_d/error.log" -c "$_d/nginx.conf"
 	NGINX_PID=$SPAWNED
@@ -137,20 +147,45 @@ LIMIT=${SHED_LIMIT:-$(awk -v c="$CAPACITY" -v b="$budget_s" 'BEGIN { l = int(c *
 say "capacity $CAPACITY requests/s; limit_conn $LIMIT"
 jq -cn --arg kernel "$(uname -r)" --argjson nproc "$(nproc)" --argjson capacity "$CAPACITY" \
 	--argjson limit "$LIMIT" --arg work "$SHED_WORK" --arg budget "$SHED_BUDGET" \
-	--arg front_budget "$SHED_FRONT_BUDGET" --argjson step_s "$SHED_STEP_S" \
+	--arg front_budget "$SHED_FRONT_BUDGET" --argjson front_weight "$SHED_FRONT_WEIGHT" \
+	--argjson step_s "$SHED_STEP_S" \
 	--argjson burst_s "$SHED_BURST_S" --arg arms "$SHED_ARMS" --arg ratios "$RATIOS" \
 	--argjson estimate "$est" --argjson cap_last "$cap_last" \
 	--argjson ramp "$(jq -c '[.report.steps[] | {rate, offered_rps, goodput_rps, admitted_p99_ms}]' "$D/capacity.json")" \
 	--arg basis "$CAP_BASIS" \
 	'{kernel: $kernel, nproc: $nproc, capacity_rps: $capacity, capacity_basis: $basis, capacity_may_be_higher: $cap_last,
 	  estimate_rps: $estimate, limit_conn: $limit, work: $work, budget: $budget,
-	  front_budget: $front_budget, step_s: $step_s, burst_s: $burst_s,
+	  front_budget: $front_budget, front_weight: $front_weight, step_s: $step_s, burst_s: $burst_s,
 	  arms: ($arms | split(" ")), ratios: ($ratios | split(" ") | map(tonumber)),
 	  stress: "stress-ng --cpu \($nproc) --cpu-method int64", capacity_ramp: $ramp}' |
 	sed 's/^/SHED-INFO /'
 
+# settle: what the last run left behind drains before the next starts.  A
+# thread-per-connection service that fell behind still works through
+# requests whose clients gave up, and the loader's shed signal climbs down
+# from an overload slowly (fast decrease, slow increase): an arm started
+# on either would pay for the run before it.  Waits, at most 60 s, until
+# the loader sheds nothing for the service and its cgroup used under 10%
+# of a CPU for a second.
+settle() {
+	_t=0
+	while [ $_t -lt 60 ]; do
+		_u0=$(awk '/^usage_usec/ { print $2 }' "$CG/$SVC/cpu.stat")
+		sleep 1
+		_t=$((_t + 1))
+		_u1=$(awk '/^usage_usec/ { print $2 }' "$CG/$SVC/cpu.stat")
+		_p=$(curl -s "http://$LOADER_ADDR/v1/pressure?cgroup=/$SVC" | jq -r '.shed_probability // 0' 2>/dev/null)
+		if [ $((_u1 - _u0)) -lt 100000 ] && awk -v p="${_p:-0}" 'BEGIN { exit !(p == 0) }'; then
+			say "settled in ${_t}s"
+			return 0
+		fi
+	done
+	say "WARNING: not settled after 60 s (service used $(((_u1 - _u0) / 1000)) ms of CPU in the last second, shed probability ${_p:-?})"
+}
+
 # ---- 2. the arms ----
 for arm in $SHED_ARMS; do
+	settle
 	if [ "$arm" = scheduler ]; then
 		# the admission endpoint, once: 204 admit or 403 shed
 		st=$(printf 'GET /v1/admission/auth?cgroup=/%s HTTP/1.0\r\n\r\n' "$SVC" |
@@ -170,8 +205,6 @@ for arm in $SHED_ARMS; do
 		say "ERROR: [$arm] openloop produced no summary"
 	fi
 	nginx_stop
-	# what the arm left queued drains before the next
-	sleep 2
 done
 
 slo_attached "at the end"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench.quick: bench/run.sh --quick --peers, once, so the benchmark keeps
-# working (issue 7) with the kernel's own schedulers beside scx_slo (issue
-# 14).  It asserts only that the script succeeded and that its output is
+# bench.quick: bench/run.sh --quick --peers --hackbench, once, so the
+# benchmark keeps working (issue 7) with the kernel's own schedulers beside
+# scx_slo and the messaging run (issue 14).  It asserts only that the script succeeded and that its output is
 # well formed: results.json with every expected run and no missing one, each
-# peer attached as itself, a summary and a PNG plot.  Nothing about
+# peer attached as itself, a hackbench time for every scheduler's run, a
+# summary and a PNG plot.  Nothing about
 # performance.
 #
 #   tests/bench/quick.sh BUILD_DIR
@@ -16,8 +17,8 @@ trap 'rm -rf "$out"' EXIT
 fail() { echo "bench.quick: FAIL: $*" >&2; exit 1; }
 
 # --vm: the host kernel may have sched_ext or not; the test VM always does
-"$root/bench/run.sh" --vm --quick --peers --build "$build" --out "$out" ||
-	fail "bench/run.sh --vm --quick --peers exited with $?"
+"$root/bench/run.sh" --vm --quick --peers --hackbench-args "-g 1 -l 10" --build "$build" --out "$out" ||
+	fail "bench/run.sh --vm --quick --peers --hackbench-args '-g 1 -l 10' exited with $?"
 
 r=$out/results.json
 [ -s "$r" ] || fail "no results.json"
@@ -35,7 +36,11 @@ jq -e 'all(.presets[]; (.runs | length) == .expected_runs and .harness_exit == 0
 jq -e 'all(.presets[]; [.runs[] | select(.sched | IN("scx_simple", "scx_flatcg")) | "\(.sched)=\(.ops)"] | sort ==
 	["scx_flatcg=flatcg", "scx_simple=simple"])' "$r" > /dev/null ||
 	fail "peers: $(jq -c '[.presets[] | {preset, peers: [.runs[] | select(.sched | IN("scx_simple", "scx_flatcg")) | {sched, ops}]}]' "$r")"
+# hackbench ran after every scheduler's run, not after the floors'
+jq -e 'all(.presets[].runs[]; if .kind == "floor" then .messaging == null else (.messaging.seconds | type == "number" and . > 0) end)' "$r" > /dev/null ||
+	fail "hackbench times: $(jq -c '[.presets[].runs[] | {preset, sched, messaging}]' "$r")"
 grep -q '^## Ratios' "$out/summary.md" || fail "summary.md has no ratio table"
+grep -q '^Messaging: hackbench' "$out/summary.md" || fail "summary.md has no messaging table"
 grep -q '^| scx_flatcg |' "$out/summary.md" || fail "summary.md has no scx_flatcg row"
 [ "$(head -c 4 "$out/latency.png" | od -An -tx1 | tr -d ' ')" = 89504e47 ] ||
 	fail "latency.png is not a PNG"

@@ -59,9 +59,9 @@ field() { echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 phase() {
 	local name=$1 min_ok_pct=$2; shift 2
 	local line ok total rss tcp unfinished max_ms
-	# the attacker at the HTTP thread's own nice (10): on a node they are in
+	# the attacker at the HTTP thread's own nice (0): on a node they are in
 	# different cgroups, where nice does not weigh one against the other
-	line=$(nice -n 10 "$flood" --target "127.0.0.1:$port" --duration "$secs" \
+	line=$("$flood" --target "127.0.0.1:$port" --duration "$secs" \
 		--healthz-from 127.0.0.2 --probe-timeout-ms 1000 --rss-pid "$stub_pid" "$@" \
 		2> "$work/$name.err" | grep '^FLOOD ')
 	echo "$name: $line"

@@ -120,10 +120,10 @@ static void check_addr(const uint8_t *data, size_t size)
  * is empty too), the method ending at the first space and read as a C
  * string (so "GET\0\t\0 /metrics" is a GET), then a run of spaces or tabs.
  */
-static bool get_of(const uint8_t *req, size_t n, const char *const *paths)
+static void request_line(const uint8_t *req, size_t n, const char **method, size_t *method_len,
+			 const char **target, const char **line_end)
 {
-	const char *p = (const char *)req, *end, *m, *t;
-	size_t ml;
+	const char *p = (const char *)req, *end, *m;
 
 	for (;;) {
 		const char *nl = memchr(p, '\n', n);
@@ -139,10 +139,20 @@ static bool get_of(const uint8_t *req, size_t n, const char *const *paths)
 	m = p;
 	while (p < end && *p != ' ')
 		p++;
-	ml = strnlen(m, (size_t)(p - m));
+	*method = m;
+	*method_len = strnlen(m, (size_t)(p - m));
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	t = p;
+	*target = p;
+	*line_end = end;
+}
+
+static bool get_of(const uint8_t *req, size_t n, const char *const *paths)
+{
+	const char *end, *m, *t;
+	size_t ml;
+
+	request_line(req, n, &m, &ml, &t, &end);
 	if (!((ml == 3 && !memcmp(m, "GET", 3)) || (ml == 4 && !memcmp(m, "HEAD", 4))))
 		return false;
 	for (; *paths; paths++) {
@@ -186,10 +196,22 @@ static void check_answer(const uint8_t *req, size_t reqlen, const char *resp, si
 	if (status != 200 && status != 204 && status != 403 && status != 404 && status != 405 &&
 	    status != 503)
 		return;
+	/*
+	 * A kept-alive connection answers the requests pipelined after the
+	 * first as well: whatever follows the first answer's body (none for
+	 * HEAD) must be the next answer, not more body.
+	 */
 	end = memmem(resp, n, "\r\n\r\n", 4);
 	cl = memmem(resp, end ? (size_t)(end - resp) : n, "Content-Length: ", 16);
-	if (end && cl && (size_t)(resp + n - (end + 4)) > strtoull(cl + 16, NULL, 10))
-		broken("a body longer than its Content-Length");
+	if (end && cl) {
+		const char *m, *t, *line_end;
+		size_t ml, body, rest = (size_t)(resp + n - (end + 4));
+
+		request_line(req, reqlen, &m, &ml, &t, &line_end);
+		body = ml == 4 && !memcmp(m, "HEAD", 4) ? 0 : strtoull(cl + 16, NULL, 10);
+		if (rest > body && (rest - body < 7 || strncmp(end + 4 + body, "HTTP/1.", 7)))
+			broken("a body longer than its Content-Length");
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
