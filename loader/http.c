@@ -968,9 +968,9 @@ static void *serve(void *arg)
 	struct slo_http *h = arg;
 
 	/*
-	 * Below the loader's main loop: under a flood this thread stays busy,
-	 * and the pass that keeps the scheduler's inputs and its heartbeat
-	 * current must not queue behind it.  Nice is per thread on Linux.
+	 * At the proxies' nice (http.h says why), whatever nice the loader
+	 * was started with: each of their requests waits for an admission
+	 * answer.  Nice is per thread on Linux.
 	 */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), SLO_HTTP_NICE);
 	while (serve_once(h, TICK_MS))
