@@ -71,8 +71,9 @@ start() {
 	rm -rf "$tmp/ng"
 	mkdir -p "$tmp/ng"
 	sed -e "s|@DIR@|$tmp/ng|g" -e "s|@LISTEN@|$front|g" -e "s|@SERVICE@|$svc|g" \
-		-e "s|@WORKERS@|1|g" "$conf/nginx.conf" > "$tmp/ng/nginx.conf"
-	sed -e "s|@LIMIT@|$2|g" -e "s|@ADMISSION@|$adm|g" -e "s|@CGROUP@|/scx-shed-svc|g" \
+		-e "s|@WORKERS@|1|g" -e "s|@ADMISSION@|$adm|g" "$conf/nginx.conf" > "$tmp/ng/nginx.conf"
+	cp "$root/deploy/proxy/nginx/scx-slo-server.conf" "$root/deploy/proxy/nginx/scx-slo-location.conf" "$tmp/ng/"
+	sed -e "s|@LIMIT@|$2|g" -e "s|@ADMISSION@|$adm|g" -e "s|@CGROUP@|/scx-shed-svc|g" -e "s|@DIR@|$tmp/ng|g" \
 		"$conf/$1.conf" > "$tmp/ng/arm.conf"
 	"$nginx" -p "$tmp/ng" -e "$tmp/error.log" -c "$tmp/ng/nginx.conf" &
 	NGINX_PID=$!
