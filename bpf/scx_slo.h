@@ -58,6 +58,11 @@ typedef __s64 s64;
 #define SLO_PREEMPT_SCAN		64
 /* Tasks looked at from the head of a remote queue for an overdue one. */
 #define SLO_STEAL_DEPTH			4
+/*
+ * With --max-slice above --slice, a task's slice is a fifth of its budget,
+ * no shorter than --slice and no longer than --max-slice.
+ */
+#define SLO_SLICE_BUDGET_DIV		5
 /* Starvation backstop: how often a domain's queue is looked at, and how
  * many tasks one look visits (from the tail and the head in turn). */
 #define SLO_STARVE_SCAN_NS		(100 * SLO_NSEC_PER_MSEC)

@@ -251,6 +251,7 @@ int load_scheduler(bool use_peek, struct slo_topology **topop, struct scx_slo **
 	skel->rodata->bw_from_kernel = bw_from_kernel;
 	skel->struct_ops.slo_ops->hotplug_seq = read_hotplug_seq();
 	skel->rodata->slice_ns = opts.slice_ns;
+	skel->rodata->max_slice_ns = opts.max_slice_ns;
 	skel->rodata->default_budget_ns = opts.default_budget_ns;
 	skel->rodata->lag_cap_ns = opts.slice_ns;
 	/* well inside the watchdog, so a starving task is run, not reported */

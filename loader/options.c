@@ -60,6 +60,10 @@ static void usage(FILE *out)
 "                            Example: --slo /kubepods/web=5ms\n"
 "  -b, --default-budget DUR  budget of tasks with no SLO above them (100ms)\n"
 "  -l, --slice DUR           time slice (3ms)\n"
+"      --max-slice DUR       longest slice (default --slice): above --slice,\n"
+"                            a task's slice is a fifth of its budget within\n"
+"                            the two (fewer switches, slower preemption of\n"
+"                            long slices by low-weight tasks: README)\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
 "  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
 "  -m, --metrics ADDR:PORT   serve Prometheus /metrics, /healthz and the\n"
@@ -210,6 +214,7 @@ int parse_args(int argc, char **argv)
 		OPT_LAST_GOOD,
 		OPT_SHED_TARGET,
 		OPT_SLO_DIR,
+		OPT_MAX_SLICE,
 	};
 	static const struct option long_opts[] = {
 		{ "config",		required_argument, NULL, 'c' },
@@ -218,6 +223,7 @@ int parse_args(int argc, char **argv)
 		{ "slo",		required_argument, NULL, 's' },
 		{ "default-budget",	required_argument, NULL, 'b' },
 		{ "slice",		required_argument, NULL, 'l' },
+		{ "max-slice",		required_argument, NULL, OPT_MAX_SLICE },
 		{ "watchdog",		required_argument, NULL, 'w' },
 		{ "stats",		required_argument, NULL, 'S' },
 		{ "metrics",		required_argument, NULL, 'm' },
@@ -268,6 +274,11 @@ int parse_args(int argc, char **argv)
 		case 'l':
 			if (parse_duration_opt("--slice", optarg, 100 * SLO_NSEC_PER_USEC,
 					       100 * SLO_NSEC_PER_MSEC, &opts.slice_ns))
+				return EXIT_USAGE;
+			break;
+		case OPT_MAX_SLICE:
+			if (parse_duration_opt("--max-slice", optarg, 100 * SLO_NSEC_PER_USEC,
+					       100 * SLO_NSEC_PER_MSEC, &opts.max_slice_ns))
 				return EXIT_USAGE;
 			break;
 		case 'w':
@@ -386,19 +397,29 @@ int parse_args(int argc, char **argv)
 		fprintf(stderr, "Try 'scx_slo --help'.\n");
 		return EXIT_USAGE;
 	}
+	if (!opts.max_slice_ns)
+		opts.max_slice_ns = opts.slice_ns;
+	if (opts.max_slice_ns < opts.slice_ns) {
+		char mx[32], sl[32];
+
+		slo_format_duration(opts.max_slice_ns, mx, sizeof(mx));
+		slo_format_duration(opts.slice_ns, sl, sizeof(sl));
+		msg("--max-slice %s is shorter than --slice %s", mx, sl);
+		return EXIT_USAGE;
+	}
 	/*
 	 * The starvation backstop must act well inside the watchdog: a task
 	 * starving for watchdog/4 is found by the next walk of its queue
 	 * (every SLO_STARVE_SCAN_NS) and runs when the CPU's current slice
 	 * ends, all within half the watchdog.
 	 */
-	if (opts.watchdog_ns / 4 < SLO_STARVE_SCAN_NS + opts.slice_ns) {
+	if (opts.watchdog_ns / 4 < SLO_STARVE_SCAN_NS + opts.max_slice_ns) {
 		char wd[32], sl[32], need[32];
 
 		slo_format_duration(opts.watchdog_ns, wd, sizeof(wd));
-		slo_format_duration(opts.slice_ns, sl, sizeof(sl));
-		slo_format_duration(4 * (SLO_STARVE_SCAN_NS + opts.slice_ns), need, sizeof(need));
-		msg("--watchdog %s is too short for --slice %s: the starvation backstop "
+		slo_format_duration(opts.max_slice_ns, sl, sizeof(sl));
+		slo_format_duration(4 * (SLO_STARVE_SCAN_NS + opts.max_slice_ns), need, sizeof(need));
+		msg("--watchdog %s is too short for a slice of %s: the starvation backstop "
 		    "(a quarter of the watchdog, checked every %llums, plus a slice) needs "
 		    "a watchdog of at least %s", wd, sl,
 		    (unsigned long long)(SLO_STARVE_SCAN_NS / SLO_NSEC_PER_MSEC), need);

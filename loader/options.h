@@ -17,6 +17,7 @@ struct options {
 	bool verbose;
 	unsigned int stats_interval;
 	uint64_t slice_ns;
+	uint64_t max_slice_ns;		/* 0 until set: then --slice */
 	uint64_t default_budget_ns;
 	uint64_t watchdog_ns;
 	bool debug_verifier_reject;

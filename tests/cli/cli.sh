@@ -54,8 +54,13 @@ expect slo-dir-help 0 '--slo-dir DIR' "$bin" --help
 expect stats-zero 2 'whole seconds' "$bin" --stats 0
 expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
 # the starvation backstop must fit in the watchdog: w/4 >= 100ms + slice
+# (the longest slice: --max-slice, by default --slice)
 expect watchdog-vs-backstop 2 'needs a watchdog of at least 412ms' "$bin" --watchdog 300ms
-expect watchdog-vs-slice 2 'too short for --slice 50ms' "$bin" --watchdog 500ms --slice 50ms
+expect watchdog-vs-slice 2 'too short for a slice of 50ms' "$bin" --watchdog 500ms --slice 50ms
+expect watchdog-vs-max-slice 2 'too short for a slice of 100ms' "$bin" --watchdog 700ms --max-slice 100ms
+expect max-slice-below-slice 2 '--max-slice 2ms is shorter than --slice 3ms' "$bin" --max-slice 2ms
+expect max-slice-below-long-slice 2 '--max-slice 20ms is shorter than --slice 30ms' "$bin" --slice 30ms --max-slice 20ms
+expect max-slice-no-unit 2 "--max-slice '20': duration needs a unit" "$bin" --max-slice 20
 expect shed-target-zero 2 "shed-target .0%.: must be above 0" "$bin" --shed-target 0%
 expect shed-target-high 2 "shed-target .60%.: must be above 0 and at most 50%" "$bin" --shed-target 60%
 expect shed-target-word 2 "shed-target .lots.: expected a ratio" "$bin" --shed-target lots
