@@ -657,8 +657,12 @@ static void refresh_budget(struct task_struct *p, struct task_ctx *tctx)
  */
 static u64 task_slice(const struct task_ctx *tctx)
 {
-	u64 slice = tctx->budget_ns / SLO_SLICE_BUDGET_DIV;
+	u64 slice;
 
+	/* rodata: without --max-slice the verifier drops the division */
+	if (max_slice_ns <= slice_ns)
+		return slice_ns;
+	slice = tctx->budget_ns / SLO_SLICE_BUDGET_DIV;
 	if (slice < slice_ns)
 		return slice_ns;
 	return slice < max_slice_ns ? slice : max_slice_ns;
