@@ -1685,6 +1685,50 @@ static void kick_idle_in(struct task_struct *p, u32 dom)
 }
 
 /*
+ * Whether parked @p may go, and if so onto which domain, its deadline set
+ * as if just queued (*@vdeadline) and *@override set when it goes because
+ * it waited park_limit_ns; SLO_NO_DOMAIN leaves it parked.  A subprog so
+ * that release_throttled()'s loop calls no helper: with
+ * bpf_task_storage_get() in the loop's body, kernel 7.0's verifier fails
+ * with an internal error ("backtracking call unexpected regs") when it
+ * propagates precision between iterations, and the load fails with EFAULT.
+ */
+static __noinline u32 release_domain(struct task_struct *p, u64 now,
+				     u64 *vdeadline, bool *override)
+{
+	struct task_ctx *tctx;
+	s32 qcpu;
+	u32 dom;
+
+	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	if (!tctx)
+		return SLO_NO_DOMAIN;
+	*override = (s64)(now - tctx->parked_at) >= (s64)park_limit_ns;
+
+	/*
+	 * A limit that came, went or changed lets everyone go; who is still
+	 * out of quota is parked again by its next tick and enqueue.
+	 * Re-walking cgroups here would cost the verifier a loop nested in
+	 * release_throttled()'s.
+	 */
+	if (!*override && tctx->bw_gen == bw_generation &&
+	    bw_ids_throttled(tctx, now))
+		return SLO_NO_DOMAIN;
+	qcpu = queue_cpu(p);
+	dom = qcpu >= 0 ? cpu_domain(qcpu) : SLO_NO_DOMAIN;
+	if (dom == SLO_NO_DOMAIN)
+		return SLO_NO_DOMAIN;
+	task_set_domain(tctx, dom);
+	clamp_lag(tctx);
+	tctx->queued_at = now;
+	tctx->vdeadline = tctx->vruntime + tctx->budget_ns;
+	tctx->wall_deadline = now + tctx->budget_ns;
+	tctx->queued_domain = dom;
+	*vdeadline = tctx->vdeadline;
+	return dom;
+}
+
+/*
  * Rule 8: move parked tasks whose cgroups have quota again into their
  * domain's queue, as if they had just been queued: the wait while parked
  * is the cgroup's own limit at work, counted as throttled time, not as
@@ -1703,9 +1747,8 @@ __noinline int release_throttled(u64 now)
 	/* in map memory, not on the stack: see domain_ctx.starve_left */
 	release_left = SLO_RELEASE_DEPTH;
 	bpf_for_each(scx_dsq, p, SLO_THROTTLED_DSQ, 0) {
-		struct task_ctx *tctx;
-		bool override;
-		s32 qcpu;
+		bool override = false;
+		u64 vdeadline = 0;
 		u32 dom;
 
 		if (!release_left) {
@@ -1713,31 +1756,11 @@ __noinline int release_throttled(u64 now)
 			break;
 		}
 		release_left--;
-		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-		if (!tctx)
-			continue;
-		override = (s64)(now - tctx->parked_at) >= (s64)park_limit_ns;
-		/*
-		 * A limit that came, went or changed lets everyone go; who is
-		 * still out of quota is parked again by its next tick and
-		 * enqueue.  Re-walking cgroups here would cost the verifier
-		 * a loop nested in this one.
-		 */
-		if (!override && tctx->bw_gen == bw_generation &&
-		    bw_ids_throttled(tctx, now))
-			continue;
-		qcpu = queue_cpu(p);
-		dom = qcpu >= 0 ? cpu_domain(qcpu) : SLO_NO_DOMAIN;
+		dom = release_domain(p, now, &vdeadline, &override);
 		if (dom == SLO_NO_DOMAIN)
 			continue;
-		task_set_domain(tctx, dom);
-		clamp_lag(tctx);
-		tctx->queued_at = now;
-		tctx->vdeadline = tctx->vruntime + tctx->budget_ns;
-		tctx->wall_deadline = now + tctx->budget_ns;
-		tctx->queued_domain = dom;
 		if (!scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, dsq_of(dom),
-					    tctx->vdeadline, 0))
+					    vdeadline, 0))
 			continue;
 		if (override)
 			stat_inc(SLO_STAT_BW_OVERRIDES);
