@@ -63,9 +63,14 @@
  * and up can be met.  With max_slice_ns (--max-slice) above it, a task's
  * slice is a fifth of its budget within the two: loose-budget tasks switch
  * less often (hackbench on 2 vCPUs: 9,000-12,000 switches with 20 ms
- * against 39,000), but a tight-budget task whose low cpu.weight puts its
- * deadline behind theirs waits out their longer slices (cyclictest at
- * weight 10 next to weight-1000 hogs: p99 27-30 ms against 3-16 ms).
+ * against 39,000).  A task that neither preempts nor finds an idle CPU
+ * must not then wait out slices longer than its own: a tight-budget task
+ * whose low cpu.weight puts its deadline behind loose tasks' would (a
+ * weight-10 cyclictest next to weight-1000 hogs: p99 27-30 ms with 20 ms
+ * slices, 3-16 ms with 3 ms ones).  So enqueue notes its slice on the CPU
+ * it would have preempted, and for max_slice_ns from then that CPU's tick
+ * ends any slice that has run longer (p99 4.5-11 ms).  Ticks come every
+ * 1-4 ms (HZ), so such a slice ends up to a tick late.
  *
  * Rule 4, placement.  A waking task goes to its previous CPU if idle, else
  * to an idle CPU of the same LLC (a whole idle core first when SMT is on),
@@ -407,6 +412,14 @@ struct cpu_ctx {
 	u64 running_deadline;
 	/* an RT or deadline task took this CPU; cleared when ours runs */
 	bool released;
+	/*
+	 * With --max-slice: a task with a shorter slice than the one running
+	 * here waits for this CPU (kick_for() chose it), since
+	 * waiter_slice_at; what runs here ends its slice at the first tick
+	 * past waiter_slice (rule 3).
+	 */
+	u64 waiter_slice;
+	u64 waiter_slice_at;
 	/* select_cpu's scratch: p->cpus_ptr & an LLC or node mask */
 	struct bpf_cpumask __kptr *scratch;
 };
@@ -666,6 +679,18 @@ static u64 task_slice(const struct task_ctx *tctx)
 	if (slice < slice_ns)
 		return slice_ns;
 	return slice < max_slice_ns ? slice : max_slice_ns;
+}
+
+/*
+ * How long the task running on @cctx's CPU may run while a task with a
+ * shorter slice waits for that CPU, or 0 for its own slice: the shortest
+ * such slice noted within the last max_slice_ns.
+ */
+static u64 waiter_slice_bound(struct cpu_ctx *cctx, u64 now)
+{
+	if (!cctx->waiter_slice_at || now - cctx->waiter_slice_at >= max_slice_ns)
+		return 0;
+	return cctx->waiter_slice;
 }
 
 /*
@@ -1350,11 +1375,13 @@ static void note_kick(u32 dom)
  * do then.  In single-DSQ mode every CPU shares the queue and is a
  * candidate.
  */
-static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
+static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
+		     u64 slice)
 {
 	const struct cpumask *idle;
 	struct slo_domain_info *dinfo;
 	struct slo_domain_stats *ds;
+	struct cpu_ctx *vctx;
 	u32 start, end, i, victim = 0;
 	s32 wake = -1;
 	u64 latest = 0;
@@ -1422,15 +1449,29 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline)
 			ds->idle_kicks++;
 		return;
 	}
-	if (!latest || (s64)(latest - vdeadline) <= (s64)slice_ns)
+	if (!latest)
 		return;
-	{
-		struct cpu_ctx *vctx = bpf_map_lookup_elem(&cpu_ctxs, &victim);
+	vctx = bpf_map_lookup_elem(&cpu_ctxs, &victim);
+	if (!vctx)
+		return;
+	if ((s64)(latest - vdeadline) <= (s64)slice_ns) {
+		/*
+		 * Not preempting: @p waits its turn.  With --max-slice, that
+		 * turn must not wait out a slice longer than its own (a low
+		 * cpu.weight can put a tight task's deadline behind loose
+		 * tasks'): the victim's tick ends such a slice early.
+		 */
+		if (max_slice_ns > slice_ns && slice < max_slice_ns) {
+			u64 now = scx_bpf_now();
 
-		/* one kick per victim until it reschedules */
-		if (vctx)
-			vctx->running_deadline = vdeadline;
+			if (!waiter_slice_bound(vctx, now) || slice < vctx->waiter_slice)
+				vctx->waiter_slice = slice;
+			vctx->waiter_slice_at = now;
+		}
+		return;
 	}
+	/* one kick per victim until it reschedules */
+	vctx->running_deadline = vdeadline;
 	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
 	if (ds)
 		ds->preempt_kicks++;
@@ -1516,7 +1557,7 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 		ds->enqueues++;
 	scx_bpf_dsq_insert_vtime(p, dsq_of(info->domain), task_slice(tctx),
 				 tctx->vdeadline, enq_flags);
-	kick_for(p, info->domain, tctx->vdeadline);
+	kick_for(p, info->domain, tctx->vdeadline, task_slice(tctx));
 }
 
 /* The task_ctx of the first task queued on @dsq_id, or NULL if none. */
@@ -1978,6 +2019,7 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 /*
  * Rule 8 on a running task: charge its limited ancestors every tick, and
  * end its slice once one of them is out of quota, on every CPU it runs on.
+ * Rule 3: end a slice longer than that of a task waiting for this CPU.
  */
 void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 {
@@ -1995,8 +2037,19 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 	 */
 	now = scx_bpf_now();
 	bw_charge_until(tctx, now);
-	if (task_throttled(p, tctx, now))
+	if (task_throttled(p, tctx, now)) {
 		p->scx.slice = 0;
+		return;
+	}
+	/* rodata: without --max-slice every slice is short already */
+	if (max_slice_ns > slice_ns) {
+		s32 cpu = scx_bpf_task_cpu(p);
+		struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+		u64 bound = cctx ? waiter_slice_bound(cctx, now) : 0;
+
+		if (bound && now - tctx->started_at >= bound)
+			p->scx.slice = 0;
+	}
 }
 
 void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
