@@ -2047,8 +2047,10 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 		struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
 		u64 bound = cctx ? waiter_slice_bound(cctx, now) : 0;
 
-		if (bound && now - tctx->started_at >= bound)
+		if (bound && p->scx.slice && now - tctx->started_at >= bound) {
 			p->scx.slice = 0;
+			stat_inc(SLO_STAT_SLICE_CUTS);
+		}
 	}
 }
 

@@ -100,6 +100,7 @@ enum slo_stat_idx {
 	SLO_STAT_STEAL_UNANSWERED,	/* ... its queue's kick went unanswered */
 	SLO_STAT_STEAL_IDLE_PULL,	/* ... by a CPU about to idle, busy queue */
 	SLO_STAT_REQUEUE_FAR,		/* requeue-idle placements on another node */
+	SLO_STAT_SLICE_CUTS,		/* slices ended early for a shorter-slice waiter */
 	SLO_STAT_LIMITS_FULL,		/* cpu.max limits not kept: slo_cgroup_limits full */
 	SLO_NR_STATS,
 };
