@@ -59,11 +59,12 @@
  * that, the CPU running the latest virtual deadline is kicked with
  * SCX_KICK_PREEMPT if that deadline is later than the new one by more than
  * a slice (so equal-budget tasks do not preempt each other on every wakeup).
- * Slices are slice_ns (3 ms) by default: with preemption, budgets of 1 ms
- * and up can be met.  With max_slice_ns (--max-slice) above it, a task's
- * slice is a fifth of its budget within the two: loose-budget tasks switch
- * less often (hackbench on 2 vCPUs: 9,000-12,000 switches with 20 ms
- * against 39,000).  A task that neither preempts nor finds an idle CPU
+ * A task's slice is a fifth of its budget within [slice_ns, max_slice_ns]
+ * (3 and 20 ms by default): a fifth of the budget is what one turn may
+ * cost the next task of that budget, and with preemption budgets of 1 ms
+ * and up can be met.  Loose-budget tasks switch less often than with 3 ms
+ * for all (hackbench on 2 vCPUs: 9,000-12,000 switches against 39,000,
+ * and 0.6x the time).  A task that neither preempts nor finds an idle CPU
  * must not then wait out slices longer than its own: a tight-budget task
  * whose low cpu.weight puts its deadline behind loose tasks' would (a
  * weight-10 cyclictest next to weight-1000 hogs: p99 27-30 ms with 20 ms
@@ -105,10 +106,10 @@
  * about to go idle, and only then (not one whose task's slice merely
  * ended, or tasks would bounce between LLCs every slice), also pulls from
  * a same-node domain that has more work than CPUs: tasks queued and no
- * idle CPU there.  A CPU keeping a lone task renews its slice to the
- * task's own, not the kernel's 20 ms, so it looks for work at risk every
- * slice.  A task taken from another domain gets its deadline again on
- * ours.
+ * idle CPU there.  A CPU keeping a lone task renews its slice to
+ * slice_ns, not the kernel's 20 ms nor the task's own, so it looks for
+ * work at risk every slice_ns.  A task taken from another domain gets its
+ * deadline again on ours.
  *
  * Rule 6, misses.  Each time a task is queued (woken, or put back after its
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
@@ -171,7 +172,7 @@ char _license[] SEC("license") = "GPL";
 
 /* Load-time knobs and machine shape, set by the loader before loading. */
 const volatile u64 slice_ns = 3 * SLO_NSEC_PER_MSEC;
-const volatile u64 max_slice_ns = 3 * SLO_NSEC_PER_MSEC;
+const volatile u64 max_slice_ns = 20 * SLO_NSEC_PER_MSEC;
 const volatile u64 default_budget_ns = SLO_DEFAULT_BUDGET_NS;
 const volatile u64 lag_cap_ns = 3 * SLO_NSEC_PER_MSEC;
 /* a queued task waiting this long runs ahead of deadline order (rule 7) */
@@ -1907,17 +1908,17 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 * slice to SCX_SLICE_DFL (20 ms), and for that long this CPU would not
 	 * dispatch, so not steal (step 1): an overdue task queued elsewhere
 	 * would wait up to 20 ms past its deadline instead of a slice.  So it
-	 * gets its own slice (task_slice()).  A task out of quota is let go,
-	 * so that enqueue parks it.
+	 * gets slice_ns, not its own slice (up to max_slice_ns): with nothing
+	 * queued here a longer one saves no switch, only dispatches, and
+	 * would leave work at risk elsewhere waiting as long.  A task out of
+	 * quota is let go, so that enqueue parks it.
 	 */
 keep_prev:
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
 		struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
 
-		if (!tctx)
+		if (!tctx || !tctx->nr_bw || !bw_ids_throttled(tctx, now))
 			prev->scx.slice = slice_ns;
-		else if (!tctx->nr_bw || !bw_ids_throttled(tctx, now))
-			prev->scx.slice = task_slice(tctx);
 	}
 }
 

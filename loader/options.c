@@ -60,10 +60,10 @@ static void usage(FILE *out)
 "                            Example: --slo /kubepods/web=5ms\n"
 "  -b, --default-budget DUR  budget of tasks with no SLO above them (100ms)\n"
 "  -l, --slice DUR           time slice (3ms)\n"
-"      --max-slice DUR       longest slice (default --slice): above --slice,\n"
-"                            a task's slice is a fifth of its budget within\n"
-"                            the two (fewer switches, slower preemption of\n"
-"                            long slices by low-weight tasks: README)\n"
+"      --max-slice DUR       longest slice (20ms, or --slice if longer): a\n"
+"                            task's slice is a fifth of its budget within\n"
+"                            --slice and this; equal to --slice, every slice\n"
+"                            is --slice\n"
 "  -w, --watchdog DUR        sched_ext watchdog timeout (10s)\n"
 "  -S, --stats SECONDS       print per-cgroup statistics every SECONDS\n"
 "  -m, --metrics ADDR:PORT   serve Prometheus /metrics, /healthz and the\n"
@@ -398,7 +398,8 @@ int parse_args(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!opts.max_slice_ns)
-		opts.max_slice_ns = opts.slice_ns;
+		opts.max_slice_ns = opts.slice_ns > SLO_MAX_SLICE_DEFAULT_NS ?
+				    opts.slice_ns : SLO_MAX_SLICE_DEFAULT_NS;
 	if (opts.max_slice_ns < opts.slice_ns) {
 		char mx[32], sl[32];
 

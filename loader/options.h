@@ -11,13 +11,20 @@
 #define SCX_SLO_VERSION "unknown"
 #endif
 
+/*
+ * --max-slice when not given: a 100 ms (default) budget's fifth, the
+ * kernel's SCX_SLICE_DFL too.
+ */
+#define SLO_MAX_SLICE_DEFAULT_NS	(20 * SLO_NSEC_PER_MSEC)
+
 /* enum slo_exit_code and what leads to each: policy.h */
 
 struct options {
 	bool verbose;
 	unsigned int stats_interval;
 	uint64_t slice_ns;
-	uint64_t max_slice_ns;		/* 0 until set: then --slice */
+	uint64_t max_slice_ns;		/* 0 until set: then the larger of
+					 * SLO_MAX_SLICE_DEFAULT_NS and --slice */
 	uint64_t default_budget_ns;
 	uint64_t watchdog_ns;
 	bool debug_verifier_reject;

@@ -113,7 +113,7 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 	struct bpf_link *link = NULL;
 	struct scx_slo *skel = NULL;
 	struct slo_budget_maps maps;
-	char errbuf[768], budget[32];
+	char errbuf[768], budget[32], slice[32], max_slice[32];
 	struct timespec last_stats, last_rescan, last_limits, last_shed, now;
 	struct slo_limits limits;
 	bool limits_on = false;
@@ -168,11 +168,13 @@ static int run_once(bool use_peek, struct slo_exit_info *ei_out, bool *attached)
 	publish_metrics(skel, nr_cpus, topo);
 	uname(&uts);
 	slo_format_duration(budgets.cfg.default_budget_ns, budget, sizeof(budget));
-	msg("scheduler '%s' attached on %s: %d CPUs, %s, %s, default budget %s, "
+	slo_format_duration(opts.slice_ns, slice, sizeof(slice));
+	slo_format_duration(opts.max_slice_ns, max_slice, sizeof(max_slice));
+	msg("scheduler '%s' attached on %s: %d CPUs, %s, %s, slices %s-%s, default budget %s, "
 	    "%zu SLO(s), %zu with a cgroup now",
 	    SCX_SLO_OPS_NAME, uts.release, topo->nr_online_cpus,
 	    opts.single_dsq ? "one global queue" : "one queue per LLC",
-	    use_peek ? "dsq peek" : "dsq iterator", budget,
+	    use_peek ? "dsq peek" : "dsq iterator", slice, max_slice, budget,
 	    budgets.cfg.nr_entries, slo_budgets_nr_active(&budgets));
 	if (!opts.single_dsq)
 		msg("%d LLC domains on %d NUMA node(s)", topo->nr_domains, topo->nr_nodes);

@@ -54,8 +54,9 @@ expect slo-dir-help 0 '--slo-dir DIR' "$bin" --help
 expect stats-zero 2 'whole seconds' "$bin" --stats 0
 expect watchdog-too-long 2 'between' "$bin" --watchdog 60s
 # the starvation backstop must fit in the watchdog: w/4 >= 100ms + slice
-# (the longest slice: --max-slice, by default --slice)
-expect watchdog-vs-backstop 2 'needs a watchdog of at least 412ms' "$bin" --watchdog 300ms
+# (the longest slice: --max-slice, by default 20ms or --slice if longer)
+expect watchdog-vs-backstop 2 'too short for a slice of 20ms.*at least 480ms' "$bin" --watchdog 300ms
+expect watchdog-vs-short-max 2 'needs a watchdog of at least 412ms' "$bin" --watchdog 300ms --max-slice 3ms
 expect watchdog-vs-slice 2 'too short for a slice of 50ms' "$bin" --watchdog 500ms --slice 50ms
 expect watchdog-vs-max-slice 2 'too short for a slice of 100ms' "$bin" --watchdog 700ms --max-slice 100ms
 expect max-slice-below-slice 2 '--max-slice 2ms is shorter than --slice 3ms' "$bin" --max-slice 2ms

@@ -1,11 +1,9 @@
 # Load: the scheduler attaches, sched_ext reports it enabled under our name,
-# and it schedules real work.  Then again with --max-slice: the verifier
-# checks a different program when the slice depends on the budget (rodata
-# drops that code otherwise), and a kernel's verifier may take one and
-# not the other.  --default-budget 25ms gives every task a 5 ms slice,
-# between --slice and --max-slice, so each of task_slice()'s cases and
-# the waiter-slice cut (rule 3) run.
-for extra in "" "--max-slice 10ms --default-budget 25ms"; do
+# and it schedules real work.  Then again with --max-slice 3ms, every slice
+# --slice: the verifier checks a different program when the slice does not
+# depend on the budget (rodata drops that code), and a kernel's verifier
+# may take one and not the other.
+for extra in "" "--max-slice 3ms"; do
 	# shellcheck disable=SC2086 # word splitting of the options is meant
 	start_scx_slo $extra
 	[ "$(sched_ops)" = slo ] || fail "root/ops is '$(sched_ops)', want 'slo' ($extra)"
