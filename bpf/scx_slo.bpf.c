@@ -70,7 +70,7 @@
  * weight-10 cyclictest next to weight-1000 hogs: p99 27-30 ms with 20 ms
  * slices, 3-16 ms with 3 ms ones).  So enqueue notes its slice on the CPU
  * it would have preempted, and for max_slice_ns from then that CPU's tick
- * ends any slice that has run longer (p99 4.5-11 ms).  Ticks come every
+ * ends any slice that has run longer (p99 1.4-13 ms).  Ticks come every
  * 1-4 ms (HZ), so such a slice ends up to a tick late.
  *
  * Rule 4, placement.  A waking task goes to its previous CPU if idle, else
@@ -414,10 +414,10 @@ struct cpu_ctx {
 	/* an RT or deadline task took this CPU; cleared when ours runs */
 	bool released;
 	/*
-	 * With --max-slice: a task with a shorter slice than the one running
-	 * here waits for this CPU (kick_for() chose it), since
-	 * waiter_slice_at; what runs here ends its slice at the first tick
-	 * past waiter_slice (rule 3).
+	 * Slices longer than slice_ns only: a task with a shorter slice than
+	 * the one running here waits for this CPU (kick_for() chose it),
+	 * since waiter_slice_at; what runs here ends its slice at the first
+	 * tick past waiter_slice (rule 3).
 	 */
 	u64 waiter_slice;
 	u64 waiter_slice_at;
@@ -1457,17 +1457,18 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		return;
 	if ((s64)(latest - vdeadline) <= (s64)slice_ns) {
 		/*
-		 * Not preempting: @p waits its turn.  With --max-slice, that
-		 * turn must not wait out a slice longer than its own (a low
-		 * cpu.weight can put a tight task's deadline behind loose
-		 * tasks'): the victim's tick ends such a slice early.
+		 * Not preempting: @p waits its turn, which must not mean
+		 * waiting out a slice longer than its own (a low cpu.weight
+		 * can put a tight task's deadline behind loose tasks'): the
+		 * victim's tick ends such a slice early.
 		 */
 		if (max_slice_ns > slice_ns && slice < max_slice_ns) {
 			u64 now = scx_bpf_now();
 
-			if (!waiter_slice_bound(vctx, now) || slice < vctx->waiter_slice)
+			if (!waiter_slice_bound(vctx, now) || slice <= vctx->waiter_slice) {
 				vctx->waiter_slice = slice;
-			vctx->waiter_slice_at = now;
+				vctx->waiter_slice_at = now;
+			}
 		}
 		return;
 	}
@@ -2042,7 +2043,7 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 		p->scx.slice = 0;
 		return;
 	}
-	/* rodata: without --max-slice every slice is short already */
+	/* rodata: with --max-slice equal to --slice, no slice is longer */
 	if (max_slice_ns > slice_ns) {
 		s32 cpu = scx_bpf_task_cpu(p);
 		struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);

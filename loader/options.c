@@ -59,7 +59,7 @@ static void usage(FILE *out)
 "                            Repeatable; instead of --config.\n"
 "                            Example: --slo /kubepods/web=5ms\n"
 "  -b, --default-budget DUR  budget of tasks with no SLO above them (100ms)\n"
-"  -l, --slice DUR           time slice (3ms)\n"
+"  -l, --slice DUR           shortest slice (3ms)\n"
 "      --max-slice DUR       longest slice (20ms, or --slice if longer): a\n"
 "                            task's slice is a fifth of its budget within\n"
 "                            --slice and this; equal to --slice, every slice\n"
