@@ -30,7 +30,7 @@
  * domain's clock (the largest vruntime of a task taken from its queue
  * after a slice or a preemption: wakers and tasks placed on an idle CPU
  * would ratchet it with their debt), and
- * down to at most a slice ahead of it, so the deadline lands about B ahead
+ * down to at most its own slice ahead of it, so the deadline lands about B ahead
  * of the clock: a 5 ms task overtakes a 100 ms task that woke at the same
  * moment.  A task moving between domains keeps its lag against the clock,
  * not its raw vruntime, since each domain's clock runs apart.
@@ -718,10 +718,14 @@ static void task_set_domain(struct task_ctx *tctx, u32 dom)
 
 /*
  * On wakeup, a task is at most lag_cap_ns behind its domain's clock (the
- * credit a sleeper banks) and at most a slice ahead of it (the debt it
- * keeps).  Without the second bound, a low-weight sleeper (nice 19 is
+ * credit a sleeper banks) and at most its own slice ahead of it (the debt
+ * it keeps).  Without the second bound, a low-weight sleeper (nice 19 is
  * charged 100x its run time) piles up debt on every run and, waking into a
- * busy domain, waits behind everyone's deadlines for seconds.
+ * busy domain, waits behind everyone's deadlines for seconds.  Its own
+ * slice, not slice_ns: a task that sleeps between runs of up to 20 ms
+ * would otherwise shed most of each run's debt, and beat its cpu.weight
+ * (weight 100 against a weight-400 hog, sleeping 10% of the time: 0.238
+ * of the CPU, not 0.2).
  */
 static void clamp_lag(struct task_ctx *tctx)
 {
@@ -731,8 +735,8 @@ static void clamp_lag(struct task_ctx *tctx)
 		return;
 	if ((s64)(dctx->vclock - lag_cap_ns - tctx->vruntime) > 0)
 		tctx->vruntime = dctx->vclock - lag_cap_ns;
-	else if ((s64)(tctx->vruntime - dctx->vclock - slice_ns) > 0)
-		tctx->vruntime = dctx->vclock + slice_ns;
+	else if ((s64)(tctx->vruntime - dctx->vclock - task_slice(tctx)) > 0)
+		tctx->vruntime = dctx->vclock + task_slice(tctx);
 }
 
 /* Index of the highest set bit, 0 for 0. */
