@@ -167,7 +167,7 @@ static const struct {
 	[SLO_STAT_REQUEUE_FAR] = { "scx_slo_requeue_other_node_total",
 		"Idle-CPU placements of tasks put back after their slice that crossed to another NUMA node." },
 	[SLO_STAT_SLICE_CUTS] = { "scx_slo_slice_cuts_total",
-		"Slices longer than that of a task waiting for their CPU, ended at the next tick (--max-slice)." },
+		"Slices longer than that of a task waiting for their CPU, ended at the next tick." },
 	[SLO_STAT_LIMITS_FULL] = { "scx_slo_cgroup_limits_full_total",
 		"cpu.max limits from the kernel not enforced because the limits map was full." },
 };
