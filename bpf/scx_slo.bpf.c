@@ -70,7 +70,7 @@
  * weight-10 cyclictest next to weight-1000 hogs: p99 27-30 ms with 20 ms
  * slices, 3-16 ms with 3 ms ones).  So enqueue notes its slice on the CPU
  * it would have preempted, and for max_slice_ns from then that CPU's tick
- * ends any slice that has run longer (p99 1.4-13 ms).  Ticks come every
+ * ends any slice that has run longer (p99 1.4-12.6 ms).  Ticks come every
  * 1-4 ms (HZ), so such a slice ends up to a tick late.
  *
  * Rule 4, placement.  A waking task goes to its previous CPU if idle, else

@@ -16,7 +16,8 @@
 #       default --max-slice): waiting behind them, /lat must still wait
 #       slices of its own length (3 ms), which rule 3's waiter cut gives
 #       (the running slice ends at its CPU's next tick; counted, and some
-#       must be).  Without the cut p99 was 27-30 ms; with it, 1.4-11 ms.
+#       must be).  Without the cut p99 was 27-30 ms; with it, best-of-2
+#       1.4-12.6 ms in four runs on a busy host.
 #   (c) (a)'s two scx_slo rounds again with --max-slice 3ms (every slice
 #       3 ms), the same limits (p99 3.3-16 ms).
 #   (b) /lat runs a hog instead, pinned to CPU 1 with the batch hogs: its
