@@ -730,13 +730,14 @@ static void task_set_domain(struct task_ctx *tctx, u32 dom)
 static void clamp_lag(struct task_ctx *tctx)
 {
 	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(tctx->domain));
+	u64 debt_cap = task_slice(tctx);
 
 	if (!dctx)
 		return;
 	if ((s64)(dctx->vclock - lag_cap_ns - tctx->vruntime) > 0)
 		tctx->vruntime = dctx->vclock - lag_cap_ns;
-	else if ((s64)(tctx->vruntime - dctx->vclock - task_slice(tctx)) > 0)
-		tctx->vruntime = dctx->vclock + task_slice(tctx);
+	else if ((s64)(tctx->vruntime - dctx->vclock - debt_cap) > 0)
+		tctx->vruntime = dctx->vclock + debt_cap;
 }
 
 /* Index of the highest set bit, 0 for 0. */
@@ -1488,6 +1489,7 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	struct slo_domain_stats *ds;
 	struct slo_cpu_info *info;
 	struct task_ctx *tctx;
+	u64 slice;
 	s32 cpu;
 
 	tctx = lookup_task_ctx(p);
@@ -1561,9 +1563,10 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	ds = domain_stats(info->domain);
 	if (ds)
 		ds->enqueues++;
-	scx_bpf_dsq_insert_vtime(p, dsq_of(info->domain), task_slice(tctx),
-				 tctx->vdeadline, enq_flags);
-	kick_for(p, info->domain, tctx->vdeadline, task_slice(tctx));
+	slice = task_slice(tctx);
+	scx_bpf_dsq_insert_vtime(p, dsq_of(info->domain), slice, tctx->vdeadline,
+				 enq_flags);
+	kick_for(p, info->domain, tctx->vdeadline, slice);
 }
 
 /* The task_ctx of the first task queued on @dsq_id, or NULL if none. */
