@@ -55,8 +55,9 @@
  * Flattened weights are clamped to [1/100, 10^6] of a nice-0 task.
  *
  * Rule 3, preemption.  After queueing a task, enqueue looks at the CPUs of
- * its domain that the task may use: an idle one is kicked awake; failing
- * that, the CPU running the latest virtual deadline is kicked with
+ * its domain that the task may use: an idle one, or one between two tasks
+ * (but not the CPU putting its own last task back), is kicked awake;
+ * failing that, the CPU running the latest virtual deadline is kicked with
  * SCX_KICK_PREEMPT if that deadline is later than the new one by more than
  * a slice (so equal-budget tasks do not preempt each other on every wakeup).
  * A task's slice is a fifth of its budget within [slice_ns, max_slice_ns]
@@ -1377,12 +1378,12 @@ static void note_kick(u32 dom)
 /*
  * Rule 3: wake an idle CPU of @dom that @p may use, or preempt the one
  * running the latest deadline if @vdeadline beats it by more than a slice.
- * A CPU between two tasks is about to dispatch and will see @p: nothing to
- * do then.  In single-DSQ mode every CPU shares the queue and is a
- * candidate.
+ * A CPU between two tasks is about to dispatch and will see @p: it only
+ * gets an idle kick, in case its dispatch just missed @p.  In single-DSQ
+ * mode every CPU shares the queue and is a candidate.
  */
 static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
-		     u64 slice)
+		     u64 slice, u64 enq_flags)
 {
 	const struct cpumask *idle;
 	struct slo_domain_info *dinfo;
@@ -1428,6 +1429,18 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		if (!cctx || cctx->released)
 			continue;
 		running = cctx->running_deadline;
+		/*
+		 * This CPU, between two tasks, is putting its last one back
+		 * (the only enqueue that runs on a CPU inside its own
+		 * schedule()): its dispatch has already chosen what runs
+		 * next.  A kick would only cost it an irq_work interrupt (a
+		 * third of all interrupts under a saturated load); keep
+		 * looking for a CPU that can take @p.  With SCX_ENQ_LAST it
+		 * found nothing and goes idle, so it is kicked below.
+		 */
+		if (!running && cpu == bpf_get_smp_processor_id() &&
+		    !(enq_flags & SCX_ENQ_LAST))
+			continue;
 		if (!running) {
 			/*
 			 * Between two tasks.  Its dispatch may have found the
@@ -1566,7 +1579,7 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	slice = task_slice(tctx);
 	scx_bpf_dsq_insert_vtime(p, dsq_of(info->domain), slice, tctx->vdeadline,
 				 enq_flags);
-	kick_for(p, info->domain, tctx->vdeadline, slice);
+	kick_for(p, info->domain, tctx->vdeadline, slice, enq_flags);
 }
 
 /* The task_ctx of the first task queued on @dsq_id, or NULL if none. */
