@@ -107,10 +107,12 @@
  * about to go idle, and only then (not one whose task's slice merely
  * ended, or tasks would bounce between LLCs every slice), also pulls from
  * a same-node domain that has more work than CPUs: tasks queued and no
- * idle CPU there.  A CPU keeping a lone task renews its slice to
- * slice_ns, not the kernel's 20 ms nor the task's own, so it looks for
- * work at risk every slice_ns.  A task taken from another domain gets its
- * deadline again on ours.
+ * idle CPU there.  A CPU that keeps its task (nothing queued here comes
+ * first) renews the task's own slice, and from slice_ns on its tick looks
+ * for work at risk in those domains and ends the slice when there is
+ * some, so such work waits at most slice_ns and a tick, without a
+ * scheduling pass every slice_ns on every CPU with a lone task.  A task
+ * taken from another domain gets its deadline again on ours.
  *
  * Rule 6, misses.  Each time a task is queued (woken, or put back after its
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
@@ -422,6 +424,13 @@ struct cpu_ctx {
 	 */
 	u64 waiter_slice;
 	u64 waiter_slice_at;
+	/*
+	 * The task running here was kept for its own slice with nothing else
+	 * queued here; from this time on the tick looks for work at risk in
+	 * other domains, which this CPU would otherwise not see until the
+	 * slice ends (rule 5).  0 when not kept.
+	 */
+	u64 lone_check_at;
 	/* select_cpu's scratch: p->cpus_ptr & an LLC or node mask */
 	struct bpf_cpumask __kptr *scratch;
 };
@@ -1652,6 +1661,41 @@ static u32 steal_reason(u64 wall_deadline, bool same_node, bool kick_late, u64 n
 	return 0;
 }
 
+/* A domain whose queue's head may be taken, as steal_from() needs it. */
+struct steal_target {
+	u32 victim;
+	bool same_node;
+	bool kick_late;
+};
+
+/*
+ * Rule 5 for entry @i of @dinfo's scan order (the same-node domains
+ * first, then the cross-node ones): why its head, earlier than @own_head,
+ * may be taken now (filling *@t), or 0.
+ */
+static u32 scan_victim(struct slo_domain_info *dinfo, u32 i, u64 own_head,
+		       u64 now, struct steal_target *t)
+{
+	u32 pos = i < dinfo->nr_scan_same_node ? i :
+		  dinfo->nr_same_node + (i - dinfo->nr_scan_same_node);
+	u32 idx = dinfo->steal_start + pos, *vdom;
+	struct domain_ctx *vctx;
+	u64 head, since;
+
+	vdom = bpf_map_lookup_elem(&steal_order, &idx);
+	if (!vdom || scx_bpf_dsq_nr_queued(*vdom) <= 0)
+		return 0;
+	head = head_wall_deadline(*vdom);
+	if (head >= own_head)
+		return 0;
+	vctx = lookup_domain_ctx(*vdom);
+	since = vctx ? vctx->kick_pending_since : 0;
+	t->victim = *vdom;
+	t->same_node = i < dinfo->nr_scan_same_node;
+	t->kick_late = since && (s64)(now - since) > (s64)(slice_ns / 2);
+	return steal_reason(head, t->same_node, t->kick_late, now);
+}
+
 /*
  * Rule 5: take a task at risk (steal_reason()), earlier than @own_head,
  * that may run on @cpu, from the first SLO_STEAL_DEPTH of domain
@@ -1871,28 +1915,11 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	own_head = head_wall_deadline(dom);
 	nr_scan = dinfo->nr_scan;
 	bpf_for(i, 0, nr_scan) {
-		/* past the same-node entries scanned, the cross-node ones */
-		u32 pos = i < dinfo->nr_scan_same_node ? i :
-			  dinfo->nr_same_node + (i - dinfo->nr_scan_same_node);
-		u32 idx = dinfo->steal_start + pos, *victim;
-		bool same_node = i < dinfo->nr_scan_same_node, kick_late;
-		struct domain_ctx *vctx;
-		u64 head, since;
+		struct steal_target t = {};
 
-		victim = bpf_map_lookup_elem(&steal_order, &idx);
-		if (!victim)
-			break;
-		if (scx_bpf_dsq_nr_queued(*victim) <= 0)
+		if (!scan_victim(dinfo, i, own_head, now, &t))
 			continue;
-		head = head_wall_deadline(*victim);
-		if (head >= own_head)
-			continue;
-		vctx = lookup_domain_ctx(*victim);
-		since = vctx ? vctx->kick_pending_since : 0;
-		kick_late = since && (s64)(now - since) > (s64)(slice_ns / 2);
-		if (!steal_reason(head, same_node, kick_late, now))
-			continue;
-		if (steal_from(*victim, cpu, own_head, same_node, kick_late, now))
+		if (steal_from(t.victim, cpu, own_head, t.same_node, t.kick_late, now))
 			return;
 	}
 
@@ -1925,21 +1952,27 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	}
 
 	/*
-	 * Nothing else to run, so @prev goes on.  The kernel would refill its
-	 * slice to SCX_SLICE_DFL (20 ms), and for that long this CPU would not
-	 * dispatch, so not steal (step 1): an overdue task queued elsewhere
-	 * would wait up to 20 ms past its deadline instead of a slice.  So it
-	 * gets slice_ns, not its own slice (up to max_slice_ns): with nothing
-	 * queued here a longer one saves no switch, only dispatches, and
-	 * would leave work at risk elsewhere waiting as long.  A task out of
-	 * quota is let go, so that enqueue parks it.
+	 * @prev goes on for another slice of its own.  For that long this CPU
+	 * does not dispatch, so does not steal (step 1): a task at risk in
+	 * another domain would wait up to max_slice_ns.  So from slice_ns on,
+	 * its tick looks for one (lone_at_risk()) and ends the slice when
+	 * there is one.  Ending every kept slice at slice_ns instead sent
+	 * each CPU with a lone task through a scheduling pass every slice_ns
+	 * for nothing: a tenth of all dispatches with 8 hogs and a latency
+	 * probe on 8 vCPUs.  A task out of quota is let go, so that enqueue
+	 * parks it.
 	 */
 keep_prev:
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
 		struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
+		struct cpu_ctx *cctx;
 
-		if (!tctx || !tctx->nr_bw || !bw_ids_throttled(tctx, now))
-			prev->scx.slice = slice_ns;
+		if (tctx && tctx->nr_bw && bw_ids_throttled(tctx, now))
+			return;
+		prev->scx.slice = tctx ? task_slice(tctx) : slice_ns;
+		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+		if (cctx && !single_dsq)
+			cctx->lone_check_at = now + slice_ns;
 	}
 }
 
@@ -2031,11 +2064,34 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 	if (cctx) {
 		cctx->running_deadline = tctx->vdeadline ?: 1;
 		cctx->released = false;
+		cctx->lone_check_at = 0;
 	}
 
 	account_start(tctx, info->domain, info->node, now);
 	tctx->queued_domain = QUEUED_DIRECT;
 	tctx->bw_charged_at = now;
+}
+
+/*
+ * Rule 5 for a CPU whose task was kept with nothing queued here: whether a
+ * task at risk waits in a domain its dispatch would steal from.
+ */
+static bool lone_at_risk(s32 cpu, u64 now)
+{
+	struct slo_domain_info *dinfo;
+	u32 i, dom = cpu_domain(cpu);
+	u64 own_head;
+
+	if (dom == SLO_NO_DOMAIN || !(dinfo = lookup_domain_info(dom)))
+		return false;
+	own_head = head_wall_deadline(dom);
+	bpf_for(i, 0, dinfo->nr_scan) {
+		struct steal_target t = {};
+
+		if (scan_victim(dinfo, i, own_head, now, &t))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -2046,7 +2102,9 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 {
 	struct task_ctx *tctx;
+	struct cpu_ctx *cctx;
 	u64 now;
+	s32 cpu;
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	if (!tctx)
@@ -2063,16 +2121,24 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 		p->scx.slice = 0;
 		return;
 	}
+	cpu = scx_bpf_task_cpu(p);
+	cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+	if (!cctx || !p->scx.slice)
+		return;
 	/* rodata: with --max-slice equal to --slice, no slice is longer */
 	if (max_slice_ns > slice_ns) {
-		s32 cpu = scx_bpf_task_cpu(p);
-		struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-		u64 bound = cctx ? waiter_slice_bound(cctx, now) : 0;
+		u64 bound = waiter_slice_bound(cctx, now);
 
-		if (bound && p->scx.slice && now - tctx->started_at >= bound) {
+		if (bound && now - tctx->started_at >= bound) {
 			p->scx.slice = 0;
 			stat_inc(SLO_STAT_SLICE_CUTS);
+			return;
 		}
+	}
+	if (cctx->lone_check_at && (s64)(now - cctx->lone_check_at) >= 0) {
+		cctx->lone_check_at = now + slice_ns;
+		if (lone_at_risk(cpu, now))
+			p->scx.slice = 0;
 	}
 }
 
