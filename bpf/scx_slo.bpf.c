@@ -1445,8 +1445,8 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		 * next.  A kick would only cost it an irq_work interrupt
 		 * (these self-kicks were over half of all kicks with 8 hogs
 		 * and a latency probe on 8 vCPUs); keep looking for a CPU
-		 * that can take @p.  With SCX_ENQ_LAST it
-		 * found nothing and goes idle, so it is kicked below.
+		 * that can take @p.  With SCX_ENQ_LAST it found nothing and
+		 * goes idle, so it is kicked below.
 		 */
 		if (!running && cpu == bpf_get_smp_processor_id() &&
 		    !(enq_flags & SCX_ENQ_LAST))
@@ -1972,7 +1972,7 @@ keep_prev:
 			return;
 		prev->scx.slice = tctx ? task_slice(tctx) : slice_ns;
 		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-		if (cctx && !single_dsq)
+		if (cctx && !single_dsq && max_slice_ns > slice_ns)
 			cctx->lone_check_at = now + slice_ns;
 	}
 }
@@ -2104,7 +2104,7 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 {
 	struct task_ctx *tctx;
 	struct cpu_ctx *cctx;
-	u64 now;
+	u64 now, bound;
 	s32 cpu;
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
@@ -2122,19 +2122,21 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 		p->scx.slice = 0;
 		return;
 	}
+	/*
+	 * rodata: with --max-slice equal to --slice no slice is longer, and
+	 * every slice ends by itself before either check could end it
+	 */
+	if (max_slice_ns <= slice_ns || !p->scx.slice)
+		return;
 	cpu = scx_bpf_task_cpu(p);
 	cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-	if (!cctx || !p->scx.slice)
+	if (!cctx)
 		return;
-	/* rodata: with --max-slice equal to --slice, no slice is longer */
-	if (max_slice_ns > slice_ns) {
-		u64 bound = waiter_slice_bound(cctx, now);
-
-		if (bound && now - tctx->started_at >= bound) {
-			p->scx.slice = 0;
-			stat_inc(SLO_STAT_SLICE_CUTS);
-			return;
-		}
+	bound = waiter_slice_bound(cctx, now);
+	if (bound && now - tctx->started_at >= bound) {
+		p->scx.slice = 0;
+		stat_inc(SLO_STAT_SLICE_CUTS);
+		return;
 	}
 	if (cctx->lone_check_at && (s64)(now - cctx->lone_check_at) >= 0) {
 		cctx->lone_check_at = now + slice_ns;
