@@ -6,12 +6,12 @@ def yn: if . then "yes" else "**no**" end;
 "# Load shedding end to end (bench/shed.sh)",
 "",
 "\(.date): `\(.command)`, preset \(.preset), kernel \(.info.kernel // "?"), \(.info.nproc // "?") vCPUs (QEMU TCG on \(.machine.cpus) host CPUs, host load at the end \(.machine.loadavg_at_end)).",
-"Service: \(.info.work // "?") of CPU a request, budget \(.info.budget // "?"), next to `\(.info.stress // "?")`; nginx and the loader at cpu.weight \(.info.front_weight // 100) (the others 100); capacity \(.info.capacity_rps | f(1)) requests/s\(if .info.capacity_basis == "throughput" then " (**no request was served within the budget during the ramp: this is the highest 2xx rate**)" else "" end)\(if .info.capacity_may_be_higher then " (the ramp's last step: may be higher)" else "" end); limit_conn \(.info.limit_conn // "?").",
+"Service: \(.info.work // "?") of CPU a request, budget \(.info.budget // "?"), next to `\(.info.stress // "?")`; nginx and the loader at cpu.weight \(.info.front_weight // 100) (the others 100); capacity \(.info.capacity_rps | f(1)) requests/s\(if .info.capacity_basis == "throughput" then " (**no request was served within the budget during the ramp: this is the highest 2xx rate**)" else "" end)\(if .info.capacity_may_be_higher then " (the ramp's last step: may be higher)" else "" end); limit_conn \(.info.limit_conn // "?"); the loader's --shed-target \(.info.shed_target // "default (1%)").",
 "",
-"| arm | load | offered/s | goodput/s | of capacity | admitted p99 (ms) | 2xx p50 (ms) | shed | failed | client lag p99 (ms) | settle |",
-"|---|---|---|---|---|---|---|---|---|---|---|",
+"| arm | load | offered/s | goodput/s | of capacity | admitted p99 (ms) | 2xx p50 (ms) | shed | failed | client lag p99 (ms) | settle | service runs late | shed signal max |",
+"|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 (.summary.arms[] | .arm as $a | .steps[] |
- "| \($a) | \(.ratio)x\(if .phase == "step" then "" else " (" + .phase + ")" end) | \(.offered_rps | f(1)) | \(.goodput_rps | f(1)) | \(.goodput_of_capacity | pct) | \(.admitted_p99_ms | f(1)) | \(.ok_p50_ms | f(1)) | \(.shed_frac | pct) | \(.errors) | \(.send_lag_p99_ms | f(1)) | \(.settle_s | secs) |"),
+ "| \($a) | \(.ratio)x\(if .phase == "step" then "" else " (" + .phase + ")" end) | \(.offered_rps | f(1)) | \(.goodput_rps | f(1)) | \(.goodput_of_capacity | pct) | \(.admitted_p99_ms | f(1)) | \(.ok_p50_ms | f(1)) | \(.shed_frac | pct) | \(.errors) | \(.send_lag_p99_ms | f(1)) | \(.settle_s | secs) | \(.sched_miss_frac | pct) | \(.sched_shed_max | f(2)) |"),
 "",
 "| arm | false sheds (0.5-0.9x) | shed at 0.9x | reaction 1.2 / 1.5 / 2 / 3 / 10x | recovery after the burst | p50 added by the hop (ms) | 2x, 3x goodput >= 90% | 2x, 3x p99 in budget | < 1% shed at 0.9x |",
 "|---|---|---|---|---|---|---|---|---|",
@@ -19,4 +19,6 @@ def yn: if . then "yes" else "**no**" end;
  "| \(.arm) | \(.false_shed_frac | pct) | \(.shed_frac_09 | pct) | \([.reaction_s[].settle_s | secs] | join(" / ")) | \(.recovery_s | secs) | \(.hop_p50_ms | f(2)) | \(.targets.goodput_2x_3x | yn) | \(.targets.p99_2x_3x | yn) | \(.targets.false_shed_09 | yn) |"),
 "",
 (if (.missing | length) > 0 then "**No result for: \(.missing | join(", "))** (see the console log).\n" else empty end),
+"Service runs late: the share of the service's runs that started later than its budget after becoming runnable (the scheduler's counters, what the shed signal is computed from); shed signal max: the loader's highest shed probability for the service in the step (the scheduler and haproxy arms act on it).",
+"",
 "Goodput: 2xx answers within the budget a second.  Admitted: not shed (a failed admitted request counts as the 2 s timeout).  Settle: from the step's start until 95% of admitted requests are in budget for 1 s.  Recovery: the same after the burst, with under 1% shed.  Every latency runs from the scheduled send time (open loop)."

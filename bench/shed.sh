@@ -9,10 +9,16 @@
 #   limit_conn  nginx's static limit_conn at capacity x budget (Little's law)
 #   scheduler   nginx auth_request to the loader's /v1/admission/auth: shed
 #               on the scheduler's signal
+#   haproxy     HAProxy with deploy/proxy/haproxy/haproxy.cfg as it is: the
+#               same signal drawn locally from a map a poller keeps current
+#               from /v1/pressure every 250 ms (no hop per request)
+#   haproxy_none  the same HAProxy with nothing polling (the map admits):
+#               the haproxy arm's baseline (not run unless asked for)
 #
-#   bench/shed.sh [--quick] [--arms "none limit_conn scheduler"] [--kernel VER]
+#   bench/shed.sh [--quick] [--arms "none limit_conn scheduler haproxy"] [--kernel VER]
 #                 [--preset P] [--step S] [--burst S] [--work DUR]
-#                 [--budget DUR] [--limit N] [--seed N] [--build DIR] [--out DIR]
+#                 [--budget DUR] [--limit N] [--shed-target R] [--seed N]
+#                 [--build DIR] [--out DIR]
 #
 # First the capacity: the highest goodput (2xx answers within the budget a
 # second) of a ramp of rates without shedding.  Then per arm: 0.5, 0.9, 1.2,
@@ -21,9 +27,10 @@
 #
 #   --quick       short steps (CI: about a minute in the VM); asserts nothing
 #                 about performance, like the full run
-#   --arms LIST   default: none and limit_conn, and scheduler when the loader
-#                 in the build serves /v1/admission; asking for scheduler of
-#                 a loader without it is an error
+#   --arms LIST   default: none and limit_conn, and scheduler and haproxy
+#                 when the loader in the build serves /v1/admission and
+#                 /v1/pressure; asking for them of a loader without those
+#                 is an error
 #   --kernel VER  test kernel (prefix), default the newest cached
 #   --preset P    VM preset (2s1c: 2 vCPUs, where TCG's own scheduling noise
 #                 under saturation stays far below the 20 ms budget; on
@@ -33,6 +40,8 @@
 #   --work DUR    CPU per request in the service (5ms)
 #   --budget DUR  the service's latency budget (20ms)
 #   --limit N     limit_conn's limit instead of capacity x budget
+#   --shed-target R  the loader's --shed-target (its default, 1%, unless
+#                 given): the miss ratio above which the signal sheds
 #   --seed N      arrival times' seed (1)
 #   --build DIR   the build tree ($SCX_SLO_BUILD, else build/)
 #   --out DIR     results (bench/out/shed-<timestamp>/)
@@ -45,7 +54,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cmdline="bench/shed.sh$(printf " %q" "$@")"
 
-quick=0 arms='' kernel='' preset=2s1c step='' burst=2 work=5ms budget=20ms limit='' seed=1
+quick=0 arms='' kernel='' preset=2s1c step='' burst=2 work=5ms budget=20ms limit='' seed=1 target=''
 build=${SCX_SLO_BUILD:-} out=
 usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 die() { echo "shed: $*" >&2; exit 2; }
@@ -61,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--work) need "$@"; work=$2; shift 2 ;;
 	--budget) need "$@"; budget=$2; shift 2 ;;
 	--limit) need "$@"; limit=$2; shift 2 ;;
+	--shed-target) need "$@"; target=$2; shift 2 ;;
 	--seed) need "$@"; seed=$2; shift 2 ;;
 	--build) need "$@"; build=$2; shift 2 ;;
 	--out) need "$@"; out=$2; shift 2 ;;
@@ -71,12 +81,13 @@ done
 if [ "$quick" = 1 ]; then
 	: "${step:=1}"; cap_step=1; cap_factors="0.025 0.05 0.1 0.2 0.4"
 else
-	: "${step:=10}"; cap_step=3; cap_factors="0.02 0.03 0.045 0.07 0.1 0.15 0.22 0.33 0.5 0.75"
+	: "${step:=10}"; cap_step=3; cap_factors="0.05 0.1 0.2 0.27 0.33 0.37 0.42 0.46 0.5 0.55 0.6 0.67 0.75"
 fi
 [[ $step =~ ^[1-9][0-9]*$ ]] || die "--step wants whole seconds"
 [[ $burst =~ ^[1-9][0-9]*$ ]] || die "--burst wants whole seconds"
 [[ $seed =~ ^[0-9]+$ ]] || die "--seed wants a number"
 [ -z "$limit" ] || [[ $limit =~ ^[1-9][0-9]*$ ]] || die "--limit wants a positive whole number"
+[ -z "$target" ] || [[ $target =~ ^[0-9]+(\.[0-9]+)?%?$ ]] || die "--shed-target wants a ratio such as 1% or 0.01, not '$target'"
 for d in "--work $work" "--budget $budget"; do
 	[[ ${d#* } =~ ^[0-9]+(\.[0-9]+)?(us|ms|s)$ ]] || die "${d% *} wants a duration with a unit (5ms), not '${d#* }'"
 done
@@ -98,7 +109,7 @@ grep -aq '/v1/admission' "$build/loader/scx_slo" && has_admission=1
 if [ -z "$arms" ]; then
 	arms="none limit_conn"
 	if [ "$has_admission" = 1 ]; then
-		arms="$arms scheduler"
+		arms="$arms scheduler haproxy"
 	else
 		echo "shed: the loader in $build has no /v1/admission endpoint: arms none and limit_conn only"
 	fi
@@ -106,10 +117,10 @@ fi
 arms=$(echo "$arms" | tr ',' ' ' | xargs)
 for a in $arms; do
 	case $a in
-	none|limit_conn) ;;
-	scheduler) [ "$has_admission" = 1 ] ||
-		die "--arms scheduler: the loader in $build has no /v1/admission/auth endpoint (shed on the scheduler's signal needs it)" ;;
-	*) die "--arms: unknown arm '$a' (none, limit_conn, scheduler)" ;;
+	none|limit_conn|haproxy_none) ;;
+	scheduler|haproxy) [ "$has_admission" = 1 ] ||
+		die "--arms $a: the loader in $build has no /v1/admission/auth and /v1/pressure endpoints (shed on the scheduler's signal needs them)" ;;
+	*) die "--arms: unknown arm '$a' (none, limit_conn, scheduler, haproxy, haproxy_none)" ;;
 	esac
 done
 narms=$(echo "$arms" | wc -w)
@@ -127,7 +138,7 @@ script=$work_dir/shed-guest.sh
 {
 	echo "# generated by bench/shed.sh: $cmdline"
 	echo "SHED_QUICK=$quick SHED_ARMS='$arms' SHED_STEP_S=$step SHED_BURST_S=$burst"
-	echo "SHED_WORK=$work SHED_BUDGET=$budget SHED_SEED=$seed SHED_LIMIT=$limit"
+	echo "SHED_WORK=$work SHED_BUDGET=$budget SHED_SEED=$seed SHED_LIMIT=$limit SHED_TARGET=$target"
 	echo "SHED_CAP_STEP_S=$cap_step SHED_CAP_FACTORS='$cap_factors'"
 	echo "SHED_CONF=/tmp/shed-conf"
 	echo 'mkdir -p "$SHED_CONF"'
@@ -142,6 +153,10 @@ script=$work_dir/shed-guest.sh
 		cat "$root/deploy/proxy/nginx/$f.conf"
 		echo "SHED_CONF_EOF"
 	done
+	# and the haproxy arms the shipped haproxy.cfg
+	echo "cat > \"\$SHED_CONF/haproxy.cfg\" <<'SHED_CONF_EOF'"
+	cat "$root/deploy/proxy/haproxy/haproxy.cfg"
+	echo "SHED_CONF_EOF"
 	cat "$here/vm/shed.sh"
 } > "$script"
 cp "$script" "$out/guest.sh"
