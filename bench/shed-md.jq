@@ -6,7 +6,7 @@ def yn: if . then "yes" else "**no**" end;
 "# Load shedding end to end (bench/shed.sh)",
 "",
 "\(.date): `\(.command)`, preset \(.preset), kernel \(.info.kernel // "?"), \(.info.nproc // "?") vCPUs (QEMU TCG on \(.machine.cpus) host CPUs, host load at the end \(.machine.loadavg_at_end)).",
-"Service: \(.info.work // "?") of CPU a request, budget \(.info.budget // "?"), next to `\(.info.stress // "?")`; nginx and the loader at cpu.weight \(.info.front_weight // 100) (the others 100); capacity \(.info.capacity_rps | f(1)) requests/s\(if .info.capacity_basis == "throughput" then " (**no request was served within the budget during the ramp: this is the highest 2xx rate**)" else "" end)\(if .info.capacity_may_be_higher then " (the ramp's last step: may be higher)" else "" end); limit_conn \(.info.limit_conn // "?"); the loader's --shed-target \(.info.shed_target // "default (1%)").",
+"Service: \(.info.work // "?") of CPU a request, budget \(.info.budget // "?"), next to `\(.info.stress // "?")`; the proxy and the loader at cpu.weight \(.info.front_weight // 100) (the others 100) and budget \(.info.front_budget // "5ms"); capacity \(.info.capacity_rps | f(1)) requests/s\(if .info.capacity_basis == "throughput" then " (**no request was served within the budget during the ramp: this is the highest 2xx rate**)" else "" end)\(if .info.capacity_may_be_higher then " (the ramp's last step: may be higher)" else "" end); limit_conn \(.info.limit_conn // "?"); the loader's --shed-target \(.info.shed_target // "default (1%)").",
 "",
 "| arm | load | offered/s | goodput/s | of capacity | admitted p99 (ms) | 2xx p50 (ms) | shed | failed | client lag p99 (ms) | settle | service runs late | shed signal max |",
 "|---|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -222,6 +222,17 @@ static void step(const struct slo_shed_params *p, struct shed_entry *e,
 			cut = p->max_decrease;
 		admitted *= 1 - cut;
 		e->reason = e->miss_ratio > p->target_miss_ratio ? "misses" : "queueing";
+		/*
+		 * The next cut needs its own `sustain` intervals.  Arrivals
+		 * fall at once, but the backlog the overload built drains
+		 * only after that, and misses go on while it does: cutting
+		 * again in every one of those intervals compounds one
+		 * overload into several cuts (at 1.5x the capacity the
+		 * benchmark's signal went from 0 to 0.94 in a second, where
+		 * a third would do) and then takes the slow increase many
+		 * seconds to give back.
+		 */
+		e->over_streak = 0;
 	} else if (calm && admitted < 1) {
 		admitted += p->increase * p->interval_s;
 		e->reason = "recovering";

@@ -21,7 +21,9 @@
  *    interval's own ratio exceeds half of it, AND the
  *    scheduler cannot fix it itself (the node's CPUs are busy, or the
  *    cgroup was throttled by its cpu.max) AND this held for `sustain`
- *    intervals in a row (CoDel: act on a standing queue, not a burst);
+ *    intervals in a row (CoDel: act on a standing queue, not a burst),
+ *    and again for `sustain` intervals after each cut (the backlog drains
+ *    only after the cut: a cut must show before the next);
  *  - calm: the prediction is below half the target (hysteresis);
  *    in between the probability holds;
  *  - the admitted fraction (1 - p) falls multiplicatively when overloaded,

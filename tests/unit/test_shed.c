@@ -113,7 +113,10 @@ static void test_step_overload(void **state)
 	/* the first overloaded interval is not yet a standing queue */
 	assert_true(p[0] == 0);
 	assert_true(p[1] > 0);
+	/* the interval after a cut does not cut again: the cut must show first */
+	assert_true(p[2] == p[1]);
 	assert_true(p[3] >= 0.5);
+	assert_true(p[3] > p[2]);
 	for (i = 2; i < 6; i++)
 		assert_true(p[i] >= p[i - 1]);
 	slo_shed_lookup(s.shed, "/web", s.now, &a);
