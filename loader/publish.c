@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The statistics, printed (--stats) and rendered for /metrics. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "attach.h"
 #include "budgets.h"
+#include "cgroup.h"
 #include "config_apply.h"
 #include "exit_report.h"
 #include "http.h"
@@ -29,7 +31,7 @@ static struct slo_metrics_exit exits_seen[16];
 static size_t nr_exits_seen;
 /* The admission signal behind /v1/admission and /v1/pressure (shed.h). */
 struct slo_shed *shed;
-static struct slo_cpu_times cpu_times;
+static struct slo_cpu_busy cpu_busy;
 
 static double monotonic_s(void)
 {
@@ -42,12 +44,57 @@ static double monotonic_s(void)
 void sample_shed(struct scx_slo *skel)
 {
 	struct slo_shed_sample *smp;
+	double node_busy;
 	size_t n;
 
 	if (!shed || slo_stats_shed_samples(skel, &budgets, &smp, &n))
 		return;
-	slo_shed_update(shed, monotonic_s(), smp, n, slo_shed_node_busy("/proc/stat", &cpu_times));
+	/* every interval, so that each CPU's fraction covers just the last one */
+	node_busy = slo_cpu_busy_read("/proc/stat", &cpu_busy);
+	slo_shed_update(shed, monotonic_s(), smp, n, node_busy);
 	free(smp);
+}
+
+void shed_cpu_busy_free(void)
+{
+	slo_cpu_busy_free(&cpu_busy);
+}
+
+/*
+ * slo_shed_busy_fn: the busy fraction of the CPUs in @path's
+ * cpuset.cpus.effective.  A cgroup whose parent does not enable the
+ * cpuset controller has no such file and runs on its parent's set, hence
+ * the walk up; -1 (the node's fraction) without cgroupfs or a cpuset.
+ */
+double shed_cgroup_busy(void *ctx, const char *path)
+{
+	static char mount[PATH_MAX];
+	static int have_mount = -1;
+	char cg[PATH_MAX], file[PATH_MAX], list[4096];
+	size_t len;
+	FILE *f;
+
+	(void)ctx;
+	if (have_mount < 0)
+		have_mount = !slo_cgroup_mount(mount, sizeof(mount));
+	if (!have_mount || snprintf(cg, sizeof(cg), "%s", path) >= (int)sizeof(cg))
+		return -1;
+	for (;;) {
+		if (snprintf(file, sizeof(file), "%s%s/cpuset.cpus.effective", mount,
+			     strcmp(cg, "/") ? cg : "") >= (int)sizeof(file))
+			return -1;
+		f = fopen(file, "re");
+		if (f)
+			break;
+		if (!strcmp(cg, "/"))
+			return -1;
+		/* the parent: "/a/b" -> "/a", "/a" -> "/" */
+		*(strrchr(cg, '/') == cg ? cg + 1 : strrchr(cg, '/')) = '\0';
+	}
+	len = fread(list, 1, sizeof(list) - 1, f);
+	fclose(f);
+	list[len] = '\0';
+	return slo_cpu_busy_of(&cpu_busy, list);
 }
 
 /* Each cgroup's shed probability in force, for /metrics. */

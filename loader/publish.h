@@ -22,6 +22,9 @@ extern struct slo_shed *shed;
  */
 #define SLO_SHED_SAMPLE_MS	250
 void sample_shed(struct scx_slo *skel);
+/* The busy fraction of a cgroup's own CPUs (shed.h's slo_shed_busy_fn). */
+double shed_cgroup_busy(void *ctx, const char *path);
+void shed_cpu_busy_free(void);
 
 /* One more detach of @kind, for scx_slo_exits_total. */
 void count_exit(int kind);

@@ -500,6 +500,8 @@ int main(int argc, char **argv)
 
 		slo_shed_params_default(&sp, opts.shed_target, SLO_SHED_SAMPLE_MS / 1000.0);
 		shed = slo_shed_new(&sp);
+		if (shed)
+			slo_shed_set_cgroup_busy(shed, shed_cgroup_busy, NULL);
 		http = shed ? slo_http_start(opts.metrics_addr, err, sizeof(err)) : NULL;
 		if (!shed)
 			snprintf(err, sizeof(err), "out of memory");
@@ -519,6 +521,7 @@ int main(int argc, char **argv)
 	slo_config_watch_free(&config_watch);
 	slo_http_stop(http);
 	slo_shed_free(shed);
+	shed_cpu_busy_free();
 	slo_heartbeat_close(&heartbeat);
 	slo_budgets_free(&budgets);
 	libbpf_log_free();

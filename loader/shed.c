@@ -41,6 +41,8 @@ struct shed_table {
 
 struct slo_shed {
 	struct slo_shed_params p;
+	slo_shed_busy_fn cgroup_busy;	/* NULL: the node's fraction for all */
+	void *cgroup_busy_ctx;
 	pthread_mutex_t lock;
 	struct shed_table *cur;		/* swapped under lock; NULL before the first */
 };
@@ -162,14 +164,21 @@ static double p99_seconds(const uint64_t *d, uint64_t runs)
 	return (double)((uint64_t)1 << (SLO_DELAY_BUCKETS - 1)) / 1e6;
 }
 
+void slo_shed_set_cgroup_busy(struct slo_shed *s, slo_shed_busy_fn fn, void *ctx)
+{
+	s->cgroup_busy = fn;
+	s->cgroup_busy_ctx = ctx;
+}
+
 /* Advance @e by one interval whose cumulative counters are @smp. */
-static void step(const struct slo_shed_params *p, struct shed_entry *e,
+static void step(const struct slo_shed *s, struct shed_entry *e,
 		 const struct slo_shed_sample *smp, double node_busy)
 {
+	const struct slo_shed_params *p = &s->p;
 	uint64_t d[SLO_DELAY_BUCKETS];
 	uint64_t runs, misses;
 	double prev_level = e->level, admitted;
-	bool saturated, over, calm;
+	bool over, calm;
 	int k;
 
 	e->budget_s = (double)smp->budget_ns / 1e9;
@@ -198,18 +207,25 @@ static void step(const struct slo_shed_params *p, struct shed_entry *e,
 		e->predicted = 0;
 
 	/*
-	 * Idle CPUs and no cpu.max throttling: the scheduler can still run
-	 * the queued work by itself, so no shedding however the queue looks.
-	 */
-	saturated = node_busy < 0 || node_busy >= p->busy_threshold ||
-		    smp->nr_throttled > e->nr_throttled;
-	/*
 	 * The interval itself must be past half the target too: the level
 	 * lags a burst that is already drained, and CoDel acts only on a
 	 * queue that stands in every interval.
 	 */
-	over = saturated && runs >= p->min_runs && e->predicted > p->target_miss_ratio &&
+	over = runs >= p->min_runs && e->predicted > p->target_miss_ratio &&
 	       e->miss_ratio > p->target_miss_ratio / 2;
+	/*
+	 * Idle CPUs it may run on and no cpu.max throttling: the scheduler
+	 * can still run the queued work by itself, so no shedding however
+	 * the queue looks.  The CPUs are the cgroup's own when their busy
+	 * fraction is known (its cpuset), else the node's.
+	 */
+	if (over && smp->nr_throttled <= e->nr_throttled) {
+		double busy = s->cgroup_busy ? s->cgroup_busy(s->cgroup_busy_ctx, e->path) : -1;
+
+		if (busy < 0)
+			busy = node_busy;
+		over = busy < 0 || busy >= p->busy_threshold;
+	}
 	calm = !over && e->predicted < p->target_miss_ratio / 2;
 	e->over_streak = over ? e->over_streak + 1 : 0;
 
@@ -307,7 +323,7 @@ int slo_shed_update(struct slo_shed *s, double now, const struct slo_shed_sample
 		} else {
 			e->reason = "ok";
 		}
-		step(&s->p, e, smp, node_busy);
+		step(s, e, smp, node_busy);
 		e->src = NULL;
 	}
 
@@ -410,34 +426,136 @@ bool slo_shed_decide(const struct slo_shed_answer *a, const char *key)
 	return (double)(draw >> 11) / 9007199254740992.0 < a->probability;
 }
 
-double slo_shed_node_busy(const char *path, struct slo_cpu_times *prev)
+/* busy and total jiffies of one /proc/stat cpu line's values; false if too few */
+static bool cpu_line_times(const char *vals, struct slo_cpu_times *t)
 {
 	unsigned long long v[10] = { 0 };
-	uint64_t busy, total;
-	double frac = -1;
-	char line[512];
-	FILE *f;
+	uint64_t total = 0;
 	int n, i;
 
+	n = sscanf(vals, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+	if (n < 4)
+		return false;
+	/* guest time is already in user and nice; idle and iowait are not busy */
+	for (i = 0; i < 8 && i < n; i++)
+		total += v[i];
+	t->total = total;
+	t->busy = total - v[3] - (n > 4 ? v[4] : 0);
+	return true;
+}
+
+/* the busy fraction from @prev to @now, -1 without a previous read; @prev := @now */
+static double interval_frac(struct slo_cpu_times *prev, const struct slo_cpu_times *now)
+{
+	double frac = -1;
+
+	if (prev->total && now->total > prev->total && now->busy >= prev->busy)
+		frac = (double)(now->busy - prev->busy) / (double)(now->total - prev->total);
+	*prev = *now;
+	return frac;
+}
+
+static int grow_cpus(struct slo_cpu_busy *b, int nr)
+{
+	struct slo_cpu_times *cpu;
+	double *frac;
+	int i;
+
+	cpu = realloc(b->cpu, (size_t)nr * sizeof(*cpu));
+	if (!cpu)
+		return -ENOMEM;
+	b->cpu = cpu;
+	frac = realloc(b->frac, (size_t)nr * sizeof(*frac));
+	if (!frac)
+		return -ENOMEM;
+	b->frac = frac;
+	for (i = b->nr; i < nr; i++) {
+		b->cpu[i] = (struct slo_cpu_times){ 0 };
+		b->frac[i] = -1;
+	}
+	b->nr = nr;
+	return 0;
+}
+
+double slo_cpu_busy_read(const char *path, struct slo_cpu_busy *b)
+{
+	struct slo_cpu_times t;
+	bool have_node = false;
+	char line[512];
+	FILE *f;
+	int i;
+
+	for (i = 0; i < b->nr; i++)
+		b->frac[i] = -1;
+	b->node_frac = -1;
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+		long id;
+
+		if (strncmp(line, "cpu", 3))
+			break;	/* the cpu lines come first */
+		if (line[3] == ' ') {
+			if (cpu_line_times(line + 3, &t)) {
+				b->node_frac = interval_frac(&b->node, &t);
+				have_node = true;
+			}
+			continue;
+		}
+		id = strtol(line + 3, &end, 10);
+		/* an offline CPU has no line: its fraction stays unknown */
+		if (end == line + 3 || *end != ' ' || id < 0 || id >= 65536 ||
+		    !cpu_line_times(end, &t))
+			continue;
+		if (id >= b->nr && grow_cpus(b, (int)id + 1))
+			continue;
+		b->frac[id] = interval_frac(&b->cpu[id], &t);
 	}
 	fclose(f);
-	n = sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
-	if (n < 4)
-		return -1;
-	/* guest time is already in user and nice; idle and iowait are not busy */
-	for (total = 0, i = 0; i < 8 && i < n; i++)
-		total += v[i];
-	busy = total - v[3] - (n > 4 ? v[4] : 0);
-	if (prev->total && total > prev->total && busy >= prev->busy)
-		frac = (double)(busy - prev->busy) / (double)(total - prev->total);
-	prev->busy = busy;
-	prev->total = total;
-	return frac;
+	return have_node ? b->node_frac : -1;
+}
+
+void slo_cpu_busy_free(struct slo_cpu_busy *b)
+{
+	free(b->cpu);
+	free(b->frac);
+	*b = (struct slo_cpu_busy){ 0 };
+}
+
+double slo_cpu_busy_of(const struct slo_cpu_busy *b, const char *cpulist)
+{
+	const char *c = cpulist;
+	double sum = 0;
+	int known = 0;
+
+	while (*c && *c != '\n') {
+		char *end;
+		long lo, hi, i;
+
+		lo = strtol(c, &end, 10);
+		if (end == c || lo < 0)
+			return -1;
+		hi = lo;
+		if (*end == '-') {
+			c = end + 1;
+			hi = strtol(c, &end, 10);
+			if (end == c || hi < lo)
+				return -1;
+		}
+		for (i = lo; i <= hi && i < b->nr; i++) {
+			if (b->frac[i] >= 0) {
+				sum += b->frac[i];
+				known++;
+			}
+		}
+		c = end;
+		if (*c == ',')
+			c++;
+		else if (*c && *c != '\n')
+			return -1;
+	}
+	return known ? sum / known : -1;
 }

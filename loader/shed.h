@@ -18,8 +18,8 @@
  *    its p99 queueing delay; smooth the ratio and predict one interval
  *    ahead from its trend (Holt's level + trend);
  *  - overloaded: the prediction exceeds the target miss ratio, the
- *    interval's own ratio exceeds half of it, AND the
- *    scheduler cannot fix it itself (the node's CPUs are busy, or the
+ *    interval's own ratio exceeds half of it, AND the scheduler cannot
+ *    fix it itself (the CPUs it may run on, its cpuset, are busy, or the
  *    cgroup was throttled by its cpu.max) AND this held for `sustain`
  *    intervals in a row (CoDel: act on a standing queue, not a burst),
  *    and again for `sustain` intervals after each cut (the backlog drains
@@ -98,6 +98,18 @@ void slo_shed_free(struct slo_shed *s);
 int slo_shed_update(struct slo_shed *s, double now, const struct slo_shed_sample *samples,
 		    size_t n, double node_busy);
 
+/*
+ * How busy the CPUs a cgroup may run on were over the last interval
+ * (0..1), negative when unknown: then @node_busy stands in.  A pod pinned
+ * to 4 CPUs of 64 (a cpuset, the kubelet's static CPU manager) is
+ * saturated when those 4 are, however idle the rest of the node, and
+ * idle CPUs it may not use cannot run its queue.  Asked during an update
+ * only for a cgroup that would otherwise count as overloaded.  Not set:
+ * the node's fraction for every cgroup.
+ */
+typedef double (*slo_shed_busy_fn)(void *ctx, const char *path);
+void slo_shed_set_cgroup_busy(struct slo_shed *s, slo_shed_busy_fn fn, void *ctx);
+
 /* What the endpoints answer about one cgroup. */
 struct slo_shed_answer {
 	bool known;			/* in the table */
@@ -124,13 +136,30 @@ void slo_shed_lookup(struct slo_shed *s, const char *path, double now, struct sl
 bool slo_shed_decide(const struct slo_shed_answer *a, const char *key);
 
 /*
- * The node's busy CPU fraction between two reads of /proc/stat's "cpu"
- * line: @prev holds the last read (zeroed before the first); -1 on the
- * first call or when it cannot be read.  @path is "/proc/stat" outside tests.
+ * Busy CPU fractions between two reads of /proc/stat (@path outside
+ * tests): the node's from its "cpu" line and each CPU's from its "cpuN"
+ * line.  Zero the struct before the first read.  slo_cpu_busy_read()
+ * returns the node's fraction, or -1 on the first call or when the file
+ * cannot be read (then every fraction is unknown, -1).
  */
 struct slo_cpu_times {
 	uint64_t busy, total;
 };
-double slo_shed_node_busy(const char *path, struct slo_cpu_times *prev);
+struct slo_cpu_busy {
+	struct slo_cpu_times node;
+	double node_frac;
+	int nr;				/* entries below: highest CPU id + 1 */
+	struct slo_cpu_times *cpu;	/* the last read, per CPU id */
+	double *frac;			/* the last interval, per CPU id; -1 unknown */
+};
+double slo_cpu_busy_read(const char *path, struct slo_cpu_busy *b);
+void slo_cpu_busy_free(struct slo_cpu_busy *b);
+
+/*
+ * The mean busy fraction of the CPUs in @cpulist, a kernel CPU list
+ * ("0-3,8,10-11", as cpuset.cpus.effective prints it), over those with a
+ * known fraction; -1 when the list is malformed or none is known.
+ */
+double slo_cpu_busy_of(const struct slo_cpu_busy *b, const char *cpulist);
 
 #endif /* __SLO_SHED_H */

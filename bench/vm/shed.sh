@@ -30,7 +30,7 @@
 : "${SHED_QUICK:=0}" "${SHED_ARMS:=none limit_conn}" "${SHED_STEP_S:=10}" "${SHED_BURST_S:=2}"
 : "${SHED_WORK:=5ms}" "${SHED_BUDGET:=20ms}" "${SHED_FRONT_BUDGET:=5ms}" "${SHED_SEED:=1}"
 : "${SHED_CAP_STEP_S:=3}" "${SHED_CAP_FACTORS:=0.1 0.15 0.2 0.3 0.4 0.5 0.6 0.75 0.9 1.1 1.3}"
-: "${SHED_LIMIT:=}" "${SHED_TARGET:=}" "${SHED_CONF:=/tmp/shed-conf}" "${SHED_FRONT_WEIGHT:=400}"
+: "${SHED_LIMIT:=}" "${SHED_TARGET:=}" "${SHED_ISOLATE:=0}" "${SHED_CONF:=/tmp/shed-conf}" "${SHED_FRONT_WEIGHT:=400}"
 
 D=/tmp/shed
 SVC=scx-shed-svc FRONT=scx-shed-front BATCH=scx-shed-batch
@@ -62,6 +62,22 @@ wait_http() {
 cg_mk "$SVC"
 cg_mk "$FRONT"
 cg_mk "$BATCH"
+# --isolate-front: the proxy, the loader and the generator on CPU 0, the
+# service and the batch job on the others (a node whose ingress does not
+# share the service's CPUs).  In the emulator a proxied request costs the
+# proxy about as much CPU as the service's 5 ms, natively about 1%: on
+# shared CPUs whichever of the two comes first in EDF starves the other.
+WORK_CPUS=$(nproc) GEN_PIN=
+if [ "$SHED_ISOLATE" = 1 ]; then
+	[ "$(nproc)" -ge 2 ] || fail "--isolate-front needs 2 CPUs or more"
+	grep -qw cpuset "$CG/cgroup.subtree_control" || echo +cpuset > "$CG/cgroup.subtree_control" ||
+		fail "cannot enable the cpuset controller"
+	echo 0 > "$CG/$FRONT/cpuset.cpus" || fail "cannot pin /$FRONT to CPU 0"
+	for _c in "$SVC" "$BATCH"; do
+		echo "1-$(($(nproc) - 1))" > "$CG/$_c/cpuset.cpus" || fail "cannot pin /$_c to CPUs 1-"
+	done
+	WORK_CPUS=$(($(nproc) - 1)) GEN_PIN="taskset -c 0"
+fi
 # The proxy's CPU request: in the emulator nginx costs a few ms of guest
 # CPU a request, the same order as the service's own work (natively it is
 # tens of microseconds), and a front that shares the CPU equally with the
@@ -75,7 +91,7 @@ start_scx_slo --slo "/$SVC=$SHED_BUDGET" --slo "/$FRONT=$SHED_FRONT_BUDGET" --me
 # the admission hop is the loader's: it runs with nginx, not in the root
 echo "$SCX_PID" > "$CG/$FRONT/cgroup.procs" || fail "cannot move scx_slo to /$FRONT"
 
-cg_spawn "$BATCH" stress-ng --cpu "$(nproc)" --cpu-method int64 --timeout 1h --quiet
+cg_spawn "$BATCH" stress-ng --cpu "$WORK_CPUS" --cpu-method int64 --timeout 1h --quiet
 STRESS_PID=$SPAWNED
 cg_spawn "$SVC" cpu_service --listen "$SERVICE_ADDR" --work "$SHED_WORK"
 SERVICE_PID=$SPAWNED
@@ -188,7 +204,7 @@ steps() {
 # load NAME STEPS: openloop against nginx; its summary in $D/NAME.json
 load() {
 	read LOAD_T0 _ < /proc/uptime
-	chrt -f 10 openloop --steps "$2" --budget "$SHED_BUDGET" --seed "$SHED_SEED" \
+	$GEN_PIN chrt -f 10 openloop --steps "$2" --budget "$SHED_BUDGET" --seed "$SHED_SEED" \
 		--timeout 2s --json "$D/$1.json" "$URL" 2>&1 | sed "s/^/shed: [$1] /"
 	[ -s "$D/$1.json" ] && jq -e .report "$D/$1.json" > /dev/null
 }
@@ -245,7 +261,7 @@ signal_steps() {
 
 # ---- 1. capacity, without shedding ----
 work_s=$(secs "$SHED_WORK")
-est=$(awk -v n="$(nproc)" -v w="$work_s" 'BEGIN { printf "%.3f", n / 2 / w }')
+est=$(awk -v n="$WORK_CPUS" -v w="$work_s" 'BEGIN { printf "%.3f", n / 2 / w }')
 cap_steps=$(for f in $SHED_CAP_FACTORS; do echo "$f"; done |
 	awk -v e="$est" -v s="$SHED_CAP_STEP_S" '{ printf "%s%.3f:%ss", (NR > 1 ? "," : ""), $1 * e, s }')
 say "$(uname -r), $(nproc) CPUs; measuring capacity (estimate $est/s: half the CPUs at $SHED_WORK a request): $cap_steps"
@@ -276,7 +292,7 @@ LIMIT=${SHED_LIMIT:-$(awk -v c="$CAPACITY" -v b="$budget_s" 'BEGIN { l = int(c *
 say "capacity $CAPACITY requests/s; limit_conn $LIMIT"
 jq -cn --arg kernel "$(uname -r)" --argjson nproc "$(nproc)" --argjson capacity "$CAPACITY" \
 	--argjson limit "$LIMIT" --arg work "$SHED_WORK" --arg budget "$SHED_BUDGET" \
-	--arg front_budget "$SHED_FRONT_BUDGET" --arg shed_target "${SHED_TARGET:-default (1%)}" --argjson front_weight "$SHED_FRONT_WEIGHT" \
+	--arg front_budget "$SHED_FRONT_BUDGET" --arg shed_target "${SHED_TARGET:-default (1%)}" --argjson isolate_front "$SHED_ISOLATE" --argjson work_cpus "$WORK_CPUS" --argjson front_weight "$SHED_FRONT_WEIGHT" \
 	--argjson step_s "$SHED_STEP_S" \
 	--argjson burst_s "$SHED_BURST_S" --arg arms "$SHED_ARMS" --arg ratios "$RATIOS" \
 	--argjson estimate "$est" --argjson cap_last "$cap_last" \
@@ -284,9 +300,9 @@ jq -cn --arg kernel "$(uname -r)" --argjson nproc "$(nproc)" --argjson capacity 
 	--arg basis "$CAP_BASIS" \
 	'{kernel: $kernel, nproc: $nproc, capacity_rps: $capacity, capacity_basis: $basis, capacity_may_be_higher: $cap_last,
 	  estimate_rps: $estimate, limit_conn: $limit, work: $work, budget: $budget,
-	  front_budget: $front_budget, shed_target: $shed_target, front_weight: $front_weight, step_s: $step_s, burst_s: $burst_s,
+	  front_budget: $front_budget, shed_target: $shed_target, isolate_front: ($isolate_front == 1), front_weight: $front_weight, step_s: $step_s, burst_s: $burst_s,
 	  arms: ($arms | split(" ")), ratios: ($ratios | split(" ") | map(tonumber)),
-	  stress: "stress-ng --cpu \($nproc) --cpu-method int64", capacity_ramp: $ramp}' |
+	  stress: "stress-ng --cpu \($work_cpus) --cpu-method int64", capacity_ramp: $ramp}' |
 	sed 's/^/SHED-INFO /'
 
 # settle: what the last run left behind drains before the next starts.  A

@@ -349,36 +349,111 @@ static void test_parse_target(void **state)
 	}
 }
 
-static void write_stat(const char *path, const char *cpu_line)
+static void write_stat(const char *path, const char *cpu_lines)
 {
 	FILE *f = fopen(path, "w");
 
 	assert_non_null(f);
-	fprintf(f, "%s\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 1\n", cpu_line);
+	fprintf(f, "%s\nintr 1\nctxt 2\n", cpu_lines);
 	fclose(f);
 }
 
-static void test_node_busy(void **state)
+static void test_cpu_busy(void **state)
 {
 	char path[] = "/tmp/test_shed.XXXXXX";
-	struct slo_cpu_times prev = { 0 };
+	struct slo_cpu_busy b = { 0 };
 	int fd = mkstemp(path);
 
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	write_stat(path, "cpu  100 0 100 800 0 0 0 0 0 0");
-	assert_true(slo_shed_node_busy(path, &prev) < 0);
-	/* +300 busy (user, system, irq), +100 idle, +0 iowait */
-	write_stat(path, "cpu  300 0 150 900 0 50 0 0 0 0");
-	assert_true(fabs(slo_shed_node_busy(path, &prev) - 0.75) < 1e-9);
+	write_stat(path, "cpu  100 0 100 800 0 0 0 0 0 0\n"
+			 "cpu0 50 0 50 400 0 0 0 0 0 0\n"
+			 "cpu2 50 0 50 400 0 0 0 0 0 0");
+	assert_true(slo_cpu_busy_read(path, &b) < 0);
+	assert_true(slo_cpu_busy_of(&b, "0,2") < 0);
+	/* node: +300 busy (user, system, irq), +100 idle; cpu0 all busy, cpu2 half; cpu1 offline */
+	write_stat(path, "cpu  300 0 150 900 0 50 0 0 0 0\n"
+			 "cpu0 150 0 100 400 0 50 0 0 0 0\n"
+			 "cpu2 100 0 50 450 0 0 0 0 0 0");
+	assert_true(fabs(slo_cpu_busy_read(path, &b) - 0.75) < 1e-9);
+	assert_int_equal(b.nr, 3);
+	assert_true(fabs(b.frac[0] - 1.0) < 1e-9);
+	assert_true(b.frac[1] < 0);
+	assert_true(fabs(b.frac[2] - 0.5) < 1e-9);
+	/* cpuset lists as cgroupfs prints them; unknown CPUs do not count */
+	assert_true(fabs(slo_cpu_busy_of(&b, "0\n") - 1.0) < 1e-9);
+	assert_true(fabs(slo_cpu_busy_of(&b, "0-2\n") - 0.75) < 1e-9);
+	assert_true(fabs(slo_cpu_busy_of(&b, "2,0") - 0.75) < 1e-9);
+	assert_true(slo_cpu_busy_of(&b, "1") < 0);
+	assert_true(slo_cpu_busy_of(&b, "7-9") < 0);
+	assert_true(slo_cpu_busy_of(&b, "\n") < 0);
+	assert_true(slo_cpu_busy_of(&b, "2-0") < 0);
+	assert_true(slo_cpu_busy_of(&b, "0,,2") < 0);
+	assert_true(slo_cpu_busy_of(&b, "0 2") < 0);
+	assert_true(slo_cpu_busy_of(&b, "-1") < 0);
 	/* iowait is not busy */
-	write_stat(path, "cpu  300 0 150 900 100 50 0 0 0 0");
-	assert_true(fabs(slo_shed_node_busy(path, &prev)) < 1e-9);
+	write_stat(path, "cpu  300 0 150 900 100 50 0 0 0 0\n"
+			 "cpu0 150 0 100 400 100 50 0 0 0 0");
+	assert_true(fabs(slo_cpu_busy_read(path, &b)) < 1e-9);
+	assert_true(fabs(b.frac[0]) < 1e-9);
+	assert_true(b.frac[2] < 0);	/* gone since: unknown, not its old value */
 	write_stat(path, "garbage");
-	assert_true(slo_shed_node_busy(path, &prev) < 0);
+	assert_true(slo_cpu_busy_read(path, &b) < 0);
+	assert_true(b.frac[0] < 0);
 	unlink(path);
-	assert_true(slo_shed_node_busy(path, &prev) < 0);
+	assert_true(slo_cpu_busy_read(path, &b) < 0);
+	slo_cpu_busy_free(&b);
+	assert_int_equal(b.nr, 0);
+}
+
+/* slo_shed_busy_fn answering what the test sets */
+static double cgroup_busy_answer;
+static int cgroup_busy_asked;
+
+static double cgroup_busy(void *ctx, const char *path)
+{
+	assert_string_equal((const char *)ctx, "ctx");
+	assert_string_equal(path, "/web");
+	cgroup_busy_asked++;
+	return cgroup_busy_answer;
+}
+
+static void test_cgroup_cpus(void **state)
+{
+	struct series s;
+	int i;
+
+	(void)state;
+	series_init(&s);
+	slo_shed_set_cgroup_busy(s.shed, cgroup_busy, "ctx");
+	/* misses with the node saturated but the cgroup's own CPUs not: no shedding */
+	cgroup_busy_answer = 0.5;
+	for (i = 0; i < 20; i++)
+		assert_true(tick_busy(&s, RUNS, PER_1000(0.3), 1.0) == 0);
+	assert_true(cgroup_busy_asked > 0);
+	/* its own CPUs saturated on an otherwise idle node: shed */
+	cgroup_busy_answer = 0.97;
+	tick_busy(&s, RUNS, PER_1000(0.3), 0.2);
+	assert_true(tick_busy(&s, RUNS, PER_1000(0.3), 0.2) > 0);
+	/* unknown: the node's fraction decides (calm first, so the cuts start over) */
+	slo_shed_free(s.shed);
+	series_init(&s);
+	slo_shed_set_cgroup_busy(s.shed, cgroup_busy, "ctx");
+	cgroup_busy_answer = -1;
+	for (i = 0; i < 5; i++)
+		assert_true(tick_busy(&s, RUNS, PER_1000(0.3), 0.5) == 0);
+	tick_busy(&s, RUNS, PER_1000(0.3), 0.95);
+	assert_true(tick_busy(&s, RUNS, PER_1000(0.3), 0.95) > 0);
+	/* a calm cgroup is not asked: the read is for overloaded ones only */
+	slo_shed_free(s.shed);
+	series_init(&s);
+	slo_shed_set_cgroup_busy(s.shed, cgroup_busy, "ctx");
+	cgroup_busy_asked = 0;
+	for (i = 0; i < 10; i++)
+		assert_true(tick_busy(&s, RUNS, 0, 1.0) == 0);
+	assert_int_equal(cgroup_busy_asked, 0);
+	slo_shed_free(s.shed);
 }
 
 int main(void)
@@ -395,7 +470,8 @@ int main(void)
 		cmocka_unit_test(test_keyed_decisions),
 		cmocka_unit_test(test_counter_reset),
 		cmocka_unit_test(test_parse_target),
-		cmocka_unit_test(test_node_busy),
+		cmocka_unit_test(test_cpu_busy),
+		cmocka_unit_test(test_cgroup_cpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
