@@ -70,7 +70,7 @@ double shed_cgroup_busy(void *ctx, const char *path)
 {
 	static char mount[PATH_MAX];
 	static int have_mount = -1;
-	char cg[PATH_MAX], file[PATH_MAX], list[4096];
+	char cg[PATH_MAX], file[PATH_MAX], list[4096], *slash;
 	size_t len;
 	FILE *f;
 
@@ -89,7 +89,10 @@ double shed_cgroup_busy(void *ctx, const char *path)
 		if (!strcmp(cg, "/"))
 			return -1;
 		/* the parent: "/a/b" -> "/a", "/a" -> "/" */
-		*(strrchr(cg, '/') == cg ? cg + 1 : strrchr(cg, '/')) = '\0';
+		slash = strrchr(cg, '/');
+		if (slash == cg)
+			slash++;
+		*slash = '\0';
 	}
 	len = fread(list, 1, sizeof(list) - 1, f);
 	fclose(f);

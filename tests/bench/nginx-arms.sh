@@ -145,9 +145,12 @@ shed_refuses() { # WANT ARGS...
 	[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "bench/shed.sh $*: more than one line: $out"
 	case $out in *"$want"*) ;; *) fail "bench/shed.sh $*: said '$out', want '$want'" ;; esac
 }
-shed_refuses "--arms scheduler: the loader in $fake has no /v1/admission/auth endpoint" --arms none,scheduler
+shed_refuses "--arms scheduler: the loader in $fake has no /v1/admission/auth and /v1/pressure endpoints" --arms none,scheduler
+shed_refuses "--arms haproxy: the loader in $fake has no /v1/admission/auth and /v1/pressure endpoints" --arms haproxy
+shed_refuses "--shed-target wants a ratio such as 1% or 0.01, not 'lots'" --shed-target lots
+shed_refuses "--front-budget wants a duration with a unit" --front-budget 5
 shed_refuses "--arms: unknown arm 'fifo'" --arms none,fifo
 shed_refuses "--arms: an arm is named twice" --arms "none none"
 shed_refuses "--step wants whole seconds" --step 0.5
 shed_refuses "--work wants a duration with a unit" --work 5
-ok "bench/shed.sh refuses the scheduler arm without the loader's endpoint, and bad arms, in one line"
+ok "bench/shed.sh refuses the scheduler and haproxy arms without the loader's endpoints, and bad arms and options, in one line"

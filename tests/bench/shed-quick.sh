@@ -3,8 +3,9 @@
 # benchmark keeps working: nginx, bench/cpu_service and bench/openloop in
 # the VM under scx_slo.  It asserts only that the script succeeded and that
 # every arm produced its result (every step with requests in it), with a
-# summary and a PNG plot.  Nothing about performance.  The scheduler arm is
-# among them when the loader serves /v1/admission (bench/shed.sh decides).
+# summary and a PNG plot.  Nothing about performance.  The scheduler and
+# haproxy arms are among them when the loader serves /v1/admission
+# (bench/shed.sh decides).
 #
 #   tests/bench/shed-quick.sh BUILD_DIR
 set -euo pipefail
