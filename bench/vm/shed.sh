@@ -151,13 +151,14 @@ haproxy_start() {
 # poller_script: deploy/proxy/haproxy/scx-slo-poller's loop as a script:
 # every 250 ms the service's /v1/pressure becomes PERMILLE:EXPIRY:RETRY in
 # HAProxy's map; a failed read or a stale signal writes 0:0:1 (admit).
-# Two processes a round (busybox wget and nc) and nothing else forked: the
+# Busybox wget and nc a round, besides the sleep, and nothing else: the
 # fields are cut out with the shell's own string operations and the Unix
 # time is the start's plus /proc/uptime.  Under TCG every process costs
-# milliseconds of CPU, and a first version that forked eleven a round
-# (curl, jq, date, subshells) made 4-6% of the service's runs late at half
-# load, which the signal then shed.  The loader writes the probability as
-# %.4f and the ttl as %.3f; busybox wget's -T crashes in 1.35, so none.
+# milliseconds of CPU, and a version that forked eight a round (date, a
+# subshell per field) made 5.8% of the service's runs late at half load
+# (0.2% without it), which the signal then shed.  The loader writes the
+# probability as %.4f and the ttl as %.3f; busybox wget's -T crashes in
+# 1.35, so none (a hung read leaves the entry to expire: admit).
 poller_script() {
 	cat <<POLLER_EOF
 field() { # VAR NAME: VAR = the value of "NAME": in \$j, a flat JSON object
