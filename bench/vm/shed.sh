@@ -20,8 +20,8 @@
 #      line) when it does not answer 204 or 403.  The haproxy arms run
 #      HAProxy with the shipped haproxy.cfg instead of nginx (its runtime
 #      API on TCP: busybox nc has no Unix sockets); in the haproxy arm
-#      poller_loop, the shipped scx-slo-poller's loop in sh (the guest has
-#      no Python), keeps its map current.
+#      poller_script's loop, the shipped scx-slo-poller's in sh (the guest
+#      has no Python), keeps its map current.
 #
 # Output: "shed: ..." progress lines, "SHED-INFO {json}" once, and one
 # "SHED-RESULT {json}" line per arm (openloop's summary); bench/shed.sh
