@@ -32,7 +32,6 @@ irqs() {
 		s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; n[$1] = s }
 		END { printf "%d %d %d\n", n["CAL:"], n["RES:"], n["IWI:"] }' /proc/interrupts
 }
-proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 progs() {
 	bpftool prog show --json | jq -r '.[] | select(.name | startswith("slo_")) |
 		"\(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"' | sort
@@ -49,12 +48,12 @@ one() { # NAME [SCX_SLO ARGS]
 	stress=$SPAWNED
 	sleep 2
 	a=$(cpu_line) ca=$(ctxt) ia=$(irqs) la=0
-	[ "$name" = default ] || la=$(proc_ticks "$SCX_PID")
+	[ "$name" = default ] || la=$(cpu_ticks "$SCX_PID")
 	[ "$name" = default ] || progs > /tmp/progs.a
 	cg_run split-web slo_probe --json -m 4 -w 2 -r 400 -d 10 --calibration "$cal" > /tmp/probe.json ||
 		fail "slo_probe failed under $name"
 	b=$(cpu_line) cb=$(ctxt) ib=$(irqs) lb=0
-	[ "$name" = default ] || lb=$(proc_ticks "$SCX_PID")
+	[ "$name" = default ] || lb=$(cpu_ticks "$SCX_PID")
 	[ "$name" = default ] || progs > /tmp/progs.b
 	kill -TERM "$stress"
 	wait "$stress"
