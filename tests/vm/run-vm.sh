@@ -82,7 +82,8 @@ case $preset in
 		-numa node,cpus=0,nodeid=0,memdev=m0 -numa node,cpus=1,nodeid=1,memdev=m1) ;;
 4s2l8c)	# 4 sockets x 2 LLCs x 8 cores, 4 NUMA nodes (64 vCPUs): a big node's
 	# shape, for sizing, verifier limits and steal order at scale, not timing.
-	# Boots in 2-6 minutes under TCG: give it SCXVM_BOOT_TIMEOUT.
+	# Booted in 2-6 minutes under TCG before lpj= (below), about 40 s with
+	# it on a 2-core host: SCXVM_BOOT_TIMEOUT still gives it room.
 	mem=4G
 	topo=(-machine q35,smp-cache.0.cache=l3,smp-cache.0.topology=die
 		-smp 64,sockets=4,dies=2,cores=8,threads=1)
