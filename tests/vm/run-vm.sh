@@ -161,7 +161,7 @@ echo "run-vm: $name on $kver, preset $preset (log: $log)" >&2
 # with it and 40 s with lpj=, which skips it on every CPU.  The value is what the boot CPU already derives from the
 # TSC, whose rate under TCG is the host's: the host's bogomips (2 x its TSC
 # MHz) x 500000 / the guest kernel's HZ, so udelay() keeps its length.
-hz=$(sed -n 's/^CONFIG_HZ=//p' "$kdir/config" 2>/dev/null)
+hz=$(sed -n "s/^CONFIG_HZ=//p" "$kdir/config" 2>/dev/null || true)
 lpj=$(awk -v hz="${hz:-250}" '/^bogomips/ { printf "%d", $3 * 500000 / hz; exit }' /proc/cpuinfo)
 [[ $lpj =~ ^[1-9][0-9]*$ ]] || die "cannot derive lpj= from the host's /proc/cpuinfo bogomips"
 
