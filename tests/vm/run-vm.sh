@@ -154,13 +154,15 @@ mkdir -p "$(dirname "$log")"
 echo "run-vm: $name on $kver, preset $preset (log: $log)" >&2
 
 # Every CPU but the boot CPU times a delay loop against the timer at boot
-# (calibrate_delay: the guest's TSC is not marked constant, so no CPU may
-# copy another's result).  Under TCG each try is disturbed, most fail
-# ("Consider using lpj="), and what it settles on is about 1500x too small
-# (bogomips 2.80 against the boot CPU's 4192).  A 64-vCPU boot took 184 s
-# with it and 40 s with lpj=, which skips it on every CPU.  The value is what the boot CPU already derives from the
-# TSC, whose rate under TCG is the host's: the host's bogomips (2 x its TSC
-# MHz) x 500000 / the guest kernel's HZ, so udelay() keeps its length.
+# (calibrate_delay: x86 lets a CPU copy a package sibling's result only
+# with a constant TSC, and these APs all ran it).  Under TCG each try is
+# disturbed, most fail ("Consider using lpj="), and what it settles on is
+# about 1500x too small (bogomips 2.80 against the boot CPU's 4192).  A
+# 64-vCPU boot took 184 s with it and 40 s with lpj=, which skips it on
+# every CPU.  The value is what the boot CPU derives from the TSC, whose
+# rate under TCG is the host's: the host's bogomips (2 x its TSC MHz) x
+# 500000 / the guest kernel's HZ (250 for a kernel whose config is not
+# cached, as Debian's are), so udelay() keeps its length.
 hz=$(sed -n "s/^CONFIG_HZ=//p" "$kdir/config" 2>/dev/null || true)
 lpj=$(awk -v hz="${hz:-250}" '/^bogomips/ { printf "%d", $3 * 500000 / hz; exit }' /proc/cpuinfo)
 [[ $lpj =~ ^[1-9][0-9]*$ ]] || die "cannot derive lpj= from the host's /proc/cpuinfo bogomips"
