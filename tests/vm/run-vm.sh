@@ -197,6 +197,12 @@ run_qemu() {
 # whose timer never fires, or an RCU stall already).  The earlier boots'
 # consoles are kept at the top of the log.
 boot_timeout=${SCXVM_BOOT_TIMEOUT:-120}
+# set_aside TAG WHY: say why this boot does not count, keep its console
+set_aside() {
+	echo "run-vm: $name on $kver: $2 (boot $attempt of 3)" >&2
+	{ echo "=== run-vm: boot $attempt, $1 ==="; tr -d '\r' < "$serial"; } >> "$work/earlier.log"
+	booted=
+}
 set +e
 for attempt in 1 2 3; do
 	run_qemu
@@ -217,21 +223,16 @@ for attempt in 1 2 3; do
 	wait
 	grep -aq '^scxvm: test ' "$serial" && booted=1
 	if bad=$(grep -a -m1 '^scxvm: bad boot: ' "$serial"); then
-		echo "run-vm: $name on $kver: ${bad#scxvm: } (boot $attempt of 3)" >&2
-		{ echo "=== run-vm: boot $attempt, bad boot ==="; tr -d '\r' < "$serial"; } >> "$work/earlier.log"
-		booted=
+		set_aside "bad boot" "${bad#scxvm: }"
 		continue
 	fi
 	if [ "$attempt" -lt 3 ] && grep -aq 'Oops: int3: ' "$serial" &&
 	   ! grep -aq "^SCXVM-RESULT $token " "$serial"; then
-		echo "run-vm: $name on $kver: the kernel trapped on a stale code-patching breakpoint (Oops: int3, a QEMU TCG race): booting again (boot $attempt of 3)" >&2
-		{ echo "=== run-vm: boot $attempt, Oops: int3, retried ==="; tr -d '\r' < "$serial"; } >> "$work/earlier.log"
-		booted=
+		set_aside "Oops: int3, retried" "the kernel trapped on a stale code-patching breakpoint (Oops: int3, a QEMU TCG race): booting again"
 		continue
 	fi
 	[ -n "$booted" ] && break
-	echo "run-vm: $name on $kver: no init after ${boot_timeout}s (boot $attempt of 3)" >&2
-	{ echo "=== run-vm: boot $attempt, no init ==="; tr -d '\r' < "$serial"; } >> "$work/earlier.log"
+	set_aside "no init" "no init after ${boot_timeout}s"
 done
 set -e
 {
