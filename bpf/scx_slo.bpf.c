@@ -60,6 +60,10 @@
  * failing that, the CPU running the latest virtual deadline is kicked with
  * SCX_KICK_PREEMPT if that deadline is later than the new one by more than
  * a slice (so equal-budget tasks do not preempt each other on every wakeup).
+ * In a domain of more than SLO_KICK_SCAN (16) such CPUs it looks at 16 of
+ * them from a random place, and at the idle mask for the rest, so the cost
+ * of an enqueue does not grow with the LLC: the preempted CPU is then the
+ * latest deadline of the sample, not of the domain.
  * A task's slice is a fifth of its budget within [slice_ns, max_slice_ns]
  * (3 and 20 ms by default): a fifth of the budget is what one turn may
  * cost the next task of that budget, and with preemption budgets of 1 ms
@@ -1385,11 +1389,41 @@ static void note_kick(u32 dom)
 }
 
 /*
+ * An idle CPU, claimed, among those we schedule in @dom (every one of them
+ * with --single-dsq) that @p may use, or -1.
+ */
+static s32 claim_idle_for(struct task_struct *p, u32 dom)
+{
+	struct bpf_cpumask *scratch = scratch_mask(), *mask = NULL;
+	struct domain_ctx *dctx;
+	struct online_ctx *octx;
+	u32 zero = 0;
+
+	if (single_dsq) {
+		octx = bpf_map_lookup_elem(&online_ctxs, &zero);
+		if (octx)
+			mask = octx->cpumask;
+	} else {
+		dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
+		if (dctx)
+			mask = dctx->cpumask;
+	}
+	if (!scratch || !mask)
+		return -1;
+	return pick_idle_in(p, (const struct cpumask *)mask, scratch);
+}
+
+/*
  * Rule 3: wake an idle CPU of @dom that @p may use, or preempt the one
  * running the latest deadline if @vdeadline beats it by more than a slice.
  * A CPU between two tasks is about to dispatch and will see @p: it only
  * gets an idle kick, in case its dispatch just missed @p.  In single-DSQ
- * mode every CPU shares the queue and is a candidate.
+ * mode every CPU shares the queue and is a candidate.  At most
+ * SLO_KICK_SCAN of the CPUs @p may use are looked at, from a random place
+ * in the domain, so an enqueue costs the same on an LLC of 112 CPUs (or
+ * with --single-dsq on a machine of 512) as on one of 16: the victim is
+ * the latest deadline of that sample, and an idle CPU beyond the sample is
+ * still found, from the idle mask.
  */
 static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		     u64 slice, u64 enq_flags)
@@ -1398,33 +1432,41 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 	struct slo_domain_info *dinfo;
 	struct slo_domain_stats *ds;
 	struct cpu_ctx *vctx;
-	u32 start, end, i, victim = 0;
+	u32 start, nr, offset = 0, looked = 0, j, victim = 0;
 	s32 wake = -1;
 	u64 latest = 0;
 
 	if (single_dsq) {
 		start = 0;
-		end = nr_online_cpus;
+		nr = nr_online_cpus;
 	} else {
 		dinfo = lookup_domain_info(dom);
 		if (!dinfo)
 			return;
 		start = dinfo->cpus_start;
-		end = dinfo->cpus_start + dinfo->nr_cpus;
+		nr = dinfo->nr_cpus;
 	}
+	if (!nr)
+		return;
+	if (nr > SLO_KICK_SCAN)
+		offset = bpf_get_prandom_u32() % nr;
 
 	idle = scx_bpf_get_idle_cpumask();
-	bpf_for(i, start, end) {
+	bpf_for(j, 0, nr) {
 		struct cpu_ctx *cctx;
-		u32 *cpup, cpu, idx = i;
+		u32 *cpup, cpu, pos = offset + j, idx;
 		u64 running;
 
+		if (looked >= SLO_KICK_SCAN)
+			break;
+		idx = start + (pos >= nr ? pos - nr : pos);
 		cpup = bpf_map_lookup_elem(&domain_cpus, &idx);
 		if (!cpup)
 			break;
 		cpu = *cpup;
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
+		looked++;
 		/*
 		 * Claimed, so that a burst of wakeups spreads over the idle
 		 * CPUs instead of all kicking the first one.
@@ -1468,6 +1510,9 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		}
 	}
 	scx_bpf_put_idle_cpumask(idle);
+	/* the sample was cut short: an idle CPU outside it beats a preemption */
+	if (wake < 0 && looked >= SLO_KICK_SCAN)
+		wake = claim_idle_for(p, dom);
 
 	ds = domain_stats(dom);
 	if (wake >= 0 || (latest && (s64)(latest - vdeadline) > (s64)slice_ns))

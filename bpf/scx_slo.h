@@ -56,6 +56,8 @@ typedef __s64 s64;
 #define SLO_STEAL_SCAN_DFL		16
 /* CPUs looked at, nearest first, for one a waking task can preempt. */
 #define SLO_PREEMPT_SCAN		64
+/* CPUs of its queue's domain an enqueued task's kick looks at (rule 3). */
+#define SLO_KICK_SCAN			16
 /* Tasks looked at from the head of a remote queue for an overdue one. */
 #define SLO_STEAL_DEPTH			4
 /*

@@ -3,6 +3,8 @@
 # it load and verify, and 30 s of mixed stress (CPU, fork, context
 # switches, and tasks whose affinity hops between nodes) ends with no
 # error exit, cross-node steals only of tasks at risk, and a clean detach.
+# Then 15 s with --single-dsq, one queue for all 64 CPUs: idle CPUs are
+# still kicked when an enqueue looks at only a sample of them.
 check_topology_json
 [ "$TOPO_NODES" -ge 4 ] && [ "$TOPO_DOMAINS" -ge 8 ] ||
 	fail "not a big node: $TOPO_NODES nodes, $TOPO_DOMAINS L3 domains"
@@ -49,3 +51,19 @@ sed -n '/final stats/,/^CGROUP/p' "$OUT"
 log "$n CPUs, $TOPO_DOMAINS domains on $TOPO_NODES nodes: same-node steals $near, cross-node $far, cross-node not at risk $notlate; runs $(final_global runs)"
 [ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks with a slice of slack left"
 [ "$(sched_state)" = disabled ] || fail "state $(sched_state) after detach"
+
+# The same machine as one queue (--single-dsq): its 64 CPUs are more than
+# the 16 an enqueue's kick looks at (SLO_KICK_SCAN), so the sample from a
+# random place, its wrap-around and the idle-mask search past it run
+# here.  Half the CPUs busy, the rest woken by kicks for the switchers.
+start_scx_slo --single-dsq --stats 10 --watchdog 30s
+cg_spawn batch stress-ng --cpu $((n / 2)) --switch $((n / 8)) --timeout 15s -q
+wait "$SPAWNED" || fail "stress-ng failed under --single-dsq"
+kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo --single-dsq exited during the stress run"
+stop_scx_slo
+[ "$SCX_RC" -eq 0 ] || fail "--single-dsq: exit status $SCX_RC"
+if grep -q 'EXIT:' "$ERR"; then fail "--single-dsq: the kernel reported an error exit"; fi
+idle_kicks=$(final_domain_sum 9) preempts=$(final_domain_sum 8)
+log "--single-dsq on $n CPUs: idle kicks $idle_kicks, preempt kicks $preempts, runs $(final_global runs)"
+[ "$idle_kicks" -gt 0 ] || fail "--single-dsq on $n CPUs: no enqueue kicked an idle CPU"
+[ "$(sched_state)" = disabled ] || fail "state $(sched_state) after --single-dsq detach"

@@ -84,7 +84,8 @@ final_global() {
 }
 
 # final_domain_sum COLUMN: sum of a column over the domains in the final
-# stats (5 STEAL_NODE, 6 STEAL_FAR, 7 NOT_AT_RISK, 8 PREEMPT, 2 ENQUEUED).
+# stats (2 ENQUEUED, 5 STEAL_NODE, 6 STEAL_FAR, 7 NOT_AT_RISK, 8 PREEMPT,
+# 9 IDLE_KICK).
 final_domain_sum() {
 	awk -v col="$1" '
 		/^=== scx_slo final stats ===/ { final = 1; next }
