@@ -79,9 +79,11 @@
  * 1-4 ms (HZ), so such a slice ends up to a tick late.
  *
  * Rule 4, placement.  A waking task goes to its previous CPU if idle, else
- * to an idle CPU of the same LLC (a whole idle core first when SMT is on),
- * else of the same NUMA node, else anywhere it may run; found idle, it is
- * dispatched straight to that CPU's local DSQ.  With no CPU idle, it is
+ * to an idle CPU of the same LLC, else of the same NUMA node, else
+ * anywhere it may run; found idle, it is dispatched straight to that
+ * CPU's local DSQ.  With SMT that walk is made twice, as by the kernel's
+ * built-in selection: first for a CPU whose whole core is idle, then for
+ * any idle CPU, since one whose sibling is busy gets about half a core.  With no CPU idle, it is
  * queued on the CPU running the latest deadline it beats by more than a
  * slice, in its previous LLC or else another LLC of the same node, and
  * rule 3 preempts that CPU; if there is none it waits in its previous
@@ -1171,6 +1173,18 @@ static void park_throttled(struct task_struct *p, struct task_ctx *tctx,
 }
 
 /*
+ * An idle CPU in @mask & p->cpus_ptr, claimed, or -1; @flags as for
+ * scx_bpf_pick_idle_cpu() (SCX_PICK_IDLE_CORE: only a CPU whose whole core
+ * is idle).
+ */
+static s32 pick_idle_and(struct task_struct *p, const struct cpumask *mask,
+			 struct bpf_cpumask *scratch, u64 flags)
+{
+	bpf_cpumask_and(scratch, p->cpus_ptr, mask);
+	return scx_bpf_pick_idle_cpu((const struct cpumask *)scratch, flags);
+}
+
+/*
  * An idle CPU in @mask & p->cpus_ptr, claimed, or -1.  With SMT, a CPU
  * whose whole core is idle comes first.
  */
@@ -1179,14 +1193,12 @@ static s32 pick_idle_in(struct task_struct *p, const struct cpumask *mask,
 {
 	s32 cpu;
 
-	bpf_cpumask_and(scratch, p->cpus_ptr, mask);
 	if (smt_enabled) {
-		cpu = scx_bpf_pick_idle_cpu((const struct cpumask *)scratch,
-					    SCX_PICK_IDLE_CORE);
+		cpu = pick_idle_and(p, mask, scratch, SCX_PICK_IDLE_CORE);
 		if (cpu >= 0)
 			return cpu;
 	}
-	return scx_bpf_pick_idle_cpu((const struct cpumask *)scratch, 0);
+	return pick_idle_and(p, mask, scratch, 0);
 }
 
 /* Whether any CPU of domain @dom is idle. */
@@ -1232,30 +1244,72 @@ static s32 pick_idle_beyond_llc(struct task_struct *p, s32 cpu)
 	return scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
 }
 
-/* Rule 4: prev CPU, its LLC, its node, anywhere. */
-static s32 pick_idle_cpu(struct task_struct *p, s32 prev_cpu)
+/*
+ * Rule 4's circles for one kind of idle CPU (@flags, as for
+ * scx_bpf_pick_idle_cpu()): @prev_cpu's LLC, its node, anywhere @p may run.
+ */
+static s32 pick_idle_circles(struct task_struct *p, s32 prev_cpu, u64 flags)
 {
-	struct slo_cpu_info *info;
+	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &prev_cpu);
+	struct bpf_cpumask *scratch = scratch_mask(), *mask;
 	struct domain_ctx *dctx;
-	struct bpf_cpumask *scratch, *mask;
+	struct node_ctx *nctx;
 	s32 cpu;
 
-	if (bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr) &&
-	    scx_bpf_test_and_clear_cpu_idle(prev_cpu))
-		return prev_cpu;
-	if (p->nr_cpus_allowed == 1)
-		return -1;
-
-	info = bpf_map_lookup_elem(&cpu_info, &prev_cpu);
-	scratch = scratch_mask();
-	if (info && info->domain < nr_domains && scratch &&
+	if (info && scratch && info->domain < nr_domains &&
 	    (dctx = bpf_map_lookup_elem(&domain_ctxs, &info->domain)) &&
 	    (mask = dctx->cpumask)) {
-		cpu = pick_idle_in(p, (const struct cpumask *)mask, scratch);
+		cpu = pick_idle_and(p, (const struct cpumask *)mask, scratch, flags);
 		if (cpu >= 0)
 			return cpu;
 	}
-	return pick_idle_beyond_llc(p, prev_cpu);
+	if (nr_nodes > 1 && info && scratch &&
+	    (nctx = bpf_map_lookup_elem(&node_ctxs, &info->node)) &&
+	    (mask = nctx->cpumask)) {
+		cpu = pick_idle_and(p, (const struct cpumask *)mask, scratch, flags);
+		if (cpu >= 0)
+			return cpu;
+	}
+	return scx_bpf_pick_idle_cpu(p->cpus_ptr, flags);
+}
+
+/* Whether @cpu's whole core is idle (with SMT). */
+static bool core_idle(s32 cpu)
+{
+	const struct cpumask *idle_smt = scx_bpf_get_idle_smtmask();
+	bool idle = bpf_cpumask_test_cpu(cpu, idle_smt);
+
+	scx_bpf_put_idle_cpumask(idle_smt);
+	return idle;
+}
+
+/*
+ * Rule 4: prev CPU, its LLC, its node, anywhere.  With SMT, that order is
+ * walked for a CPU whose whole core is idle first, as the kernel's
+ * built-in selection does: a CPU whose sibling is busy gets about half a
+ * core, and a task that took one would otherwise keep it, its previous
+ * CPU being idle at every wakeup, while whole cores idle.
+ */
+static s32 pick_idle_cpu(struct task_struct *p, s32 prev_cpu)
+{
+	bool prev_ok = bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr);
+	s32 cpu;
+
+	if (smt_enabled) {
+		if (prev_ok && core_idle(prev_cpu) &&
+		    scx_bpf_test_and_clear_cpu_idle(prev_cpu))
+			return prev_cpu;
+		if (p->nr_cpus_allowed > 1) {
+			cpu = pick_idle_circles(p, prev_cpu, SCX_PICK_IDLE_CORE);
+			if (cpu >= 0)
+				return cpu;
+		}
+	}
+	if (prev_ok && scx_bpf_test_and_clear_cpu_idle(prev_cpu))
+		return prev_cpu;
+	if (p->nr_cpus_allowed == 1)
+		return -1;
+	return pick_idle_circles(p, prev_cpu, 0);
 }
 
 /*

@@ -61,6 +61,7 @@ bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
 s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
 const struct cpumask *scx_bpf_get_idle_cpumask(void) __ksym;
 void scx_bpf_put_idle_cpumask(const struct cpumask *cpumask) __ksym;
+const struct cpumask *scx_bpf_get_idle_smtmask(void) __ksym;
 
 /* The DSQ iterator (6.12+), for bpf_for_each(scx_dsq, p, dsq_id, flags). */
 int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym __weak;

@@ -80,6 +80,12 @@ case $preset in
 	topo=(-machine q35 -smp 2,sockets=2,cores=1,threads=1
 		-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M
 		-numa node,cpus=0,nodeid=0,memdev=m0 -numa node,cpus=1,nodeid=1,memdev=m1) ;;
+2s2c2t)	# 2 sockets x 2 cores x 2 threads, 2 NUMA nodes: SMT, as on nearly
+	# every production node (each socket one L3)
+	mem=1G
+	topo=(-machine q35 -smp 8,sockets=2,cores=2,threads=2
+		-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M
+		-numa node,cpus=0-3,nodeid=0,memdev=m0 -numa node,cpus=4-7,nodeid=1,memdev=m1) ;;
 4s2l8c)	# 4 sockets x 2 LLCs x 8 cores, 4 NUMA nodes (64 vCPUs): a big node's
 	# shape, for sizing, verifier limits and steal order at scale, not timing.
 	# Booted in 2-6 minutes under TCG before lpj= (below), about 40 s with
@@ -91,7 +97,7 @@ case $preset in
 		topo+=(-object memory-backend-ram,id=m$n,size=1G
 			-numa node,cpus=$((n * 16))-$((n * 16 + 15)),nodeid=$n,memdev=m$n)
 	done ;;
-*) die "unknown preset '$preset' (2s2l2c, 1s1l4c, 2s1c, 4s2l8c)" ;;
+*) die "unknown preset '$preset' (2s2l2c, 1s1l4c, 2s1c, 2s2c2t, 4s2l8c)" ;;
 esac
 
 work=$(mktemp -d)

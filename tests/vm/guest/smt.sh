@@ -1,0 +1,67 @@
+# SMT, the shape of nearly every production node and of no other preset:
+# 2s2c2t, 2 sockets x 2 cores x 2 threads.  scx_slo sets smt_enabled at
+# load, and the verifier skips the branches of a load-time constant, so
+# only here are the SMT paths verified and run.
+#  - The topology's SMT siblings are sysfs's, and scx_slo loads with
+#    smt_enabled set.
+#  - Rule 4 with SMT: a waking task takes a whole idle core before a CPU
+#    whose sibling is busy, even on another node, as the kernel's built-in
+#    selection does.  Hogs pinned to CPUs 0 and 2 leave node 0 (cores 0
+#    and 1) half busy; a thread that wakes every 10 ms starts on CPU 1,
+#    and is then let run anywhere.  It must move to node 1's idle cores
+#    (CPUs 4-7).  With one pass for any idle CPU, its previous CPU, idle
+#    at nearly every wakeup, and else CPU 3 of its own LLC, would keep it
+#    on half a core.
+#  - 10 s of stress with fewer hogs than cores ends with no error exit.
+check_topology_json
+jq -r '.cpus[] | "\(.cpu) \(.smt_siblings)"' /tmp/topo.json | sort -n > /tmp/smt.got ||
+	fail "cannot list the SMT siblings of the JSON"
+for c in /sys/devices/system/cpu/cpu[0-9]*; do
+	echo "${c##*cpu} $(cat "$c/topology/thread_siblings_list")"
+done | sort -n > /tmp/smt.want
+cmp -s /tmp/smt.got /tmp/smt.want ||
+	fail "SMT siblings (cpu, siblings) differ: JSON '$(tr '\n' ';' < /tmp/smt.got)', sysfs '$(tr '\n' ';' < /tmp/smt.want)'"
+grep -q '^0 0-1$' /tmp/smt.want || fail "CPU 0's siblings are not 0-1: not the 2s2c2t preset"
+
+# nothing of the test's own on node 0 (CPUs 0-3) but the hogs and the waker
+taskset -p -c 4-7 $$ > /dev/null || fail "cannot move the test shell to CPUs 4-7"
+start_scx_slo
+bpftool -p map dump name "$(bpftool -j map show | jq -r '[.[] | select(.name | endswith(".rodata"))][0].name')" \
+	> /tmp/rodata.json 2>&1 || fail "cannot dump scx_slo's rodata: $(head -c 300 /tmp/rodata.json)"
+grep -Eq '"smt_enabled": *true' /tmp/rodata.json || fail "scx_slo did not load with smt_enabled set"
+
+taskset -c 0 sh -c 'while :; do :; done' &
+hog0=$!
+taskset -c 2 sh -c 'while :; do :; done' &
+hog2=$!
+taskset -c 1 cyclictest --policy=other -t 1 -i 10000 -D 60 -q > /dev/null &
+waker=$!
+sleep 1
+tid=$(ls "/proc/$waker/task" | grep -vx "$waker" | head -n1)
+[ -n "$tid" ] || fail "cyclictest has no measuring thread"
+cpu_of() { awk '{ print $39 }' "/proc/$waker/task/$tid/stat"; }
+[ "$(cpu_of)" = 1 ] || fail "the waker runs on CPU $(cpu_of), not the CPU 1 it is pinned to"
+taskset -a -p -c 0-7 "$waker" > /dev/null || fail "cannot let the waker run anywhere"
+sleep 0.5
+on_idle_cores=0 on_siblings=0 i=0
+while [ "$i" -lt 100 ]; do
+	case $(cpu_of) in
+	1|3) on_siblings=$((on_siblings + 1)) ;;
+	4|5|6|7) on_idle_cores=$((on_idle_cores + 1)) ;;
+	esac
+	i=$((i + 1))
+	sleep 0.02
+done
+log "waker beside hogs on CPUs 0 and 2: $on_idle_cores of 100 samples on node 1's idle cores (CPUs 4-7), $on_siblings on the hogs' siblings (CPUs 1, 3)"
+[ "$on_idle_cores" -ge 80 ] ||
+	fail "the waker stayed beside the hogs: $on_idle_cores of 100 samples on idle cores (CPUs 4-7), $on_siblings on CPUs 1 and 3"
+kill "$waker" "$hog0" "$hog2"
+
+cg_create batch
+cg_spawn batch stress-ng --cpu 3 --switch 2 --fork 1 --timeout 10s -q
+wait "$SPAWNED" || fail "stress-ng failed"
+kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited during the stress run"
+stop_scx_slo
+[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
+if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+log "runs $(final_global runs)"
