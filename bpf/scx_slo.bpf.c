@@ -83,19 +83,20 @@
  * anywhere it may run; found idle, it is dispatched straight to that
  * CPU's local DSQ.  With SMT that walk is made twice, as by the kernel's
  * built-in selection: first for a CPU whose whole core is idle, then for
- * any idle CPU, since one whose sibling is busy gets about half a core.  With no CPU idle, it is
- * queued on the CPU running the latest deadline it beats by more than a
- * slice, in its previous LLC or else another LLC of the same node, and
- * rule 3 preempts that CPU; if there is none it waits in its previous
- * LLC.  Never across nodes: a busy remote CPU must take an IPI to let it in,
- * while the local queue keeps it near its cache and its waker, and a task
- * that overruns its budget is stolen anyway (rule 5).  A task put back after
- * its slice or a preemption, when no CPU of its domain is idle, goes to an
- * idle CPU of its node, else anywhere: CPU-bound tasks never wake, and
- * without this two of them share a CPU while one of another node idles, as
- * neither waits long enough to be overdue.  Per-CPU kthreads go straight to
- * their CPU.  A queued task goes to the domain of a CPU in its cpumask, so
- * no domain ever holds a task none of its CPUs may run.
+ * any idle CPU, since one whose sibling is busy gets about half a core.
+ * With no CPU idle, it is queued on the CPU running the latest deadline it
+ * beats by more than a slice, in its previous LLC or else another LLC of
+ * the same node, and rule 3 preempts that CPU; if there is none it waits
+ * in its previous LLC.  Never across nodes: a busy remote CPU must take an
+ * IPI to let it in, while the local queue keeps it near its cache and its
+ * waker, and a task that overruns its budget is stolen anyway (rule 5).
+ * A task put back after its slice or a preemption, when no CPU of its
+ * domain is idle, goes to an idle CPU of its node, else anywhere: CPU-bound
+ * tasks never wake, and without this two of them share a CPU while one of
+ * another node idles, as neither waits long enough to be overdue.  Per-CPU
+ * kthreads go straight to their CPU.  A queued task goes to the domain of a
+ * CPU in its cpumask, so no domain ever holds a task none of its CPUs may
+ * run.
  *
  * Rule 5, stealing.  A CPU takes from another domain a task that will
  * probably miss its deadline where it waits, and is earlier than our own
