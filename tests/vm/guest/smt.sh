@@ -57,6 +57,7 @@ log "waker beside hogs on CPUs 0 and 2: $on_idle_cores of 100 samples on node 1'
 	fail "the waker stayed beside the hogs: $on_idle_cores of 100 samples on idle cores (CPUs 4-7), $on_siblings on CPUs 1 and 3"
 kill "$waker" "$hog0" "$hog2"
 
+taskset -p -c 0-7 $$ > /dev/null || fail "cannot give the test shell every CPU back"
 cg_create batch
 cg_spawn batch stress-ng --cpu 3 --switch 2 --fork 1 --timeout 10s -q
 wait "$SPAWNED" || fail "stress-ng failed"
