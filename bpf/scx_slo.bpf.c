@@ -549,6 +549,35 @@ static u32 cpu_domain(s32 cpu)
 	return info && info->domain < nr_domains ? info->domain : SLO_NO_DOMAIN;
 }
 
+/* The CPUs of domain @dom, or NULL. */
+static const struct cpumask *domain_cpumask(u32 dom)
+{
+	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
+
+	return dctx ? (const struct cpumask *)dctx->cpumask : NULL;
+}
+
+/* The CPUs of @info's NUMA node, or NULL (also on a machine of one node). */
+static const struct cpumask *node_cpumask(const struct slo_cpu_info *info)
+{
+	struct node_ctx *nctx;
+
+	if (nr_nodes <= 1 || !info)
+		return NULL;
+	nctx = bpf_map_lookup_elem(&node_ctxs, &info->node);
+	return nctx ? (const struct cpumask *)nctx->cpumask : NULL;
+}
+
+/* The online CPUs we schedule, or NULL. */
+static const struct cpumask *online_cpumask(void)
+{
+	struct online_ctx *octx;
+	u32 zero = 0;
+
+	octx = bpf_map_lookup_elem(&online_ctxs, &zero);
+	return octx ? (const struct cpumask *)octx->cpumask : NULL;
+}
+
 /*
  * A CPU for @p to queue near: its current one if allowed and ours, else
  * any allowed CPU that has a domain.  -1 if it may run on none of them.
@@ -556,19 +585,16 @@ static u32 cpu_domain(s32 cpu)
 static s32 queue_cpu(struct task_struct *p)
 {
 	s32 cpu = scx_bpf_task_cpu(p);
-	struct online_ctx *octx;
-	struct bpf_cpumask *online;
-	u32 zero = 0;
+	const struct cpumask *online;
 
 	if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr) &&
 	    cpu_domain(cpu) != SLO_NO_DOMAIN)
 		return cpu;
 	stat_inc(SLO_STAT_AFFINITY_FIXUP);
-	octx = bpf_map_lookup_elem(&online_ctxs, &zero);
-	if (!octx || !(online = octx->cpumask))
+	online = online_cpumask();
+	if (!online)
 		return -1;
-	cpu = bpf_cpumask_any_and_distribute(p->cpus_ptr,
-					     (const struct cpumask *)online);
+	cpu = bpf_cpumask_any_and_distribute(p->cpus_ptr, online);
 	return (u32)cpu < nr_cpu_ids ? cpu : -1;
 }
 
@@ -1205,15 +1231,13 @@ static s32 pick_idle_in(struct task_struct *p, const struct cpumask *mask,
 /* Whether any CPU of domain @dom is idle. */
 static bool domain_has_idle(u32 dom)
 {
-	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
-	const struct cpumask *idle;
-	struct bpf_cpumask *mask;
+	const struct cpumask *mask = domain_cpumask(dom), *idle;
 	bool has_idle;
 
-	if (!dctx || !(mask = dctx->cpumask))
+	if (!mask)
 		return false;
 	idle = scx_bpf_get_idle_cpumask();
-	has_idle = bpf_cpumask_intersects((const struct cpumask *)mask, idle);
+	has_idle = bpf_cpumask_intersects(mask, idle);
 	scx_bpf_put_idle_cpumask(idle);
 	return has_idle;
 }
@@ -1231,14 +1255,12 @@ static struct bpf_cpumask *scratch_mask(void)
 static s32 pick_idle_beyond_llc(struct task_struct *p, s32 cpu)
 {
 	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &cpu);
-	struct bpf_cpumask *scratch = scratch_mask(), *mask;
-	struct node_ctx *nctx;
+	const struct cpumask *node = node_cpumask(info);
+	struct bpf_cpumask *scratch = scratch_mask();
 	s32 idle;
 
-	if (nr_nodes > 1 && info && scratch &&
-	    (nctx = bpf_map_lookup_elem(&node_ctxs, &info->node)) &&
-	    (mask = nctx->cpumask)) {
-		idle = pick_idle_in(p, (const struct cpumask *)mask, scratch);
+	if (node && scratch) {
+		idle = pick_idle_in(p, node, scratch);
 		if (idle >= 0)
 			return idle;
 	}
@@ -1252,22 +1274,19 @@ static s32 pick_idle_beyond_llc(struct task_struct *p, s32 cpu)
 static s32 pick_idle_circles(struct task_struct *p, s32 prev_cpu, u64 flags)
 {
 	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &prev_cpu);
-	struct bpf_cpumask *scratch = scratch_mask(), *mask;
-	struct domain_ctx *dctx;
-	struct node_ctx *nctx;
+	struct bpf_cpumask *scratch = scratch_mask();
+	const struct cpumask *llc = NULL, *node = node_cpumask(info);
 	s32 cpu;
 
-	if (info && scratch && info->domain < nr_domains &&
-	    (dctx = bpf_map_lookup_elem(&domain_ctxs, &info->domain)) &&
-	    (mask = dctx->cpumask)) {
-		cpu = pick_idle_and(p, (const struct cpumask *)mask, scratch, flags);
+	if (info && info->domain < nr_domains)
+		llc = domain_cpumask(info->domain);
+	if (llc && scratch) {
+		cpu = pick_idle_and(p, llc, scratch, flags);
 		if (cpu >= 0)
 			return cpu;
 	}
-	if (nr_nodes > 1 && info && scratch &&
-	    (nctx = bpf_map_lookup_elem(&node_ctxs, &info->node)) &&
-	    (mask = nctx->cpumask)) {
-		cpu = pick_idle_and(p, (const struct cpumask *)mask, scratch, flags);
+	if (node && scratch) {
+		cpu = pick_idle_and(p, node, scratch, flags);
 		if (cpu >= 0)
 			return cpu;
 	}
@@ -1449,23 +1468,12 @@ static void note_kick(u32 dom)
  */
 static s32 claim_idle_for(struct task_struct *p, u32 dom)
 {
-	struct bpf_cpumask *scratch = scratch_mask(), *mask = NULL;
-	struct domain_ctx *dctx;
-	struct online_ctx *octx;
-	u32 zero = 0;
+	const struct cpumask *mask = single_dsq ? online_cpumask() : domain_cpumask(dom);
+	struct bpf_cpumask *scratch = scratch_mask();
 
-	if (single_dsq) {
-		octx = bpf_map_lookup_elem(&online_ctxs, &zero);
-		if (octx)
-			mask = octx->cpumask;
-	} else {
-		dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
-		if (dctx)
-			mask = dctx->cpumask;
-	}
 	if (!scratch || !mask)
 		return -1;
-	return pick_idle_in(p, (const struct cpumask *)mask, scratch);
+	return pick_idle_in(p, mask, scratch);
 }
 
 /*
@@ -1881,13 +1889,13 @@ static bool rescue_starved(u32 dom, s32 cpu, u64 now)
 /* Wake an idle CPU of @dom that @p may use, if there is one. */
 static void kick_idle_in(struct task_struct *p, u32 dom)
 {
-	struct domain_ctx *dctx = bpf_map_lookup_elem(&domain_ctxs, &dom);
-	struct bpf_cpumask *scratch = scratch_mask(), *mask;
+	const struct cpumask *mask = domain_cpumask(dom);
+	struct bpf_cpumask *scratch = scratch_mask();
 	s32 cpu;
 
-	if (!dctx || !scratch || !(mask = dctx->cpumask))
+	if (!scratch || !mask)
 		return;
-	cpu = pick_idle_in(p, (const struct cpumask *)mask, scratch);
+	cpu = pick_idle_in(p, mask, scratch);
 	if (cpu >= 0)
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 }
