@@ -30,10 +30,9 @@ bpftool -p map dump name "$(bpftool -j map show | jq -r '[.[] | select(.name | e
 	> /tmp/rodata.json 2>&1 || fail "cannot dump scx_slo's rodata: $(head -c 300 /tmp/rodata.json)"
 grep -Eq '"smt_enabled": *true' /tmp/rodata.json || fail "scx_slo did not load with smt_enabled set"
 
-taskset -c 0 sh -c 'while :; do :; done' &
-hog0=$!
-taskset -c 2 sh -c 'while :; do :; done' &
-hog2=$!
+cg_create hogs
+hog cpu0 hogs 0
+hog cpu2 hogs 2
 taskset -c 1 cyclictest --policy=other -t 1 -i 10000 -D 60 -q > /dev/null &
 waker=$!
 sleep 1
@@ -55,7 +54,8 @@ done
 log "waker beside hogs on CPUs 0 and 2: $on_idle_cores of 100 samples on node 1's idle cores (CPUs 4-7), $on_siblings on the hogs' siblings (CPUs 1, 3)"
 [ "$on_idle_cores" -ge 80 ] ||
 	fail "the waker stayed beside the hogs: $on_idle_cores of 100 samples on idle cores (CPUs 4-7), $on_siblings on CPUs 1 and 3"
-kill "$waker" "$hog0" "$hog2"
+kill "$waker"
+hogs_stop
 
 taskset -p -c 0-7 $$ > /dev/null || fail "cannot give the test shell every CPU back"
 cg_create batch
