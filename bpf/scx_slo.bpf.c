@@ -16,10 +16,11 @@
  *
  * Domains.  CPUs sharing a last-level cache form a domain, and each domain
  * has one deadline-ordered DSQ (its llc_dsq_id).  The loader describes the
- * machine at load time (cpu_info, domain_info, domain_cpus, steal_order), so
- * nothing here knows the machine's size.  Placement, queueing and the
- * virtual clock are per domain; the only cross-domain traffic is placement
- * of a waking task onto an idle CPU elsewhere, and stealing.
+ * machine at load time (cpu_info, domain_info, domain_cpus, core_cpus,
+ * steal_order), so nothing here knows the machine's size.  Placement,
+ * queueing and the virtual clock are per domain; the only cross-domain
+ * traffic is placement of a waking task onto an idle CPU elsewhere, and
+ * stealing.
  *
  * Rule 1, order.  A task carries a weighted vruntime that advances with the
  * CPU it consumes, scaled by 100 / its flattened weight (rule 2).  Queued,
@@ -63,7 +64,8 @@
  * In a domain of more than SLO_KICK_SCAN (16) such CPUs it looks at 16 of
  * them from a random place, and at the idle mask for the rest, so the cost
  * of an enqueue does not grow with the LLC: the preempted CPU is then the
- * latest deadline of the sample, not of the domain.
+ * latest deadline of the sample, not of the domain.  With SMT a CPU whose
+ * whole core is idle is woken first, anywhere in the domain.
  * A task's slice is a fifth of its budget within [slice_ns, max_slice_ns]
  * (3 and 20 ms by default): a fifth of the budget is what one turn may
  * cost the next task of that budget, and with preemption budgets of 1 ms
@@ -93,7 +95,12 @@
  * A task put back after its slice or a preemption, when no CPU of its
  * domain is idle, goes to an idle CPU of its node, else anywhere: CPU-bound
  * tasks never wake, and without this two of them share a CPU while one of
- * another node idles, as neither waits long enough to be overdue.  Per-CPU
+ * another node idles, as neither waits long enough to be overdue.  With
+ * SMT, one whose sibling is busy moves to a whole idle core (LLC, node,
+ * anywhere) at the end of its slice, even when it is alone on its CPU:
+ * else two CPU-bound tasks that start on one core share it for good while
+ * other cores idle, which the kernel's own scheduler fixes by load
+ * balancing.  Only a move to a whole core, so the two never swap.  Per-CPU
  * kthreads go straight to their CPU.  A queued task goes to the domain of a
  * CPU in its cpumask, so no domain ever holds a task none of its CPUs may
  * run.
@@ -234,6 +241,13 @@ struct {
 	__type(key, u32);
 	__type(value, u32);
 } domain_cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* online CPUs */
+	__type(key, u32);
+	__type(value, u32);
+} core_cpus SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -1304,6 +1318,79 @@ static bool core_idle(s32 cpu)
 }
 
 /*
+ * Whether another hardware thread of @cpu's core is busy, so that @cpu
+ * gets about half a core (with SMT).  A global function, so the verifier
+ * checks its loop once and not in every path of dispatch() and enqueue()
+ * that reaches it: inlined, it took loading on 6.17 from 15 to 70 s.
+ */
+__noinline int sibling_busy(s32 cpu)
+{
+	struct slo_cpu_info *info = bpf_map_lookup_elem(&cpu_info, &cpu);
+	const struct cpumask *idle;
+	int busy = 0;
+	u32 i;
+
+	if (!info || info->nr_core_cpus < 2)
+		return 0;
+	idle = scx_bpf_get_idle_cpumask();
+	bpf_for(i, info->core_start, info->core_start + info->nr_core_cpus) {
+		u32 *sibling = bpf_map_lookup_elem(&core_cpus, &i);
+
+		if (!sibling)
+			break;
+		if (*sibling != (u32)cpu && !bpf_cpumask_test_cpu(*sibling, idle)) {
+			busy = 1;
+			break;
+		}
+	}
+	scx_bpf_put_idle_cpumask(idle);
+	return busy;
+}
+
+/*
+ * Rule 4 for a task put back on @cpu after its slice or a preemption: an
+ * idle CPU to move it to, claimed, or -1 to queue it in its domain.  Off
+ * a busy-sibling core, a whole idle core anywhere comes first; else an
+ * idle CPU of its node or anywhere, only if its own domain has none
+ * (kick_for() wakes that one for the domain's earliest deadline).  Global,
+ * for the verifier, as sibling_busy().
+ */
+__noinline s32 requeue_cpu(struct task_struct *p __arg_trusted, s32 cpu)
+{
+	s32 idle;
+
+	if (smt_enabled && sibling_busy(cpu)) {
+		idle = pick_idle_circles(p, cpu, SCX_PICK_IDLE_CORE);
+		if (idle >= 0) {
+			stat_inc(SLO_STAT_REQUEUE_CORE);
+			return idle;
+		}
+	}
+	if (domain_has_idle(cpu_domain(cpu)))
+		return -1;
+	return pick_idle_beyond_llc(p, cpu);
+}
+
+/*
+ * With SMT, whether @prev, alone on @cpu at the end of its slice, should
+ * leave it for a whole idle core: it then goes through enqueue() with
+ * SCX_ENQ_LAST instead of keeping the CPU, and requeue_cpu() moves it.
+ */
+static bool lone_wants_core(struct task_struct *prev, s32 cpu)
+{
+	const struct cpumask *idle_smt;
+	bool any;
+
+	if (!smt_enabled || single_dsq || prev->nr_cpus_allowed < 2 ||
+	    !sibling_busy(cpu))
+		return false;
+	idle_smt = scx_bpf_get_idle_smtmask();
+	any = bpf_cpumask_intersects(idle_smt, prev->cpus_ptr);
+	scx_bpf_put_idle_cpumask(idle_smt);
+	return any;
+}
+
+/*
  * Rule 4: prev CPU, its LLC, its node, anywhere.  With SMT, that order is
  * walked for a CPU whose whole core is idle first, as the kernel's
  * built-in selection does: a CPU whose sibling is busy gets about half a
@@ -1462,18 +1549,46 @@ static void note_kick(u32 dom)
 		dctx->kick_pending_since = scx_bpf_now() ?: 1;
 }
 
+/* Wake idle @cpu, claimed, for a task queued on @dom. */
+static void kick_idle(s32 cpu, u32 dom)
+{
+	struct slo_domain_stats *ds = domain_stats(dom);
+
+	note_kick(dom);
+	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	if (ds)
+		ds->idle_kicks++;
+}
+
+/* The CPUs that run @dom's queue: the domain's, or all with --single-dsq. */
+static const struct cpumask *queue_cpumask(u32 dom)
+{
+	return single_dsq ? online_cpumask() : domain_cpumask(dom);
+}
+
 /*
- * An idle CPU, claimed, among those we schedule in @dom (every one of them
- * with --single-dsq) that @p may use, or -1.
+ * An idle CPU, claimed, among those that run @dom's queue that @p may
+ * use, or -1.
  */
 static s32 claim_idle_for(struct task_struct *p, u32 dom)
 {
-	const struct cpumask *mask = single_dsq ? online_cpumask() : domain_cpumask(dom);
+	const struct cpumask *mask = queue_cpumask(dom);
 	struct bpf_cpumask *scratch = scratch_mask();
 
 	if (!scratch || !mask)
 		return -1;
 	return pick_idle_in(p, mask, scratch);
+}
+
+/* The same, but only a CPU whose whole core is idle (with SMT). */
+static s32 claim_idle_core_for(struct task_struct *p, u32 dom)
+{
+	const struct cpumask *mask = queue_cpumask(dom);
+	struct bpf_cpumask *scratch = scratch_mask();
+
+	if (!scratch || !mask)
+		return -1;
+	return pick_idle_and(p, mask, scratch, SCX_PICK_IDLE_CORE);
 }
 
 /*
@@ -1513,6 +1628,22 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		return;
 	if (nr > SLO_KICK_SCAN)
 		offset = bpf_get_prandom_u32() % nr;
+
+	/*
+	 * With SMT, a whole idle core first, as for a wakeup (rule 4): the
+	 * sample below takes the first idle CPU it meets, and a CPU-bound
+	 * task moved off a busy-sibling core would go straight back there
+	 * the next time it is queued.
+	 */
+	if (smt_enabled) {
+		/* not in @wake: the loop's states prune on its being -1 */
+		s32 core_cpu = claim_idle_core_for(p, dom);
+
+		if (core_cpu >= 0) {
+			kick_idle(core_cpu, dom);
+			return;
+		}
+	}
 
 	idle = scx_bpf_get_idle_cpumask();
 	bpf_for(j, 0, nr) {
@@ -1576,16 +1707,13 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 	/* the sample was cut short: an idle CPU outside it beats a preemption */
 	if (wake < 0 && looked >= SLO_KICK_SCAN)
 		wake = claim_idle_for(p, dom);
-
-	ds = domain_stats(dom);
-	if (wake >= 0 || (latest && (s64)(latest - vdeadline) > (s64)slice_ns))
-		note_kick(dom);
 	if (wake >= 0) {
-		scx_bpf_kick_cpu(wake, SCX_KICK_IDLE);
-		if (ds)
-			ds->idle_kicks++;
+		kick_idle(wake, dom);
 		return;
 	}
+	if (latest && (s64)(latest - vdeadline) > (s64)slice_ns)
+		note_kick(dom);
+	ds = domain_stats(dom);
 	if (!latest)
 		return;
 	vctx = bpf_map_lookup_elem(&cpu_ctxs, &victim);
@@ -1649,19 +1777,19 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	 * never leaves its domain: two of them share a CPU while a CPU of
 	 * another node idles, since neither waits long enough to be overdue
 	 * and stolen.  An idle CPU of its own domain is left to kick_for(),
-	 * which wakes it to run the earliest deadline queued there.  In
-	 * single-DSQ mode every idle CPU is kicked for the one queue already.
+	 * which wakes it to run the earliest deadline queued there, except
+	 * that a task off a busy-sibling core takes a whole idle core first
+	 * (requeue_cpu()).  In single-DSQ mode every idle CPU is kicked for the one queue already.
 	 * A migration-disabled task, once switched out, has p->cpus_ptr
 	 * narrowed to its own CPU, so it is never moved.  A move to another
 	 * node is not for a deadline at risk, but an idle CPU is free
 	 * capacity: it is counted apart (requeue-far), not as a steal.
 	 */
 	cpu = scx_bpf_task_cpu(p);
-	if (!(enq_flags & SCX_ENQ_WAKEUP) && !single_dsq &&
-	    p->nr_cpus_allowed > 1 && !domain_has_idle(cpu_domain(cpu))) {
+	if (!(enq_flags & SCX_ENQ_WAKEUP) && !single_dsq && p->nr_cpus_allowed > 1) {
 		s32 from = cpu;
 
-		cpu = pick_idle_beyond_llc(p, cpu);
+		cpu = requeue_cpu(p, from);
 		if (cpu >= 0) {
 			struct slo_cpu_info *src = lookup_cpu_info(from);
 			struct slo_cpu_info *dst = lookup_cpu_info(cpu);
@@ -1886,16 +2014,14 @@ static bool rescue_starved(u32 dom, s32 cpu, u64 now)
 	return false;
 }
 
-/* Wake an idle CPU of @dom that @p may use, if there is one. */
+/*
+ * Wake an idle CPU that can run @p from @dom's queue (any CPU with
+ * --single-dsq), if there is one.
+ */
 static void kick_idle_in(struct task_struct *p, u32 dom)
 {
-	const struct cpumask *mask = domain_cpumask(dom);
-	struct bpf_cpumask *scratch = scratch_mask();
-	s32 cpu;
+	s32 cpu = claim_idle_for(p, dom);
 
-	if (!scratch || !mask)
-		return;
-	cpu = pick_idle_in(p, mask, scratch);
 	if (cpu >= 0)
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 }
@@ -2032,8 +2158,11 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 			return;
 	}
 
-	/* 2. our own queue, unless @prev comes first */
-	if (prev_keeps_cpu(prev, dom, now))
+	/*
+	 * 2. our own queue, unless @prev comes first; a @prev that leaves for
+	 * a whole core gives the CPU to our head
+	 */
+	if (prev_keeps_cpu(prev, dom, now) && !lone_wants_core(prev, cpu))
 		goto keep_prev;
 	if (scx_bpf_dsq_move_to_local(dom))
 		return;
@@ -2045,8 +2174,11 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 * whose task's slice merely ended is not about to go idle: pulling
 	 * there would bounce tasks between LLCs every slice.
 	 */
-	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
+		if (lone_wants_core(prev, cpu))
+			return;
 		goto keep_prev;
+	}
 	bpf_for(i, 0, dinfo->nr_same_node) {
 		u32 idx = dinfo->steal_start + i, *victim;
 

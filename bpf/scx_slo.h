@@ -104,6 +104,7 @@ enum slo_stat_idx {
 	SLO_STAT_REQUEUE_FAR,		/* requeue-idle placements on another node */
 	SLO_STAT_SLICE_CUTS,		/* slices ended early for a shorter-slice waiter */
 	SLO_STAT_LIMITS_FULL,		/* cpu.max limits not kept: slo_cgroup_limits full */
+	SLO_STAT_REQUEUE_CORE,		/* requeue-idle placements off a busy-sibling core */
 	SLO_NR_STATS,
 };
 
@@ -124,13 +125,16 @@ struct slo_domain_stats {
 /*
  * The topology, as the loader hands it to BPF before the program loads.
  * Maps sized from the machine: cpu_info[nr_cpu_ids], domain_info[nr_domains],
- * domain_cpus[nr_online_cpus] (each domain's CPUs, contiguous) and
+ * domain_cpus[nr_online_cpus] (each domain's CPUs, contiguous),
+ * core_cpus[nr_online_cpus] (each core's hardware threads, contiguous) and
  * steal_order[nr_domains * (nr_domains - 1)] (each domain's steal order,
  * contiguous, nearest first).
  */
 struct slo_cpu_info {
 	__u32 domain;			/* SLO_NO_DOMAIN when offline */
 	__u32 node;			/* index into the node list */
+	__u32 core_start;		/* first index of its core in core_cpus */
+	__u32 nr_core_cpus;		/* its core's online threads, itself included */
 };
 
 struct slo_domain_info {

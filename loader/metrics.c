@@ -170,6 +170,8 @@ static const struct {
 		"Slices longer than that of a task waiting for their CPU, ended at the next tick." },
 	[SLO_STAT_LIMITS_FULL] = { "scx_slo_cgroup_limits_full_total",
 		"cpu.max limits from the kernel not enforced because the limits map was full." },
+	[SLO_STAT_REQUEUE_CORE] = { "scx_slo_requeue_whole_core_total",
+		"Tasks whose slice ended on a core with a busy SMT sibling, moved to a core with every thread idle." },
 };
 _Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
 	       "every enum slo_stat_idx entry needs a metric name");

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -94,7 +95,7 @@ int slo_size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
 	struct {
 		struct bpf_map *map;
 		uint32_t entries;
-	} sizes[9];
+	} sizes[10];
 
 	shape->nr_cpu_ids = (uint32_t)topo->nr_cpu_ids;
 	if (nr_possible > 0 && (uint32_t)nr_possible > shape->nr_cpu_ids)
@@ -123,7 +124,8 @@ int slo_size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
 	sizes[6].map = skel->maps.steal_order;		sizes[6].entries = shape->nr_steal;
 	sizes[7].map = skel->maps.node_ctxs;		sizes[7].entries = (uint32_t)topo->nr_nodes;
 	sizes[8].map = skel->maps.domain_depths;	sizes[8].entries = nr_dom;
-	for (i = 0; i < 9; i++) {
+	sizes[9].map = skel->maps.core_cpus;		sizes[9].entries = shape->nr_online;
+	for (i = 0; i < 10; i++) {
 		/* an array map needs at least one entry */
 		int err = bpf_map__set_max_entries(sizes[i].map,
 						   sizes[i].entries ? sizes[i].entries : 1);
@@ -142,20 +144,54 @@ int slo_fill_topology_maps(struct scx_slo *skel, const struct slo_topology *topo
 	int cpu_fd = bpf_map__fd(skel->maps.cpu_info);
 	int dom_fd = bpf_map__fd(skel->maps.domain_info);
 	int cpus_fd = bpf_map__fd(skel->maps.domain_cpus);
+	int core_fd = bpf_map__fd(skel->maps.core_cpus);
 	int steal_fd = bpf_map__fd(skel->maps.steal_order);
-	uint32_t cpu, pos = 0, steal_pos = 0;
-	int d, i;
+	uint32_t cpu, pos = 0, steal_pos = 0, *core_start;
+	int c, d, i, err = 0;
 
-	for (cpu = 0; cpu < shape->nr_cpu_ids; cpu++) {
+	/* each core's online threads, contiguous, for sibling_busy() */
+	core_start = calloc(topo->nr_cores ? (size_t)topo->nr_cores : 1, sizeof(*core_start));
+	if (!core_start)
+		return -ENOMEM;
+	for (c = 0; c < topo->nr_cores && !err; c++) {
+		int thread;
+
+		core_start[c] = pos;
+		slo_cpumask_for_each(thread, topo->core_cpus[c]) {
+			uint32_t val = (uint32_t)thread;
+
+			if (pos >= shape->nr_online) {
+				err = -E2BIG;
+				break;
+			}
+			if (bpf_map_update_elem(core_fd, &pos, &val, BPF_ANY)) {
+				err = -errno;
+				break;
+			}
+			pos++;
+		}
+	}
+	for (cpu = 0; cpu < shape->nr_cpu_ids && !err; cpu++) {
 		struct slo_cpu_info info = { .domain = SLO_NO_DOMAIN };
 
 		if (cpu < (uint32_t)topo->nr_cpu_ids && topo->cpus[cpu].online) {
-			info.domain = (uint32_t)topo->cpus[cpu].domain;
-			info.node = (uint32_t)topo->cpus[cpu].node;
+			const struct slo_cpu *tc = &topo->cpus[cpu];
+
+			info.domain = (uint32_t)tc->domain;
+			info.node = (uint32_t)tc->node;
+			if (tc->core >= 0 && tc->core < topo->nr_cores) {
+				info.core_start = core_start[tc->core];
+				info.nr_core_cpus =
+					(uint32_t)slo_cpumask_weight(topo->core_cpus[tc->core]);
+			}
 		}
 		if (bpf_map_update_elem(cpu_fd, &cpu, &info, BPF_ANY))
-			return -errno;
+			err = -errno;
 	}
+	free(core_start);
+	if (err)
+		return err;
+	pos = 0;
 	for (d = 0; d < topo->nr_domains; d++) {
 		const struct slo_domain *dom = &topo->domains[d];
 		struct slo_domain_info info = {
@@ -170,7 +206,6 @@ int slo_fill_topology_maps(struct scx_slo *skel, const struct slo_topology *topo
 			.nr_scan_same_node = (uint32_t)dom->nr_scan_same_node,
 		};
 		uint32_t key = (uint32_t)d;
-		int c;
 
 		slo_cpumask_for_each(c, dom->cpus) {
 			uint32_t val = (uint32_t)c;

@@ -12,6 +12,9 @@
 #    (CPUs 4-7).  With one pass for any idle CPU, its previous CPU, idle
 #    at nearly every wakeup, and else CPU 3 of its own LLC, would keep it
 #    on half a core.
+#  - Rule 4 with SMT for tasks that never wake: two hogs started on one
+#    core, then let run anywhere, beside a third pinned to CPU 2, end up
+#    on cores of their own on node 1 (requeue-core).
 #  - 10 s of stress with fewer hogs than cores ends with no error exit.
 check_topology_json
 jq -r '.cpus[] | "\(.cpu) \(.smt_siblings)"' /tmp/topo.json | sort -n > /tmp/smt.got ||
@@ -57,6 +60,46 @@ log "waker beside hogs on CPUs 0 and 2: $on_idle_cores of 100 samples on node 1'
 kill "$waker"
 hogs_stop
 
+# Two CPU-bound tasks that start on one core (CPUs 0 and 1) and may then
+# run anywhere never wake, so only the end of a slice can move them.  A
+# third, pinned to CPU 2, leaves node 0 one idle CPU (3), but no idle
+# core: each of the pair must find a whole core, and only node 1 has
+# them.  Moving only to another idle CPU of the LLC, or beyond it only
+# when the LLC has none, keeps two of the three on one core for good.
+hog pinned2 hogs 2
+hog pair0 hogs 0
+pair0=$SPAWNED
+hog pair1 hogs 1
+pair1=$SPAWNED
+# let each exec its pinned loop first (taskset's own command line holds
+# the loop too), or that taskset would undo ours
+looping() { [ "$(tr '\0' ' ' < "/proc/$1/cmdline")" = "sh -c while :; do :; done " ]; }
+i=0
+until looping "$pair0" && looping "$pair1"; do
+	[ "$i" -lt 50 ] || fail "the pair of hogs did not start within 5 s"
+	i=$((i + 1))
+	usleep 100000
+done
+taskset -p -c 0-7 "$pair0" > /dev/null && taskset -p -c 0-7 "$pair1" > /dev/null ||
+	fail "cannot let the pair of hogs run anywhere"
+# a slice is at most 20 ms, so the move is due long before the first sample
+usleep 100000
+apart=0 i=0
+while [ "$i" -lt 50 ]; do
+	c0=$(awk '{ print $39 }' "/proc/$pair0/stat")
+	c1=$(awk '{ print $39 }' "/proc/$pair1/stat")
+	# 2s2c2t numbers the threads of core k as CPUs 2k and 2k + 1; the
+	# pinned hog is on core 1
+	k0=$((c0 / 2)) k1=$((c1 / 2))
+	[ "$k0" -ne "$k1" ] && [ "$k0" -ne 1 ] && [ "$k1" -ne 1 ] && apart=$((apart + 1))
+	i=$((i + 1))
+	sleep 0.05
+done
+hogs_stop
+log "two hogs started on one core, a third pinned to CPU 2: each on a core of its own in $apart of 50 samples"
+[ "$apart" -ge 40 ] ||
+	fail "CPU-bound tasks kept sharing a core while others idled: each on a core of its own in $apart of 50 samples"
+
 taskset -p -c 0-7 $$ > /dev/null || fail "cannot give the test shell every CPU back"
 cg_create batch
 cg_spawn batch stress-ng --cpu 3 --switch 2 --fork 1 --timeout 10s -q
@@ -65,4 +108,5 @@ kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited during the stress run"
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
 if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
-log "runs $(final_global runs)"
+log "runs $(final_global runs), requeue-core $(final_global requeue-core)"
+[ "$(final_global requeue-core)" -gt 0 ] || fail "no task moved to a whole core at the end of its slice (requeue-core 0)"
