@@ -18,6 +18,4 @@ for p in $pids; do
 	[ "$t1" -gt "$t0" ] || fail "pinned task $p made no progress"
 done
 kill $pids "$load"
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+stop_clean

@@ -43,9 +43,7 @@ wait "$stress" || fail "stress-ng failed"
 kill $hoppers
 kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited during the stress run"
 [ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ] || fail "scheduler no longer attached after stress"
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+stop_clean
 near=$(final_domain_sum 5) far=$(final_domain_sum 6) notlate=$(final_domain_sum 7)
 sed -n '/final stats/,/^CGROUP/p' "$OUT"
 log "$n CPUs, $TOPO_DOMAINS domains on $TOPO_NODES nodes: same-node steals $near, cross-node $far, cross-node not at risk $notlate; runs $(final_global runs)"
@@ -60,9 +58,7 @@ start_scx_slo --single-dsq --stats 10 --watchdog 30s
 cg_spawn batch stress-ng --cpu $((n / 2)) --switch $((n / 8)) --timeout 15s -q
 wait "$SPAWNED" || fail "stress-ng failed under --single-dsq"
 kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo --single-dsq exited during the stress run"
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "--single-dsq: exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "--single-dsq: the kernel reported an error exit"; fi
+stop_clean fail "--single-dsq"
 idle_kicks=$(final_domain_sum 9) preempts=$(final_domain_sum 8)
 log "--single-dsq on $n CPUs: idle kicks $idle_kicks, preempt kicks $preempts, runs $(final_global runs)"
 [ "$idle_kicks" -gt 0 ] || fail "--single-dsq on $n CPUs: no enqueue kicked an idle CPU"

@@ -81,9 +81,7 @@ for S in default slo; do
 	part_d "$S"
 	if [ "$S" = slo ]; then
 		slo_attached "after 12 s of a 1 ms/1 s quota (d)"
-		stop_scx_slo
-		[ "$SCX_RC" -eq 0 ] || check_fail "scx_slo exit status $SCX_RC"
-		if grep -q 'EXIT:' "$ERR"; then check_fail "the kernel reported an error exit"; fi
+		stop_clean check_fail
 		log "scx_slo final: $(grep '^runs' "$OUT" | tail -n 1)"
 		result throttles slo "$(final_global throttles)"
 	fi

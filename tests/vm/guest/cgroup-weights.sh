@@ -187,9 +187,7 @@ for S in default slo; do
 		[ "$S" = default ] || slo_attached "after part ($part)"
 	done
 	if [ "$S" = slo ]; then
-		stop_scx_slo
-		[ "$SCX_RC" -eq 0 ] || check_fail "scx_slo exit status $SCX_RC"
-		if grep -q 'EXIT:' "$ERR"; then check_fail "the kernel reported an error exit"; fi
+		stop_clean check_fail
 		log "scx_slo final: $(grep '^runs' "$OUT" | tail -n 1)"
 	fi
 done

@@ -79,7 +79,5 @@ if [ "$ext_server" = 0 ]; then
 fi
 # shellcheck disable=SC2086
 kill $pinned $free
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+stop_clean
 log "$(final_global rt-requeues) tasks re-queued by cpu_release"

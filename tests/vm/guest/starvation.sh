@@ -27,7 +27,5 @@ cat /tmp/stress.out
 grep -q 'successful run completed' /tmp/stress.out || fail "stress-ng did not complete"
 kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited during the run"
 [ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ] || fail "scheduler no longer attached"
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+stop_clean
 log "$moves cgroup moves; runs $(awk '/^runs/{print $2}' "$OUT" | tail -n1); no error exit"

@@ -7,8 +7,6 @@ stress-ng --cpu "$n" --fork "$n" --switch "$n" --timeout 20s --metrics-brief ||
 kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited during the stress run"
 [ "$(sched_state)" = enabled ] || fail "state is $(sched_state) after stress"
 [ "$(sched_ops)" = slo ] || fail "ops is '$(sched_ops)' after stress"
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+stop_clean
 if dmesg | grep -q 'sched_ext: BPF scheduler "slo" errored'; then fail "sched_ext error in dmesg"; fi
 log "runs $(awk '/^runs/{print $2}' "$OUT" | tail -n1) under stress, no error exit"

@@ -115,9 +115,7 @@ cyclic slo 2
 slo_attached "after cyclictest round 2"
 share slo
 slo_attached "after the hog run"
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || check_fail "scx_slo exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then check_fail "the kernel reported an error exit"; fi
+stop_clean check_fail
 log "scx_slo final: $(grep '^runs' "$OUT" | tail -n 1)"
 result cuts slo "$(awk '/^runs/ { for (i = 1; i < NF; i++) if ($i == "slice-cuts") v = $(i + 1) } END { print v + 0 }' "$OUT")"
 log "scx_slo /lat: budget $(final_stat /lat 2), runs $(final_stat /lat 3), misses $(final_stat /lat 4)"

@@ -36,9 +36,7 @@ r1=$(runtime_ns "$low")
 kill $hogs "$low" "$big"
 kill -0 "$SCX_PID" 2>/dev/null || fail "scx_slo exited while the low-weight task waited"
 [ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ] || fail "scheduler no longer attached"
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+stop_clean
 rescues=$(final_global starvation-rescues)
 ran_us=$(( (r1 - r0) / 1000 ))
 log "low-weight task ran ${ran_us} us in 15 s next to 4 hogs; $rescues starvation rescues"
