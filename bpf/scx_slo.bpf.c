@@ -1320,8 +1320,8 @@ static bool core_idle(s32 cpu)
 /*
  * Whether another hardware thread of @cpu's core is busy, so that @cpu
  * gets about half a core (with SMT).  A global function, so the verifier
- * checks its loop once and not in every path of dispatch() and enqueue()
- * that reaches it: inlined, it took loading on 6.17 from 15 to 70 s.
+ * checks its loop once, not in every path of dispatch() and enqueue()
+ * that reaches it.
  */
 __noinline int sibling_busy(s32 cpu)
 {
@@ -1372,11 +1372,12 @@ __noinline s32 requeue_cpu(struct task_struct *p __arg_trusted, s32 cpu)
 }
 
 /*
- * With SMT, whether @prev, alone on @cpu at the end of its slice, should
- * leave it for a whole idle core: it then goes through enqueue() with
- * SCX_ENQ_LAST instead of keeping the CPU, and requeue_cpu() moves it.
+ * With SMT, whether @prev, whose slice ended on @cpu, should leave it for
+ * a whole idle core rather than be kept: not kept, it goes through
+ * enqueue() (with SCX_ENQ_LAST if nothing else runs here), and
+ * requeue_cpu() moves it.
  */
-static bool lone_wants_core(struct task_struct *prev, s32 cpu)
+static bool prev_wants_core(struct task_struct *prev, s32 cpu)
 {
 	const struct cpumask *idle_smt;
 	bool any;
@@ -1779,7 +1780,8 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	 * and stolen.  An idle CPU of its own domain is left to kick_for(),
 	 * which wakes it to run the earliest deadline queued there, except
 	 * that a task off a busy-sibling core takes a whole idle core first
-	 * (requeue_cpu()).  In single-DSQ mode every idle CPU is kicked for the one queue already.
+	 * (requeue_cpu()).  In single-DSQ mode every idle CPU is kicked for
+	 * the one queue already.
 	 * A migration-disabled task, once switched out, has p->cpus_ptr
 	 * narrowed to its own CPU, so it is never moved.  A move to another
 	 * node is not for a deadline at risk, but an idle CPU is free
@@ -2162,7 +2164,7 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 * 2. our own queue, unless @prev comes first; a @prev that leaves for
 	 * a whole core gives the CPU to our head
 	 */
-	if (prev_keeps_cpu(prev, dom, now) && !lone_wants_core(prev, cpu))
+	if (prev_keeps_cpu(prev, dom, now) && !prev_wants_core(prev, cpu))
 		goto keep_prev;
 	if (scx_bpf_dsq_move_to_local(dom))
 		return;
@@ -2175,7 +2177,7 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 * there would bounce tasks between LLCs every slice.
 	 */
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
-		if (lone_wants_core(prev, cpu))
+		if (prev_wants_core(prev, cpu))
 			return;
 		goto keep_prev;
 	}
