@@ -1569,27 +1569,18 @@ static const struct cpumask *queue_cpumask(u32 dom)
 
 /*
  * An idle CPU, claimed, among those that run @dom's queue that @p may
- * use, or -1.
+ * use, or -1; with @whole_core only one whose whole core is idle (SMT).
  */
-static s32 claim_idle_for(struct task_struct *p, u32 dom)
+static s32 claim_idle_for(struct task_struct *p, u32 dom, bool whole_core)
 {
 	const struct cpumask *mask = queue_cpumask(dom);
 	struct bpf_cpumask *scratch = scratch_mask();
 
 	if (!scratch || !mask)
 		return -1;
+	if (whole_core)
+		return pick_idle_and(p, mask, scratch, SCX_PICK_IDLE_CORE);
 	return pick_idle_in(p, mask, scratch);
-}
-
-/* The same, but only a CPU whose whole core is idle (with SMT). */
-static s32 claim_idle_core_for(struct task_struct *p, u32 dom)
-{
-	const struct cpumask *mask = queue_cpumask(dom);
-	struct bpf_cpumask *scratch = scratch_mask();
-
-	if (!scratch || !mask)
-		return -1;
-	return pick_idle_and(p, mask, scratch, SCX_PICK_IDLE_CORE);
 }
 
 /*
@@ -1638,7 +1629,7 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 	 */
 	if (smt_enabled) {
 		/* not in @wake: the loop's states prune on its being -1 */
-		s32 core_cpu = claim_idle_core_for(p, dom);
+		s32 core_cpu = claim_idle_for(p, dom, true);
 
 		if (core_cpu >= 0) {
 			kick_idle(core_cpu, dom);
@@ -1707,7 +1698,7 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 	scx_bpf_put_idle_cpumask(idle);
 	/* the sample was cut short: an idle CPU outside it beats a preemption */
 	if (wake < 0 && looked >= SLO_KICK_SCAN)
-		wake = claim_idle_for(p, dom);
+		wake = claim_idle_for(p, dom, false);
 	if (wake >= 0) {
 		kick_idle(wake, dom);
 		return;
@@ -2022,7 +2013,7 @@ static bool rescue_starved(u32 dom, s32 cpu, u64 now)
  */
 static void kick_idle_in(struct task_struct *p, u32 dom)
 {
-	s32 cpu = claim_idle_for(p, dom);
+	s32 cpu = claim_idle_for(p, dom, false);
 
 	if (cpu >= 0)
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
