@@ -84,7 +84,9 @@ def pname: {p50: "p50", p90: "p90", p99: "p99", p999: "p99.9"}[.];
      "",
      row(["scheduler", "workload cgroup (budget \($R.settings.budget))", "batch cgroup (default budget)"]),
      sep(3),
-     ([ "scx_slo", "single_dsq" ][] | select($runs[.] != null) | . as $s
+     # and any peer that is another scx_slo build (bench/vm/bench.sh)
+     ((([ "scx_slo", "single_dsq" ][]), ($runs | keys_unsorted[] | select(IN("scx_slo", "single_dsq") | not)))
+      | select($runs[.].abs.miss_web != null) | . as $s
       | row([$s | lbl, ($runs[$s].abs.miss_web | pct_cell), ($runs[$s].abs.miss_batch | pct_cell)])),
      "",
      (if any($runs[]; .abs.cyclictest_p99 or .abs.schbench_request_p99) then

@@ -112,17 +112,18 @@ sched_stop() {
 	esac
 }
 
-# scx_slo's final per-cgroup table (stop_scx_slo leaves its stdout in $OUT)
-# as a JSON array: CGROUP BUDGET RUNS MISSES MISS% AVG_DELAY AVG_LATE
-miss_json() {
+# scx_slo's final per-cgroup table (stop_scx_slo leaves its stdout in $OUT;
+# a peer that is another scx_slo build, in its output) as a JSON array:
+# CGROUP BUDGET RUNS MISSES MISS% AVG_DELAY AVG_LATE
+miss_json() { # [FILE]
 	awk '/^=== scx_slo final stats ===/ { final = 1; next }
 		final && $1 == "CGROUP" { table = 1; next }
-		final && table && NF >= 7 {
+		final && table && NF >= 7 && $3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ {
 			sub(/ms$/, "", $6); sub(/ms$/, "", $7)
 			if ($6 !~ /^[0-9.]+$/) $6 = "null"
 			if ($7 !~ /^[0-9.]+$/) $7 = "null"
 			printf "{\"cgroup\":\"%s\",\"budget\":\"%s\",\"runs\":%s,\"misses\":%s,\"avg_delay_ms\":%s,\"avg_late_ms\":%s}\n",
-				$1, $2, $3, $4, $6, $7 }' "$OUT" |
+				$1, $2, $3, $4, $6, $7 }' "${1:-$OUT}" |
 		jq -cs 'map(. + {miss_ratio: (if .runs > 0 then .misses / .runs else null end)})'
 }
 
@@ -243,6 +244,10 @@ run_one() { # REP POS NAME
 	if [ "$SCHED_KIND" = scx_slo ]; then
 		miss=$(miss_json)
 		sed -n '/^=== scx_slo final stats ===/,$p' "$OUT"
+	elif [ "$SCHED_KIND" = peer ] && grep -q '^=== scx_slo final stats ===' "$T/peer.out"; then
+		# another scx_slo build (an A/B): its misses count as scx_slo's do
+		miss=$(miss_json "$T/peer.out")
+		sed -n '/^=== scx_slo final stats ===/,$p' "$T/peer.out"
 	elif [ "$SCHED_KIND" = peer ]; then
 		# its own last report (scx_flatcg's counts the cgroups it saw)
 		echo "=== $name output, last lines ==="
