@@ -2009,14 +2009,16 @@ static bool rescue_starved(u32 dom, s32 cpu, u64 now)
 
 /*
  * Wake an idle CPU that can run @p from @dom's queue (any CPU with
- * --single-dsq), if there is one.
+ * --single-dsq), if there is one: counted and noted as kick_for()'s idle
+ * kicks are, so that a kick the CPU does not answer makes @p's queue's
+ * head at risk here too (rule 5).
  */
 static void kick_idle_in(struct task_struct *p, u32 dom)
 {
 	s32 cpu = claim_idle_for(p, dom, false);
 
 	if (cpu >= 0)
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		kick_idle(cpu, dom);
 }
 
 /*
