@@ -35,7 +35,10 @@
 #                 they run on that kernel only (not with --kernel OLDER)
 #   --peer CMD    another sched_ext scheduler: "PATH [ARGS]".  In the VM, PATH
 #                 is copied in with the shared libraries ldd finds for it, so
-#                 it must be self-contained otherwise (static is safest)
+#                 it must be self-contained otherwise (static is safest).
+#                 Another scx_slo build under its own name, for an A/B
+#                 ("OLD/scx_slo_old --slo /scx-bench-web=5ms"), has its
+#                 deadline misses reported as scx_slo's are
 #   --kernel VER  test kernel (prefix), default the newest cached
 #   --presets P   VM presets to boot ("2s1c 2s2l2c")
 #   --duration S  seconds per measurement (10; --quick: 2)
