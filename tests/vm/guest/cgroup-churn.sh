@@ -223,8 +223,7 @@ done
 # shellcheck disable=SC2086 # one pid per word
 kill $live_pids
 stop_scx_slo > /dev/null
-[ "$SCX_RC" -eq 0 ] || fail "scx_slo exit status $SCX_RC"
-if grep -q 'EXIT:' "$ERR"; then fail "the kernel reported an error exit"; fi
+check_clean
 if grep -q 'cgroup stats map full' "$OUT"; then fail "$(grep 'cgroup stats map full' "$OUT" | tail -n1)"; fi
 freed=$(final_global cgroups-freed)
 # Every churn cgroup had an entry (the workers check every 500th); none is

@@ -52,15 +52,19 @@ stop_scx_slo() {
 	cat "$ERR"
 }
 
-# stop_clean [REPORT [WHAT]]: stop scx_slo as stop_scx_slo does, and
-# report with REPORT (fail, the default, or check_fail) an exit status
-# other than 0 or an error exit the kernel reported; WHAT, if given,
-# starts each message.
-stop_clean() {
+# check_clean [REPORT [WHAT]]: once scx_slo is stopped, report with REPORT
+# (fail, the default, or check_fail) an exit status other than 0 or an
+# error exit the kernel reported; WHAT, if given, starts each message.
+check_clean() {
 	_report=${1:-fail} _what=${2:+$2: }
-	stop_scx_slo
 	[ "$SCX_RC" -eq 0 ] || "$_report" "${_what}scx_slo exit status $SCX_RC"
 	if grep -q 'EXIT:' "$ERR"; then "$_report" "${_what}the kernel reported an error exit"; fi
+}
+
+# stop_clean [REPORT [WHAT]]: stop_scx_slo, then check_clean.
+stop_clean() {
+	stop_scx_slo
+	check_clean "$@"
 }
 
 cg_create() { mkdir -p "$CG/$1" || fail "cannot create cgroup $1"; }
