@@ -115,7 +115,7 @@ sched_stop() {
 # scx_slo's final per-cgroup table (stop_scx_slo leaves its stdout in $OUT;
 # a peer that is another scx_slo build, in its output) as a JSON array:
 # CGROUP BUDGET RUNS MISSES MISS% AVG_DELAY AVG_LATE
-miss_json() { # [FILE]
+miss_json() { # FILE
 	awk '/^=== scx_slo final stats ===/ { final = 1; next }
 		final && $1 == "CGROUP" { table = 1; next }
 		final && table && NF >= 7 && $3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ {
@@ -123,7 +123,7 @@ miss_json() { # [FILE]
 			if ($6 !~ /^[0-9.]+$/) $6 = "null"
 			if ($7 !~ /^[0-9.]+$/) $7 = "null"
 			printf "{\"cgroup\":\"%s\",\"budget\":\"%s\",\"runs\":%s,\"misses\":%s,\"avg_delay_ms\":%s,\"avg_late_ms\":%s}\n",
-				$1, $2, $3, $4, $6, $7 }' "${1:-$OUT}" |
+				$1, $2, $3, $4, $6, $7 }' "$1" |
 		jq -cs 'map(. + {miss_ratio: (if .runs > 0 then .misses / .runs else null end)})'
 }
 
@@ -240,14 +240,14 @@ run_one() { # REP POS NAME
 		[ "$hb" = null ] || say "  $name: hackbench $BENCH_HACKBENCH: $(echo "$hb" | jq .seconds) s"
 	fi
 	sched_stop
-	miss=null
-	if [ "$SCHED_KIND" = scx_slo ]; then
-		miss=$(miss_json)
-		sed -n '/^=== scx_slo final stats ===/,$p' "$OUT"
-	elif [ "$SCHED_KIND" = peer ] && grep -q '^=== scx_slo final stats ===' "$T/peer.out"; then
-		# another scx_slo build (an A/B): its misses count as scx_slo's do
-		miss=$(miss_json "$T/peer.out")
-		sed -n '/^=== scx_slo final stats ===/,$p' "$T/peer.out"
+	miss=null stats_out=
+	[ "$SCHED_KIND" = scx_slo ] && stats_out=$OUT
+	# another scx_slo build as a peer (an A/B): its misses count as scx_slo's do
+	[ "$SCHED_KIND" = peer ] && grep -q '^=== scx_slo final stats ===' "$T/peer.out" &&
+		stats_out=$T/peer.out
+	if [ -n "$stats_out" ]; then
+		miss=$(miss_json "$stats_out")
+		sed -n '/^=== scx_slo final stats ===/,$p' "$stats_out"
 	elif [ "$SCHED_KIND" = peer ]; then
 		# its own last report (scx_flatcg's counts the cgroups it saw)
 		echo "=== $name output, last lines ==="
