@@ -131,7 +131,9 @@
  * Rule 6, misses.  Each time a task is queued (woken, or put back after its
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
  * miss.  Per cgroup: runs, misses, lateness and a log2 histogram of the
- * queueing delay.  Per domain: enqueues, direct, local and stolen starts
+ * queueing delay, and bursts (wakeup to sleep): how many, their total
+ * time, and how many waited longer than B in all, a request's view of
+ * the queue when a thread serves one per wakeup.  Per domain: enqueues, direct, local and stolen starts
  * (same node, other node), and kicks.  Global and per-domain counters are
  * per-CPU maps the loader sums; per-cgroup ones are one shared entry per
  * live cgroup (slo_cgroup_stats), so memory grows with cgroups, not with
@@ -301,8 +303,9 @@ struct {
  * Per-cgroup statistics: one shared entry per cgroup that ran a task, not
  * one per CPU, allocated on first use (BPF_F_NO_PREALLOC) and updated with
  * atomic adds.  A per-CPU preallocated map would cost capacity x CPUs up
- * front (8192 x 232 B x 512 CPUs is almost 1 GB); this costs live cgroups
- * x 232 B, and the adds are a few locked instructions once per task start.
+ * front (8192 x 264 B x 512 CPUs is over 1 GB); this costs live cgroups
+ * x 264 B, and the adds are a few locked instructions once per task start
+ * and once per sleep.
  * Entries leave with their cgroup: slo_cgroup_exit() where the kernel has
  * cgroup callbacks, and the loader, which deletes the entry of any cgroup
  * no longer in the hierarchy, everywhere.
@@ -472,6 +475,8 @@ struct task_ctx {
 	u64 queued_at;		/* last became runnable or was put back */
 	u64 wall_deadline;	/* queued_at + budget */
 	u64 started_at;		/* last started running */
+	u64 woke_at;		/* this burst's wakeup; 0 while asleep */
+	u64 burst_run_ns;	/* run time since woke_at */
 	u64 cgroup_id;		/* own cgroup, key for slo_cgroup_stats */
 	u64 budget_ns;		/* resolved budget, cached */
 	u64 budget_gen;		/* slo_control generation it was resolved at */
@@ -883,6 +888,33 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 		__sync_fetch_and_add(&cs->misses, 1);
 		__sync_fetch_and_add(&cs->lateness_ns, now - wall_deadline);
 	}
+}
+
+/*
+ * Rule 6: a task that woke at woke_at goes to sleep at @now.  The burst's
+ * wait is its time runnable but not running: the start delay plus every
+ * wait behind other tasks after a preemption or a slice's end.  Its own
+ * run time is not held against it, so a burst that needs more CPU than
+ * its budget is late only if it also waited longer than the budget.
+ * These feed the concurrency limit (loader/shed.h): for a service that
+ * serves one request per wakeup, runnable bursts are requests in flight.
+ */
+static void account_burst(struct task_ctx *tctx, u64 now)
+{
+	struct slo_cgroup_stats *cs;
+	u64 burst, wait;
+
+	/* woke_at may come from another CPU's clock, a little ahead */
+	burst = (s64)(now - tctx->woke_at) > 0 ? now - tctx->woke_at : 0;
+	wait = burst > tctx->burst_run_ns ? burst - tctx->burst_run_ns : 0;
+	cs = lookup_cgroup_stats(tctx->cgroup_id);
+	if (!cs)
+		return;
+	__sync_fetch_and_add(&cs->bursts, 1);
+	__sync_fetch_and_add(&cs->burst_ns, burst);
+	__sync_fetch_and_add(&cs->burst_wait_ns, wait);
+	if (wait > tctx->budget_ns)
+		__sync_fetch_and_add(&cs->late_bursts, 1);
 }
 
 /*
@@ -2235,6 +2267,11 @@ void BPF_STRUCT_OPS(slo_runnable, struct task_struct *p, u64 enq_flags)
 	if (!tctx)
 		return;
 	tctx->queued_at = scx_bpf_now();
+	/* not set: a wakeup; set: back from a property change mid-burst */
+	if (!tctx->woke_at) {
+		tctx->woke_at = tctx->queued_at;
+		tctx->burst_run_ns = 0;
+	}
 	refresh_budget(p, tctx);
 	clamp_lag(tctx);
 	tctx->off_clock = true;
@@ -2251,6 +2288,11 @@ void BPF_STRUCT_OPS(slo_quiescent, struct task_struct *p, u64 deq_flags)
 		return;
 	cg_add(tctx->counted_cg, -(s64)tctx->counted_weight);
 	tctx->counted_weight = 0;
+	/* a sleep ends the burst; a property change does not (runnable follows) */
+	if ((deq_flags & SCX_DEQ_SLEEP) && tctx->woke_at) {
+		account_burst(tctx, scx_bpf_now());
+		tctx->woke_at = 0;
+	}
 }
 
 void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
@@ -2392,6 +2434,7 @@ void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
 	if (!tctx)
 		return;
 	bw_charge_until(tctx, now);
+	tctx->burst_run_ns += now - tctx->started_at;
 	/* rule 2: 100/weight per ns, the weight flattened through the tree */
 	tctx->vruntime += (now - tctx->started_at) * (100 * SLO_WEIGHT_ONE) /
 			  flat_weight(tctx, tctx->counted_weight ?: (p->scx.weight ?: 100));
@@ -2417,6 +2460,8 @@ void BPF_STRUCT_OPS(slo_enable, struct task_struct *p)
 	dctx = lookup_domain_ctx(clock_domain(dom));
 	tctx->vruntime = dctx ? dctx->vclock : 0;
 	tctx->queued_at = scx_bpf_now();
+	/* back from another class: its time there was no burst of ours */
+	tctx->woke_at = 0;
 	refresh_budget(p, tctx);
 }
 

@@ -217,6 +217,15 @@ struct slo_cgroup_stats {
 	__u64 lateness_ns;		/* sum over misses of (start - deadline) */
 	__u64 delay_ns;			/* sum of runnable-to-running delays */
 	__u64 delay_hist[SLO_DELAY_BUCKETS];
+	/*
+	 * Bursts: wakeup to sleep.  For a thread serving one request per
+	 * wakeup this is the request's time in the service, and its wait
+	 * (runnable, not running) is what the scheduler added to it.
+	 */
+	__u64 bursts;
+	__u64 burst_ns;			/* sum of wakeup-to-sleep times */
+	__u64 burst_wait_ns;		/* sum of their runnable-not-running times */
+	__u64 late_bursts;		/* bursts that waited longer than the budget */
 };
 
 /*

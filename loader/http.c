@@ -693,10 +693,11 @@ static enum MHD_Result on_shed(struct slo_http *h, struct MHD_Connection *c,
 		snprintf(body + n, sizeof(body) - n,
 			 "\",\"shed_probability\":%.4f,\"age_seconds\":%.3f,\"ttl_seconds\":%.3f,"
 			 "\"reason\":\"%s\",\"queue_delay_p99_seconds\":%.6f,\"budget_seconds\":%.6f,"
-			 "\"miss_ratio\":%.4f,\"retry_after_seconds\":%u,\"known\":%s,\"stale\":%s}\n",
+			 "\"miss_ratio\":%.4f,\"late_burst_ratio\":%.4f,\"in_flight\":%.2f,"
+			 "\"concurrency_limit\":%u,\"retry_after_seconds\":%u,\"known\":%s,\"stale\":%s}\n",
 			 a.probability, a.age_s, a.ttl_s, a.reason, a.delay_p99_s, a.budget_s,
-			 a.miss_ratio, a.retry_after_s, a.known ? "true" : "false",
-			 a.stale ? "true" : "false");
+			 a.miss_ratio, a.late_burst_ratio, a.in_flight, a.concurrency_limit,
+			 a.retry_after_s, a.known ? "true" : "false", a.stale ? "true" : "false");
 		return shed_reply(c, MHD_HTTP_OK, "application/json", body, &a, false);
 	}
 	shed_it = slo_shed_decide(&a, key);

@@ -24,8 +24,9 @@
  *   GET|HEAD /v1/pressure?cgroup=PATH
  *                      200 JSON: shed_probability, age_seconds, ttl_seconds,
  *                      reason, queue_delay_p99_seconds, budget_seconds,
- *                      miss_ratio, retry_after_seconds, known, stale
- *                      (see shed.h)
+ *                      miss_ratio, late_burst_ratio, in_flight,
+ *                      concurrency_limit (0: none), retry_after_seconds,
+ *                      known, stale (see shed.h)
  *   other paths 404; other methods 405 (Allow: GET, HEAD); a request body
  *   413; malformed requests 400 and oversized headers 431 (from MHD).
  *

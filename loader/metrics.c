@@ -395,6 +395,7 @@ struct cg_row {
 	struct slo_cgroup_stats st;
 	struct cg_bw bw;
 	double shed;			/* shed probability */
+	unsigned int limit;		/* concurrency limit; 0: none */
 	bool own;			/* gets its own series */
 };
 
@@ -426,6 +427,10 @@ static void add_stats(struct slo_cgroup_stats *to, const struct slo_cgroup_stats
 	to->delay_ns += from->delay_ns;
 	for (i = 0; i < SLO_DELAY_BUCKETS; i++)
 		to->delay_hist[i] += from->delay_hist[i];
+	to->bursts += from->bursts;
+	to->burst_ns += from->burst_ns;
+	to->burst_wait_ns += from->burst_wait_ns;
+	to->late_bursts += from->late_bursts;
 }
 
 static void add_bw(struct cg_bw *to, const struct cg_bw *from)
@@ -506,6 +511,7 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 		cs->rows[n].st = c->stats;
 		cs->rows[n].bw = bw;
 		cs->rows[n].shed = c->shed_probability;
+		cs->rows[n].limit = c->concurrency_limit;
 		n++;
 	}
 	cs->n = n;
@@ -552,12 +558,12 @@ static int cg_set_build(struct cg_set *cs, const struct slo_metrics_snapshot *s,
 }
 
 enum cg_val { CV_RUNS, CV_MISSES, CV_LATENESS, CV_BUDGET, CV_THROTTLED, CV_THROTTLED_PERIODS,
-	      CV_SHED };
+	      CV_SHED, CV_LIMIT, CV_BURSTS, CV_LATE_BURSTS, CV_BURST_TIME, CV_BURST_WAIT };
 
 /* Per-cgroup values that mean nothing summed: no cgroup="other" series. */
 static bool cg_val_own_only(enum cg_val v)
 {
-	return v == CV_BUDGET || v == CV_SHED;
+	return v == CV_BUDGET || v == CV_SHED || v == CV_LIMIT;
 }
 
 /* Series only for cgroups with cpu.max state. */
@@ -567,7 +573,7 @@ static bool cg_val_bw(enum cg_val v)
 }
 
 static void cg_value(char out[32], const struct slo_cgroup_stats *st, uint64_t budget_ns,
-		     const struct cg_bw *bw, double shed, enum cg_val v)
+		     const struct cg_bw *bw, double shed, unsigned int limit, enum cg_val v)
 {
 	switch (v) {
 	case CV_RUNS:
@@ -591,6 +597,21 @@ static void cg_value(char out[32], const struct slo_cgroup_stats *st, uint64_t b
 	case CV_SHED:
 		snprintf(out, 32, "%.4f", shed);
 		break;
+	case CV_LIMIT:
+		snprintf(out, 32, "%u", limit);
+		break;
+	case CV_BURSTS:
+		snprintf(out, 32, "%" PRIu64, (uint64_t)st->bursts);
+		break;
+	case CV_LATE_BURSTS:
+		snprintf(out, 32, "%" PRIu64, (uint64_t)st->late_bursts);
+		break;
+	case CV_BURST_TIME:
+		fmt_seconds(out, st->burst_ns);
+		break;
+	case CV_BURST_WAIT:
+		fmt_seconds(out, st->burst_wait_ns);
+		break;
 	}
 }
 
@@ -603,11 +624,11 @@ static void cg_series(struct sbuf *b, const struct cg_set *cs, const char *name,
 		if (!cs->rows[i].own || (cg_val_bw(v) && !cs->rows[i].bw.has))
 			continue;
 		cg_value(val, &cs->rows[i].st, cs->rows[i].budget_ns, &cs->rows[i].bw,
-			 cs->rows[i].shed, v);
+			 cs->rows[i].shed, cs->rows[i].limit, v);
 		sb_printf(b, "%s{cgroup=\"%s\"} %s\n", name, cs->rows[i].label, val);
 	}
 	if (cs->have_other && !cg_val_own_only(v) && (!cg_val_bw(v) || cs->other_bw.has)) {
-		cg_value(val, &cs->other, 0, &cs->other_bw, 0, v);
+		cg_value(val, &cs->other, 0, &cs->other_bw, 0, 0, v);
 		sb_printf(b, "%s{cgroup=\"other\"} %s\n", name, val);
 	}
 }
@@ -659,6 +680,21 @@ static void render_cgroups(struct sbuf *b, const struct cg_set *cs)
 	family(b, "scx_slo_cgroup_shed_probability", "gauge",
 	       "Probability with which /v1/admission sheds the cgroup's requests (0 when calm).");
 	cg_series(b, cs, "scx_slo_cgroup_shed_probability", CV_SHED);
+	family(b, "scx_slo_cgroup_concurrency_limit", "gauge",
+	       "Requests in flight /v1/pressure allows the cgroup while overloaded (0: no limit).");
+	cg_series(b, cs, "scx_slo_cgroup_concurrency_limit", CV_LIMIT);
+	family(b, "scx_slo_cgroup_bursts_total", "counter",
+	       "Bursts of the cgroup's tasks (wakeup to sleep) that ended.");
+	cg_series(b, cs, "scx_slo_cgroup_bursts_total", CV_BURSTS);
+	family(b, "scx_slo_cgroup_late_bursts_total", "counter",
+	       "Bursts that spent longer than the budget runnable but not running.");
+	cg_series(b, cs, "scx_slo_cgroup_late_bursts_total", CV_LATE_BURSTS);
+	family(b, "scx_slo_cgroup_burst_seconds_total", "counter",
+	       "Sum of the bursts' times from wakeup to sleep.");
+	cg_series(b, cs, "scx_slo_cgroup_burst_seconds_total", CV_BURST_TIME);
+	family(b, "scx_slo_cgroup_burst_wait_seconds_total", "counter",
+	       "Sum of the bursts' times runnable but not running.");
+	cg_series(b, cs, "scx_slo_cgroup_burst_wait_seconds_total", CV_BURST_WAIT);
 	family(b, "scx_slo_cgroup_throttled_seconds_total", "counter",
 	       "Time the cgroup spent throttled by its cpu.max (quota used up for the period); only cgroups that ran under a limit.");
 	cg_series(b, cs, "scx_slo_cgroup_throttled_seconds_total", CV_THROTTLED);

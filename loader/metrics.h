@@ -23,6 +23,7 @@ struct slo_metrics_cgroup {
 	uint64_t throttled_ns;		/* total time spent throttled */
 	uint64_t nr_throttled;		/* periods in which it was throttled */
 	double shed_probability;	/* the admission signal's, 0..1 (shed.h) */
+	unsigned int concurrency_limit;	/* the signal's; 0: none (shed.h) */
 };
 
 struct slo_metrics_domain {
@@ -111,7 +112,10 @@ struct slo_metrics_snapshot {
  *   scx_slo_cgroup_deadline_misses_total, scx_slo_cgroup_lateness_seconds_total,
  *   scx_slo_cgroup_scheduling_delay_seconds (histogram),
  *   scx_slo_cgroup_budget_seconds (gauge; not for cgroup="other"),
- *   scx_slo_cgroup_shed_probability (gauge; not for cgroup="other"),
+ *   scx_slo_cgroup_shed_probability and scx_slo_cgroup_concurrency_limit
+ *   (gauges; not for cgroup="other"), scx_slo_cgroup_bursts_total,
+ *   scx_slo_cgroup_late_bursts_total, scx_slo_cgroup_burst_seconds_total,
+ *   scx_slo_cgroup_burst_wait_seconds_total,
  *   scx_slo_cgroup_throttled_seconds_total and
  *   scx_slo_cgroup_throttled_periods_total (only for cgroups with has_bw;
  *   cgroup="other" has them when one of the cgroups summed into it has).

@@ -100,7 +100,7 @@ double shed_cgroup_busy(void *ctx, const char *path)
 	return slo_cpu_busy_of(&cpu_busy, list);
 }
 
-/* Each cgroup's shed probability in force, for /metrics. */
+/* Each cgroup's shed probability and concurrency limit in force, for /metrics. */
 static void shed_metrics(struct slo_stats *st)
 {
 	struct slo_shed_answer a;
@@ -110,6 +110,7 @@ static void shed_metrics(struct slo_stats *st)
 	for (i = 0; shed && i < st->nr_cgroups; i++) {
 		slo_shed_lookup(shed, st->cgroups[i].path, now, &a);
 		st->cgroups[i].shed_probability = a.probability;
+		st->cgroups[i].concurrency_limit = a.concurrency_limit;
 	}
 }
 

@@ -20,7 +20,9 @@
 struct shed_entry {
 	char *path;
 	uint64_t runs, misses, nr_throttled;	/* cumulative, as last seen */
+	uint64_t bursts, burst_ns, burst_wait_ns, late_bursts;
 	uint64_t hist[SLO_DELAY_BUCKETS];
+	double seen_at;				/* when they were seen */
 	bool primed;				/* a previous sample to diff against */
 	double level, trend;			/* Holt's smoothing of the miss ratio */
 	double predicted;			/* one interval ahead: level + trend */
@@ -29,6 +31,10 @@ struct shed_entry {
 	double budget_s;
 	unsigned int over_streak;
 	double probability;
+	double late_burst_ratio;		/* the last interval's */
+	double in_flight;			/* mean bursts in flight, the last interval */
+	unsigned int limit;			/* concurrency limit; 0: none */
+	unsigned int limit_streak;		/* overloaded intervals towards a cut */
 	const char *reason;
 	const struct slo_shed_sample *src;	/* during an update only */
 };
@@ -170,25 +176,62 @@ void slo_shed_set_cgroup_busy(struct slo_shed *s, slo_shed_busy_fn fn, void *ctx
 	s->cgroup_busy_ctx = ctx;
 }
 
-/* Advance @e by one interval whose cumulative counters are @smp. */
+/*
+ * The concurrency limit's AIMD step (shed.h) for an interval of @secs
+ * with @bursts ended, @burst_ns and @wait_ns their total and waiting
+ * times; @over and @calm as for the probability, on the late bursts.
+ */
+static void step_limit(const struct slo_shed_params *p, struct shed_entry *e, bool over,
+		       bool calm, uint64_t bursts, uint64_t burst_ns, uint64_t wait_ns,
+		       double secs)
+{
+	double run_s, little;
+	unsigned int fit;
+
+	e->limit_streak = over ? e->limit_streak + 1 : 0;
+	if (over && e->limit_streak >= p->sustain && bursts && secs > 0) {
+		run_s = (double)(burst_ns > wait_ns ? burst_ns - wait_ns : 0) / 1e9 / (double)bursts;
+		little = (double)bursts / secs * (run_s + e->budget_s / 2);
+		fit = little < 1 ? 1 : little > 1e6 ? 1000000 : (unsigned int)little;
+		if (e->limit && e->limit - 1 < fit)
+			fit = e->limit > 1 ? e->limit - 1 : 1;
+		e->limit = fit;
+		/* like the probability's cut: the backlog drains before the next */
+		e->limit_streak = 0;
+	} else if (calm && e->limit) {
+		e->limit++;
+		if (e->limit > 2 * (unsigned int)ceil(e->in_flight) + 2)
+			e->limit = 0;
+	}
+}
+
+/* Advance @e by one interval whose cumulative counters are @smp, seen at @now. */
 static void step(const struct slo_shed *s, struct shed_entry *e,
-		 const struct slo_shed_sample *smp, double node_busy)
+		 const struct slo_shed_sample *smp, double node_busy, double now)
 {
 	const struct slo_shed_params *p = &s->p;
 	uint64_t d[SLO_DELAY_BUCKETS];
-	uint64_t runs, misses;
-	double prev_level = e->level, admitted;
-	bool over, calm;
+	uint64_t runs, misses, bursts, late, burst_ns, wait_ns;
+	double prev_level = e->level, admitted, secs, ratio;
+	bool over, calm, limit_over, evidence;
 	int k;
 
 	e->budget_s = (double)smp->budget_ns / 1e9;
 	/* counters that went back: the scheduler restarted, start over */
-	if (!e->primed || smp->runs < e->runs || smp->misses < e->misses) {
+	if (!e->primed || smp->runs < e->runs || smp->misses < e->misses ||
+	    smp->bursts < e->bursts || smp->late_bursts < e->late_bursts ||
+	    smp->burst_ns < e->burst_ns || smp->burst_wait_ns < e->burst_wait_ns) {
 		e->primed = true;
+		e->limit = 0;
 		goto remember;
 	}
 	runs = smp->runs - e->runs;
 	misses = smp->misses - e->misses;
+	bursts = smp->bursts - e->bursts;
+	late = smp->late_bursts - e->late_bursts;
+	burst_ns = smp->burst_ns - e->burst_ns;
+	wait_ns = smp->burst_wait_ns - e->burst_wait_ns;
+	secs = now - e->seen_at;
 	for (k = 0; k < SLO_DELAY_BUCKETS; k++)
 		d[k] = smp->delay_hist[k] >= e->hist[k] ? smp->delay_hist[k] - e->hist[k] : 0;
 
@@ -200,7 +243,11 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 		e->miss_ratio = 0;
 		e->p99_s = 0;
 	}
-	e->level = LEVEL_WEIGHT * e->miss_ratio + (1 - LEVEL_WEIGHT) * (e->level + e->trend);
+	e->late_burst_ratio = bursts >= p->min_runs ? (double)late / (double)bursts : 0;
+	e->in_flight = secs > 0 ? (double)burst_ns / 1e9 / secs : 0;
+	ratio = e->miss_ratio > e->late_burst_ratio ? e->miss_ratio : e->late_burst_ratio;
+	evidence = runs >= p->min_runs || bursts >= p->min_runs;
+	e->level = LEVEL_WEIGHT * ratio + (1 - LEVEL_WEIGHT) * (e->level + e->trend);
 	e->trend = TREND_WEIGHT * (e->level - prev_level) + (1 - TREND_WEIGHT) * e->trend;
 	e->predicted = e->level + e->trend;
 	if (e->predicted < 0)
@@ -211,21 +258,28 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 	 * lags a burst that is already drained, and CoDel acts only on a
 	 * queue that stands in every interval.
 	 */
-	over = runs >= p->min_runs && e->predicted > p->target_miss_ratio &&
-	       e->miss_ratio > p->target_miss_ratio / 2;
+	over = evidence && e->predicted > p->target_miss_ratio && ratio > p->target_miss_ratio / 2;
+	/* the limit acts on the bursts alone: what it changes is how many share the CPUs */
+	limit_over = bursts >= p->min_runs && e->late_burst_ratio > p->target_miss_ratio;
 	/*
 	 * Idle CPUs it may run on and no cpu.max throttling: the scheduler
 	 * can still run the queued work by itself, so no shedding however
 	 * the queue looks.  The CPUs are the cgroup's own when their busy
 	 * fraction is known (its cpuset), else the node's.
 	 */
-	if (over && smp->nr_throttled <= e->nr_throttled) {
+	if ((over || limit_over) && smp->nr_throttled <= e->nr_throttled) {
 		double busy = s->cgroup_busy ? s->cgroup_busy(s->cgroup_busy_ctx, e->path) : -1;
+		bool saturated;
 
 		if (busy < 0)
 			busy = node_busy;
-		over = busy < 0 || busy >= p->busy_threshold;
+		saturated = busy < 0 || busy >= p->busy_threshold;
+		over = over && saturated;
+		limit_over = limit_over && saturated;
 	}
+	step_limit(p, e, limit_over,
+		   !limit_over && e->late_burst_ratio < p->target_miss_ratio / 2,
+		   bursts, burst_ns, wait_ns, secs);
 	calm = !over && e->predicted < p->target_miss_ratio / 2;
 	e->over_streak = over ? e->over_streak + 1 : 0;
 
@@ -237,7 +291,7 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 		if (cut > p->max_decrease)
 			cut = p->max_decrease;
 		admitted *= 1 - cut;
-		e->reason = e->miss_ratio > p->target_miss_ratio ? "misses" : "queueing";
+		e->reason = ratio > p->target_miss_ratio ? "misses" : "queueing";
 		/*
 		 * The next cut needs its own `sustain` intervals.  Arrivals
 		 * fall at once, but the backlog the overload built drains
@@ -268,8 +322,13 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 		e->reason = "ok";
 	}
 remember:
+	e->seen_at = now;
 	e->runs = smp->runs;
 	e->misses = smp->misses;
+	e->bursts = smp->bursts;
+	e->burst_ns = smp->burst_ns;
+	e->burst_wait_ns = smp->burst_wait_ns;
+	e->late_bursts = smp->late_bursts;
 	e->nr_throttled = smp->nr_throttled;
 	memcpy(e->hist, smp->delay_hist, sizeof(e->hist));
 }
@@ -323,7 +382,7 @@ int slo_shed_update(struct slo_shed *s, double now, const struct slo_shed_sample
 		} else {
 			e->reason = "ok";
 		}
-		step(s, e, smp, node_busy);
+		step(s, e, smp, node_busy, now);
 		e->src = NULL;
 	}
 
@@ -357,6 +416,9 @@ void slo_shed_lookup(struct slo_shed *s, const char *path, double now, struct sl
 		a->miss_ratio = e->miss_ratio;
 		a->delay_p99_s = e->p99_s;
 		a->budget_s = e->budget_s;
+		a->late_burst_ratio = e->late_burst_ratio;
+		a->in_flight = e->in_flight;
+		a->concurrency_limit = e->limit;
 	}
 	pthread_mutex_unlock(&s->lock);
 
@@ -370,6 +432,7 @@ void slo_shed_lookup(struct slo_shed *s, const char *path, double now, struct sl
 		a->ttl_s = 0;
 		a->stale = true;
 		a->probability = 0;
+		a->concurrency_limit = 0;
 		a->reason = "stale";
 	}
 	/* the time the admitted fraction takes to climb back, at most the cap */

@@ -34,6 +34,28 @@
  *    reaching the pods and the measurement that ends shedding goes on;
  *  - fail open: a cgroup not in the table, or a table older than
  *    stale_after_s (the loader stopped feeding it), admits.
+ *
+ * The miss ratio above is the larger of two: runs that started late, and
+ * bursts (wakeup to sleep) that waited longer than the budget in all.  A
+ * thread-per-request service past its capacity shares its CPUs among ever
+ * more requests: each run starts soon after it is woken, so few runs are
+ * late, but each request waits many times behind the others and ends far
+ * over its budget.  The bursts see that; the start delays do not.
+ *
+ * Alongside the probability, a concurrency limit per cgroup: how many
+ * bursts may be in flight (for such a service, requests), for a proxy
+ * that can queue or refuse what is over it (HAProxy's server maxconn).
+ * Little's law sizes it: at throughput X, N requests in flight each spend
+ * N / X in the service; for a mean wait of half the budget on top of the
+ * mean run time c, N = X * (c + B/2).  It is AIMD on that: overloaded
+ * (late bursts over the target, the same CPU and sustain tests as above),
+ * the limit drops to the smaller of Little's N and one less than before,
+ * never below 1; calm, it grows by one an interval and is lifted (0: no
+ * limit) once it is over twice the bursts in flight plus 2, where it no
+ * longer binds.  A limit caps only while overloaded, and queueing at the
+ * proxy is cheaper than the processor sharing it replaces: requests over
+ * the limit wait in a FIFO and leave it in order, instead of all slowing
+ * down together.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -81,6 +103,10 @@ struct slo_shed_sample {
 	uint64_t misses;
 	uint64_t delay_hist[SLO_DELAY_BUCKETS];	/* bucket k: [2^(k-1), 2^k) us */
 	uint64_t nr_throttled;		/* cpu.max periods throttled so far */
+	uint64_t bursts;		/* wakeup-to-sleep bursts, ended so far */
+	uint64_t burst_ns;		/* their total time */
+	uint64_t burst_wait_ns;		/* their total time runnable, not running */
+	uint64_t late_bursts;		/* those that waited longer than budget_ns */
 };
 
 struct slo_shed;
@@ -123,6 +149,9 @@ struct slo_shed_answer {
 	double delay_p99_s;		/* the last interval's, a bucket's upper edge */
 	double budget_s;
 	unsigned int retry_after_s;	/* for a shed answer: 1..SLO_SHED_RETRY_AFTER_MAX_S */
+	double late_burst_ratio;	/* the last interval's */
+	double in_flight;		/* mean bursts in flight, the last interval */
+	unsigned int concurrency_limit;	/* in force; 0: none (also when unknown or stale) */
 };
 
 /* Thread-safe.  @path must be normalised.  Fills @a in every case. */

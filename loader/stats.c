@@ -495,6 +495,10 @@ int slo_stats_shed_samples(struct scx_slo *skel, const struct slo_budgets *b,
 			.budget_ns = slo_budgets_budget_of(b, path),
 			.runs = vals[i].runs,
 			.misses = vals[i].misses,
+			.bursts = vals[i].bursts,
+			.burst_ns = vals[i].burst_ns,
+			.burst_wait_ns = vals[i].burst_wait_ns,
+			.late_bursts = vals[i].late_bursts,
 		};
 		memcpy(smp[m].delay_hist, vals[i].delay_hist, sizeof(smp[m].delay_hist));
 		row = nbw ? bsearch(&key, bw, nbw, sizeof(*bw), cmp_bw_row) : NULL;

@@ -5,7 +5,9 @@
  * overload does within a few intervals and a one-interval burst does not,
  * recovery is slow and complete, values inside the hysteresis band do not
  * move the probability, idle CPUs veto shedding, a stale or unknown signal
- * admits, keyed decisions are deterministic, and the target parser.
+ * admits, keyed decisions are deterministic, and the target parser; late
+ * bursts (processor sharing) shed where late starts do not, and the
+ * concurrency limit's AIMD on Little's law.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -325,6 +327,120 @@ static void test_counter_reset(void **state)
 	slo_shed_free(s.shed);
 }
 
+/*
+ * One interval of a thread-per-request service: @runs runs, none late at
+ * its start, and @bursts requests of @burst_ms each, @wait_ms of it
+ * waiting, @late of them over the budget.  Returns the answer.
+ */
+static struct slo_shed_answer tick_bursts(struct series *s, uint64_t bursts, uint64_t late,
+					  double burst_ms, double wait_ms, double busy)
+{
+	struct slo_shed_answer a;
+
+	s->smp.runs += 4 * bursts;
+	s->smp.delay_hist[FAST_BUCKET] += 4 * bursts;
+	s->smp.bursts += bursts;
+	s->smp.late_bursts += late;
+	s->smp.burst_ns += (uint64_t)((double)bursts * burst_ms * 1e6);
+	s->smp.burst_wait_ns += (uint64_t)((double)bursts * wait_ms * 1e6);
+	s->now += 1.0;
+	assert_int_equal(slo_shed_update(s->shed, s->now, &s->smp, 1, busy), 0);
+	slo_shed_lookup(s->shed, "/web", s->now, &a);
+	return a;
+}
+
+/*
+ * Processor sharing past capacity: every run starts within the budget,
+ * but each request waits behind the others for longer than it.  The late
+ * bursts alone must shed, and only when the CPUs are saturated.
+ */
+static void test_late_bursts_shed(void **state)
+{
+	struct slo_shed_answer a;
+	struct series s;
+	int i;
+
+	(void)state;
+	series_init(&s);
+	for (i = 0; i < 10; i++)
+		a = tick_bursts(&s, 200, 100, 40, 35, 0.5);
+	assert_true(a.late_burst_ratio > 0.49 && a.late_burst_ratio < 0.51);
+	assert_true(a.miss_ratio == 0);
+	assert_true(a.probability == 0);	/* idle CPUs: the scheduler can fix it */
+	assert_int_equal(a.concurrency_limit, 0);
+	for (i = 0; i < 3; i++)
+		a = tick_bursts(&s, 200, 100, 40, 35, 1.0);
+	assert_true(a.probability > 0);
+	assert_string_equal(a.reason, "misses");
+	slo_shed_free(s.shed);
+}
+
+/*
+ * The concurrency limit: 1 CPU's worth of 5 ms requests (200 a second)
+ * with a 10 ms budget, 8 in flight.  Little's law gives 200 * (5 ms +
+ * 10 ms / 2) = 2 after the sustain; overloaded on, it steps down by one
+ * a cut, never below 1; calm, it climbs by one an interval and is lifted
+ * once it is over twice the bursts in flight plus 2.
+ */
+static void test_concurrency_limit(void **state)
+{
+	struct slo_shed_answer a;
+	struct series s;
+	int i;
+
+	(void)state;
+	series_init(&s);
+	a = tick_bursts(&s, 200, 0, 5, 0, 1.0);		/* primes */
+	a = tick_bursts(&s, 200, 0, 5, 0, 1.0);
+	assert_int_equal(a.concurrency_limit, 0);
+	assert_true(fabs(a.in_flight - 1.0) < 1e-6);
+
+	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 0);	/* one interval is a burst */
+	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 2);
+	assert_true(fabs(a.in_flight - 8.0) < 1e-6);
+	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 2);	/* the next cut waits its sustain */
+	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 1);
+	for (i = 0; i < 4; i++)
+		a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 1);
+
+	/* within the target but not calm: held */
+	a = tick_bursts(&s, 200, 1, 5, 0, 1.0);
+	assert_int_equal(a.concurrency_limit, 1);
+	/* calm at half a request in flight: 2, 3, 4, then lifted past 2 * 1 + 2 */
+	a = tick_bursts(&s, 100, 0, 5, 0, 1.0);
+	assert_int_equal(a.concurrency_limit, 2);
+	a = tick_bursts(&s, 100, 0, 5, 0, 1.0);
+	assert_int_equal(a.concurrency_limit, 3);
+	a = tick_bursts(&s, 100, 0, 5, 0, 1.0);
+	assert_int_equal(a.concurrency_limit, 4);
+	a = tick_bursts(&s, 100, 0, 5, 0, 1.0);
+	assert_int_equal(a.concurrency_limit, 0);
+
+	/* idle CPUs veto it as they veto shedding */
+	for (i = 0; i < 6; i++)
+		a = tick_bursts(&s, 200, 150, 40, 35, 0.5);
+	assert_int_equal(a.concurrency_limit, 0);
+
+	/* a limit in force reads 0 once the signal is stale (fail open) */
+	for (i = 0; i < 2; i++)
+		a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_true(a.concurrency_limit > 0);
+	slo_shed_lookup(s.shed, "/web", s.now + 10, &a);
+	assert_true(a.stale);
+	assert_int_equal(a.concurrency_limit, 0);
+
+	/* the scheduler restarted (counters went back): no limit carried over */
+	s.smp.bursts = s.smp.late_bursts = s.smp.burst_ns = s.smp.burst_wait_ns = 0;
+	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 0);
+	slo_shed_free(s.shed);
+}
+
 static void test_parse_target(void **state)
 {
 	static const char *bad[] = { "", "0", "0%", "60%", "0.6", "abc", "1%%", "-1%", " 1%",
@@ -469,6 +585,8 @@ int main(void)
 		cmocka_unit_test(test_stale_and_unknown_admit),
 		cmocka_unit_test(test_keyed_decisions),
 		cmocka_unit_test(test_counter_reset),
+		cmocka_unit_test(test_late_bursts_shed),
+		cmocka_unit_test(test_concurrency_limit),
 		cmocka_unit_test(test_parse_target),
 		cmocka_unit_test(test_cpu_busy),
 		cmocka_unit_test(test_cgroup_cpus),
