@@ -3,8 +3,11 @@
 #   steps[]          each step with its load ratio, goodput as a share of
 #                    the capacity, and the scheduler's view of the service
 #                    (sched_miss_frac: its runs that started later than the
-#                    budget; sched_shed_max: the loader's highest shed
-#                    probability), from the guest's once-a-second sampler
+#                    budget; sched_late_burst_frac: its bursts, wakeup to
+#                    sleep, that waited longer than the budget in all;
+#                    sched_shed_max: the loader's highest shed probability;
+#                    sched_limit_min: its lowest concurrency limit, 0 for
+#                    none), from the guest's once-a-second sampler
 #   false_shed_frac  shed share of the 0.5x and 0.9x steps (before any overload)
 #   reaction_s       per overload step (1.2x to 10x), settle_s: from the
 #                    step's start until admitted requests are back in
@@ -31,7 +34,9 @@ def base_p50($arms; $a): [$arms[] | select(.arm == $a) | .report.steps[0].ok_p50
       | (.signal // []) as $sig
       | [.report.steps | to_entries[] | .value + {
           sched_miss_frac: ($sig[.key] | if . == null or .runs == 0 then null else .misses / .runs end),
+          sched_late_burst_frac: ($sig[.key] | if . == null or (.bursts // 0) == 0 then null else .late_bursts / .bursts end),
           sched_shed_max: ($sig[.key].shed_probability_max // null),
+          sched_limit_min: ($sig[.key].concurrency_limit_min // null),
           ratio: $ratios[.key],
           phase: (if .key == 6 then "burst" elif .key == 7 then "after burst" else "step" end),
           goodput_of_capacity: (if $cap then .value.goodput_rps / $cap else null end)}] as $s

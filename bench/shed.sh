@@ -11,7 +11,9 @@
 #               on the scheduler's signal
 #   haproxy     HAProxy with deploy/proxy/haproxy/haproxy.cfg as it is: the
 #               same signal drawn locally from a map a poller keeps current
-#               from /v1/pressure every 250 ms (no hop per request)
+#               from /v1/pressure every 250 ms (no hop per request), and
+#               the cgroup's concurrency limit as the server's maxconn
+#               (queue timeout half the budget)
 #   haproxy_none  the same HAProxy with nothing polling (the map admits):
 #               the haproxy arm's baseline (not run unless asked for)
 #

@@ -22,7 +22,7 @@ struct shed_entry {
 	uint64_t runs, misses, nr_throttled;	/* cumulative, as last seen */
 	uint64_t bursts, burst_ns, burst_wait_ns, late_bursts;
 	uint64_t hist[SLO_DELAY_BUCKETS];
-	double seen_at;				/* when they were seen */
+	double bursts_since;			/* the burst counters' window opened */
 	bool primed;				/* a previous sample to diff against */
 	double level, trend;			/* Holt's smoothing of the miss ratio */
 	double predicted;			/* one interval ahead: level + trend */
@@ -212,8 +212,8 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 	const struct slo_shed_params *p = &s->p;
 	uint64_t d[SLO_DELAY_BUCKETS];
 	uint64_t runs, misses, bursts, late, burst_ns, wait_ns;
-	double prev_level = e->level, admitted, secs, ratio;
-	bool over, calm, limit_over, evidence;
+	double prev_level = e->level, admitted, secs, ratio, late_ratio;
+	bool over, calm, limit_over, evidence, window;
 	int k;
 
 	e->budget_s = (double)smp->budget_ns / 1e9;
@@ -223,15 +223,28 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 	    smp->burst_ns < e->burst_ns || smp->burst_wait_ns < e->burst_wait_ns) {
 		e->primed = true;
 		e->limit = 0;
+		e->bursts_since = now;
+		e->bursts = smp->bursts;
+		e->burst_ns = smp->burst_ns;
+		e->burst_wait_ns = smp->burst_wait_ns;
+		e->late_bursts = smp->late_bursts;
 		goto remember;
 	}
 	runs = smp->runs - e->runs;
 	misses = smp->misses - e->misses;
+	/*
+	 * Bursts are counted over a window of intervals that closes once
+	 * it holds min_runs of them (or after SLO_SHED_BURST_WINDOW_S, as no
+	 * load): a service of 25 requests a second ends 6 bursts in a 250 ms
+	 * interval, which alone would never be evidence.  Until the window
+	 * closes, the limit holds and the bursts add nothing to the ratio.
+	 */
 	bursts = smp->bursts - e->bursts;
+	secs = now - e->bursts_since;
+	window = bursts >= p->min_runs || secs >= SLO_SHED_BURST_WINDOW_S;
 	late = smp->late_bursts - e->late_bursts;
 	burst_ns = smp->burst_ns - e->burst_ns;
 	wait_ns = smp->burst_wait_ns - e->burst_wait_ns;
-	secs = now - e->seen_at;
 	for (k = 0; k < SLO_DELAY_BUCKETS; k++)
 		d[k] = smp->delay_hist[k] >= e->hist[k] ? smp->delay_hist[k] - e->hist[k] : 0;
 
@@ -243,10 +256,14 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 		e->miss_ratio = 0;
 		e->p99_s = 0;
 	}
-	e->late_burst_ratio = bursts >= p->min_runs ? (double)late / (double)bursts : 0;
-	e->in_flight = secs > 0 ? (double)burst_ns / 1e9 / secs : 0;
-	ratio = e->miss_ratio > e->late_burst_ratio ? e->miss_ratio : e->late_burst_ratio;
-	evidence = runs >= p->min_runs || bursts >= p->min_runs;
+	late_ratio = 0;
+	if (window) {
+		e->late_burst_ratio = bursts >= p->min_runs ? (double)late / (double)bursts : 0;
+		e->in_flight = secs > 0 ? (double)burst_ns / 1e9 / secs : 0;
+		late_ratio = e->late_burst_ratio;
+	}
+	ratio = e->miss_ratio > late_ratio ? e->miss_ratio : late_ratio;
+	evidence = runs >= p->min_runs || (window && bursts >= p->min_runs);
 	e->level = LEVEL_WEIGHT * ratio + (1 - LEVEL_WEIGHT) * (e->level + e->trend);
 	e->trend = TREND_WEIGHT * (e->level - prev_level) + (1 - TREND_WEIGHT) * e->trend;
 	e->predicted = e->level + e->trend;
@@ -260,7 +277,7 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 	 */
 	over = evidence && e->predicted > p->target_miss_ratio && ratio > p->target_miss_ratio / 2;
 	/* the limit acts on the bursts alone: what it changes is how many share the CPUs */
-	limit_over = bursts >= p->min_runs && e->late_burst_ratio > p->target_miss_ratio;
+	limit_over = window && bursts >= p->min_runs && late_ratio > p->target_miss_ratio;
 	/*
 	 * Idle CPUs it may run on and no cpu.max throttling: the scheduler
 	 * can still run the queued work by itself, so no shedding however
@@ -277,9 +294,15 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 		over = over && saturated;
 		limit_over = limit_over && saturated;
 	}
-	step_limit(p, e, limit_over,
-		   !limit_over && e->late_burst_ratio < p->target_miss_ratio / 2,
-		   bursts, burst_ns, wait_ns, secs);
+	if (window) {
+		step_limit(p, e, limit_over, !limit_over && late_ratio < p->target_miss_ratio / 2,
+			   bursts, burst_ns, wait_ns, secs);
+		e->bursts_since = now;
+		e->bursts = smp->bursts;
+		e->burst_ns = smp->burst_ns;
+		e->burst_wait_ns = smp->burst_wait_ns;
+		e->late_bursts = smp->late_bursts;
+	}
 	calm = !over && e->predicted < p->target_miss_ratio / 2;
 	e->over_streak = over ? e->over_streak + 1 : 0;
 
@@ -322,13 +345,8 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 		e->reason = "ok";
 	}
 remember:
-	e->seen_at = now;
 	e->runs = smp->runs;
 	e->misses = smp->misses;
-	e->bursts = smp->bursts;
-	e->burst_ns = smp->burst_ns;
-	e->burst_wait_ns = smp->burst_wait_ns;
-	e->late_bursts = smp->late_bursts;
 	e->nr_throttled = smp->nr_throttled;
 	memcpy(e->hist, smp->delay_hist, sizeof(e->hist));
 }

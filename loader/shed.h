@@ -52,7 +52,9 @@
  * the limit drops to the smaller of Little's N and one less than before,
  * never below 1; calm, it grows by one an interval and is lifted (0: no
  * limit) once it is over twice the bursts in flight plus 2, where it no
- * longer binds.  A limit caps only while overloaded, and queueing at the
+ * longer binds.  Bursts are judged over windows of at least min_runs of
+ * them (at most SLO_SHED_BURST_WINDOW_S long), not per interval, so a
+ * service of a few dozen requests a second gets a limit too.  A limit caps only while overloaded, and queueing at the
  * proxy is cheaper than the processor sharing it replaces: requests over
  * the limit wait in a FIFO and leave it in order, instead of all slowing
  * down together.
@@ -84,6 +86,7 @@ struct slo_shed_params {
 #define SLO_SHED_INCREASE		0.05
 #define SLO_SHED_MAX_PROBABILITY	0.95
 #define SLO_SHED_RETRY_AFTER_MAX_S	10
+#define SLO_SHED_BURST_WINDOW_S		4.0	/* longest window for min_runs bursts */
 
 /* Defaults for everything, with @target_miss_ratio and @interval_s. */
 void slo_shed_params_default(struct slo_shed_params *p, double target_miss_ratio,

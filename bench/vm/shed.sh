@@ -134,7 +134,7 @@ haproxy_start() {
 	printf '/%s 0:0:1\n' "$SVC" > "$HAPROXY_MAP"
 	cg_spawn "$FRONT" env SCX_SLO_HAPROXY_SOCKET="ipv4@$HAPROXY_API" SCX_SLO_BIND="$NGINX_ADDR" \
 		SCX_SLO_MAP="$HAPROXY_MAP" SCX_SLO_CGROUP="/$SVC" SCX_SLO_APP="$SERVICE_ADDR" \
-		haproxy -db -f "$SHED_CONF/haproxy.cfg"
+		SCX_SLO_QUEUE_TIMEOUT="$QUEUE_TIMEOUT" haproxy -db -f "$SHED_CONF/haproxy.cfg"
 	NGINX_PID=$SPAWNED
 	POLLER_PID=
 	# the service's /healthz, through the map's admitting entry
@@ -148,9 +148,12 @@ haproxy_start() {
 	POLLER_PID=$SPAWNED
 }
 
-# poller_script: deploy/proxy/haproxy/scx-slo-poller's loop as a script:
-# every 250 ms the service's /v1/pressure becomes PERMILLE:EXPIRY:RETRY in
-# HAProxy's map; a failed read or a stale signal writes 0:0:1 (admit).
+# poller_script: deploy/proxy/haproxy/scx-slo-poller's loop as a script,
+# as run with --server /SVC=app/app: every 250 ms the service's
+# /v1/pressure becomes PERMILLE:EXPIRY:RETRY in HAProxy's map and its
+# concurrency_limit the maxconn of server app/app, both in one runtime-API
+# connection; a failed read or a stale signal writes 0:0:1 and maxconn 0
+# (admit all).
 # Busybox wget and nc a round, besides the sleep, and nothing else: the
 # fields are cut out with the shell's own string operations and the Unix
 # time is the start's plus /proc/uptime.  Under TCG every process costs
@@ -170,16 +173,19 @@ epoch0=\$(date +%s)
 read up0 _ < /proc/uptime
 while :; do
 	e=0:0:1
+	m=0
 	j=\$(wget -q -O - 'http://$LOADER_ADDR/v1/pressure?cgroup=/$SVC' 2>/dev/null)
 	if field p shed_probability && field t ttl_seconds && field r retry_after_seconds &&
-		field stale stale && [ "\$stale" = false ] && [ "\${t%.*}\${t#*.}" -gt 0 ] 2>/dev/null; then
+		field l concurrency_limit && field stale stale && [ "\$stale" = false ] &&
+		[ "\${t%.*}\${t#*.}" -gt 0 ] 2>/dev/null; then
+		m=\$l
 		d=\${p#*.}000
 		d=\${d%"\${d#????}"}	# 4 decimals
 		read up _ < /proc/uptime
 		e=\$(( (\${p%.*} * 10000 + 1\$d - 10000 + 5) / 10 )):\$(( epoch0 + \${up%.*} - \${up0%.*} + \${t%.*} + 1 )):\${r%.*}
 	fi
 	nc ${HAPROXY_API%:*} ${HAPROXY_API#*:} > /dev/null 2>&1 <<NC_EOF
-set map $HAPROXY_MAP /$SVC \$e
+set map $HAPROXY_MAP /$SVC \$e; set maxconn server app/app \$m
 NC_EOF
 	usleep 250000
 done
@@ -210,10 +216,11 @@ load() {
 	[ -s "$D/$1.json" ] && jq -e .report "$D/$1.json" > /dev/null
 }
 
-# The scheduler's view, whatever the arm: once a second the service's run
-# and miss counters and its shed probability from the loader's /metrics,
-# "UPTIME RUNS MISSES PROBABILITY" in $D/signal.log.  It runs in the batch
-# cgroup, off the service's and the proxy's CPU share.
+# The scheduler's view, whatever the arm: once a second the service's run,
+# miss, burst and late-burst counters, its shed probability and its
+# concurrency limit from the loader's /metrics, "UPTIME RUNS MISSES
+# PROBABILITY BURSTS LATE_BURSTS LIMIT" in $D/signal.log.  It runs in the
+# batch cgroup, off the service's and the proxy's CPU share.
 sampler_script() {
 	cat <<SAMPLER_EOF
 while :; do
@@ -223,7 +230,10 @@ while :; do
 		/^scx_slo_cgroup_runs_total/ { r = \$NF }
 		/^scx_slo_cgroup_deadline_misses_total/ { m = \$NF }
 		/^scx_slo_cgroup_shed_probability/ { p = \$NF }
-		END { if (r != "") print up, r, m + 0, p + 0 }' >> $D/signal.log
+		/^scx_slo_cgroup_bursts_total/ { b = \$NF }
+		/^scx_slo_cgroup_late_bursts_total/ { lb = \$NF }
+		/^scx_slo_cgroup_concurrency_limit/ { l = \$NF }
+		END { if (r != "") print up, r, m + 0, p + 0, b + 0, lb + 0, l + 0 }' >> $D/signal.log
 	sleep 1
 done
 SAMPLER_EOF
@@ -232,29 +242,33 @@ sampler_script > "$D/sampler.sh"
 cg_spawn "$BATCH" sh "$D/sampler.sh"
 SAMPLER_PID=$SPAWNED
 
-# signal_steps NAME: per step of the last load, the service's runs, misses
-# and the highest shed probability the sampler saw, as a JSON array (the
-# step durations from openloop's own summary, from LOAD_T0)
+# signal_steps NAME: per step of the last load, the service's runs, misses,
+# bursts and late bursts, the highest shed probability and the lowest
+# concurrency limit in force (0: none all along) the sampler saw, as a
+# JSON array (the step durations from openloop's own summary, from LOAD_T0)
 signal_steps() {
 	jq -r '.report.steps[].duration_s' "$D/$1.json" |
 		awk -v t0="$LOAD_T0" -v sigfile="$D/signal.log" '
 		{ a[NR] = t0 + at; at += $1; b[NR] = t0 + at; n = NR }
 		END {
-			while ((getline line < sigfile) > 0) { split(line, f, " "); k++; t[k] = f[1]; r[k] = f[2]; m[k] = f[3]; p[k] = f[4] }
+			while ((getline line < sigfile) > 0) { split(line, f, " "); k++; t[k] = f[1]; r[k] = f[2]; m[k] = f[3]; p[k] = f[4]; bu[k] = f[5]; lb[k] = f[6]; li[k] = f[7] }
 			printf "["
 			for (i = 1; i <= n; i++) {
-				first = 0; last = 0; pmax = 0
+				first = 0; last = 0; pmax = 0; lmin = 0
 				for (j = 1; j <= k; j++) {
 					if (t[j] < a[i] || t[j] > b[i] + 0.5) continue
 					if (!first) first = j
 					last = j
 					if (p[j] > pmax) pmax = p[j]
+					if (li[j] > 0 && (!lmin || li[j] < lmin)) lmin = li[j]
 				}
 				# the sample before the window, so a step counts all of its runs
 				if (first > 1) first--
 				runs = (first && last) ? r[last] - r[first] : 0
 				miss = (first && last) ? m[last] - m[first] : 0
-				printf "%s{\"runs\":%d,\"misses\":%d,\"shed_probability_max\":%s}", (i > 1 ? "," : ""), runs, miss, pmax + 0
+				bursts = (first && last) ? bu[last] - bu[first] : 0
+				late = (first && last) ? lb[last] - lb[first] : 0
+				printf "%s{\"runs\":%d,\"misses\":%d,\"bursts\":%d,\"late_bursts\":%d,\"shed_probability_max\":%s,\"concurrency_limit_min\":%d}", (i > 1 ? "," : ""), runs, miss, bursts, late, pmax + 0, lmin
 			}
 			print "]"
 		}'
@@ -288,6 +302,8 @@ cap_last=$(jq --arg b "$CAP_BASIS" '[.report.steps[] | if $b == "goodput" then .
 awk -v c="$CAPACITY" 'BEGIN { exit !(c >= 1) }' || fail "capacity $CAPACITY requests/s: nothing was served"
 [ "$cap_last" = true ] && say "WARNING: the highest ramp step had the best goodput: the capacity may be higher"
 budget_s=$(secs "$SHED_BUDGET")
+# HAProxy's queue wait: half the budget, in whole ms (haproxy.cfg)
+QUEUE_TIMEOUT=$(awk -v b="$budget_s" 'BEGIN { q = int(b * 500); print ((q < 1) ? 1 : q) "ms" }')
 # Little's law: at capacity, capacity x budget requests fit in the budget
 LIMIT=${SHED_LIMIT:-$(awk -v c="$CAPACITY" -v b="$budget_s" 'BEGIN { l = int(c * b + 0.999); print (l < 1) ? 1 : l }')}
 say "capacity $CAPACITY requests/s; limit_conn $LIMIT"

@@ -7,7 +7,9 @@
 #   - /hot: most requests are shed with 503, Retry-After (whole seconds)
 #     and X-SCX-SLO-Reason, and no shed request reaches the backend;
 #   - a stale signal (shed_server stops updating) admits everything;
-#   - nginx: scx_slo gone altogether admits everything (fail open).
+#   - nginx: scx_slo gone altogether admits everything (fail open);
+#   - HAProxy: the poller sets /hot's server maxconn to its concurrency
+#     limit (1), leaves /calm's at 0 (none), and lifts /hot's when stale.
 #   proxy.sh PATH/TO/shed_server        (ctest label "proxy", about 15 s)
 set -uo pipefail
 SERVER=${1:?usage: proxy.sh PATH/TO/shed_server}
@@ -173,6 +175,31 @@ wait "$SERVER_PID" 2>/dev/null
 check_all_admitted nginx "$NGINX/hot" "(scx_slo down)"
 
 # ---- HAProxy: runtime-API map kept by scx-slo-poller -------------------------------------
+# maxconn of server app/app in HAProxy CG, as its runtime API reports it
+# (show stat's slim; empty: no limit, 0)
+server_maxconn() {
+	python3 - "$T/$1.sock" <<'PY'
+import csv, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"show stat\n")
+out = b""
+while chunk := s.recv(65536):
+    out += chunk
+rows = csv.reader(out.decode().lstrip("# ").splitlines())
+head = next(rows)
+for r in rows:
+    if len(r) == len(head) and r[0] == "app" and r[1] == "app":
+        print(r[head.index("slim")] or 0)
+PY
+}
+check_maxconn() { # CG WANT WHAT
+	local got
+	got=$(server_maxconn "$1")
+	if [ "$got" = "$2" ]; then ok "haproxy /$1 $3: server maxconn $got"
+	else fail "haproxy /$1 $3: server maxconn '$got', want $2"; fi
+}
+
 start_shed_server
 i=2
 for cg in hot calm; do
@@ -186,16 +213,19 @@ for cg in hot calm; do
 	PIDS+=($!)
 	wait_http "http://127.0.0.1:$port/$cg" ||
 		{ fail "haproxy did not start: $(cat "$T/haproxy-$cg.log")"; exit 1; }
-	"$DEPLOY/haproxy/scx-slo-poller" "http://127.0.0.1:$SHED_PORT" "$T/$cg.sock" "$T/$cg.map" 0.1 \
-		2>"$T/poller-$cg.log" &
+	"$DEPLOY/haproxy/scx-slo-poller" --server "/$cg=app/app" "http://127.0.0.1:$SHED_PORT" \
+		"$T/$cg.sock" "$T/$cg.map" 0.1 2>"$T/poller-$cg.log" &
 	PIDS+=($!)
 done
 sleep 1
 check_all_admitted haproxy "$HAPROXY_calm" "(calm)"
 check_hot haproxy "$HAPROXY_hot"
+check_maxconn hot 1 "(the cgroup's concurrency limit)"
+check_maxconn calm 0 "(calm: no limit)"
 kill -USR1 "$SERVER_PID"
 sleep 2.5
 check_all_admitted haproxy "$HAPROXY_hot" "(signal stale)"
+check_maxconn hot 0 "(signal stale: no limit)"
 if [ -s "$T/poller-hot.log" ]; then fail "poller: $(head -3 "$T/poller-hot.log")"; fi
 
 exit $FAILED

@@ -8,9 +8,11 @@
  *
  * Every 250 ms the controller gets one interval of samples: /hot misses
  * half its budgets on a saturated node (its probability climbs to the cap
- * within a second), /calm misses none.  SIGUSR1 stops the feed, so the
- * signal turns stale 2 s later; SIGTERM or SIGINT ends it.  The port
- * bound is printed on stdout once /hot sheds at the cap.
+ * within a second) and half its requests (bursts) wait past the budget
+ * (its concurrency limit falls from Little's 4 to 1 within 2.5 s), /calm
+ * misses none.  SIGUSR1 stops the feed, so the signal turns stale 2 s
+ * later; SIGTERM or SIGINT ends it.  The port bound is printed on stdout
+ * once /hot sheds at the cap with a limit of 1.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -76,15 +78,22 @@ int main(int argc, char **argv)
 			smp[0].misses += 500;
 			smp[0].delay_hist[10] += 500;
 			smp[0].delay_hist[16] += 500;
+			/* 400 requests a second, 5 ms of CPU and 35 ms of waiting each */
+			smp[0].bursts += 100;
+			smp[0].late_bursts += 50;
+			smp[0].burst_ns += 100 * 40000000ULL;
+			smp[0].burst_wait_ns += 100 * 35000000ULL;
 			smp[1].runs += 1000;
 			smp[1].delay_hist[8] += 1000;
+			smp[1].bursts += 100;
+			smp[1].burst_ns += 100 * 5000000ULL;
 			slo_shed_update(shed, now_s(), smp, 2, 1.0);
 			/*
 			 * Ready once /hot sheds at its cap: the proxies' checks
 			 * count 503s and must not race the climb to it.
 			 */
 			slo_shed_lookup(shed, "/hot", now_s(), &answer);
-			if (answer.probability >= 0.9 && !told) {
+			if (answer.probability >= 0.9 && answer.concurrency_limit == 1 && !told) {
 				printf("%u\n", slo_http_port(h));
 				fflush(stdout);
 				told = true;

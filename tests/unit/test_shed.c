@@ -441,6 +441,38 @@ static void test_concurrency_limit(void **state)
 	slo_shed_free(s.shed);
 }
 
+/*
+ * A service of 12 requests an interval (min_runs is 20): the bursts are
+ * judged over windows of two intervals, so it gets a limit all the same,
+ * from the windows' rate (24 per 2 s: Little's N = 12 * (5 ms + 5 ms) is
+ * under 1, so 1); a window left open SLO_SHED_BURST_WINDOW_S closes as no
+ * load, and calm.
+ */
+static void test_limit_low_rate(void **state)
+{
+	struct slo_shed_answer a;
+	struct series s;
+	int i;
+
+	(void)state;
+	series_init(&s);
+	a = tick_bursts(&s, 12, 0, 5, 0, 1.0);		/* primes */
+	for (i = 0; i < 8 && !a.concurrency_limit; i++)
+		a = tick_bursts(&s, 12, 9, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 1);
+	assert_int_equal(i, 4);		/* two windows of two intervals: the sustain */
+	assert_true(fabs(a.late_burst_ratio - 0.75) < 1e-6);
+	assert_true(fabs(a.in_flight - 0.48) < 1e-6);
+	/* one burst an interval: the window closes after 4 s, no load, calm */
+	for (i = 0; i < 3; i++) {
+		a = tick_bursts(&s, 1, 1, 40, 35, 1.0);
+		assert_int_equal(a.concurrency_limit, 1);
+	}
+	a = tick_bursts(&s, 1, 1, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 2);
+	slo_shed_free(s.shed);
+}
+
 static void test_parse_target(void **state)
 {
 	static const char *bad[] = { "", "0", "0%", "60%", "0.6", "abc", "1%%", "-1%", " 1%",
@@ -587,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_counter_reset),
 		cmocka_unit_test(test_late_bursts_shed),
 		cmocka_unit_test(test_concurrency_limit),
+		cmocka_unit_test(test_limit_low_rate),
 		cmocka_unit_test(test_parse_target),
 		cmocka_unit_test(test_cpu_busy),
 		cmocka_unit_test(test_cgroup_cpus),

@@ -10,12 +10,20 @@
 # own runs wait for each other.  The node is three quarters idle, but no
 # idle CPU may run /pinned/work's queue, so its signal must rise all the
 # same.
+# Last, bursts (wakeup to sleep) on that CPU: /pinned/long, one task that
+# runs 20 ms a wakeup with a 1 ms budget, alone, so its bursts outlast the
+# budget without waiting: few may count as late.  Then /pinned/ps, four
+# such tasks at 10 ms a wakeup sharing the CPU with a 5 ms budget, each
+# waiting behind the others (processor sharing): most bursts must count
+# as late, and /v1/pressure must publish a concurrency limit for it.
 cg_create tight
 cg_create batch
 cg_create pinned
 cg_create pinned/work
+cg_create pinned/long
+cg_create pinned/ps
 start_scx_slo --slo /tight=1ms --slo /batch=10s --slo /pinned/work=1ms \
-	--metrics 127.0.0.1:9464
+	--slo /pinned/long=1ms --slo /pinned/ps=5ms --metrics 127.0.0.1:9464
 cg_spawn batch stress-ng --cpu "$(nproc)" --timeout 15s -q
 stress=$SPAWNED
 sleep 2
@@ -77,6 +85,35 @@ node_busy=$(awk -v b=$((u1 + n1 + s1 - u0 - n0 - s0)) -v i=$((i1 - i0)) 'BEGIN {
 pinned_max=$(grep -o '"cgroup":"/pinned/work","shed_probability":[0-9.]*' /tmp/pressure-pinned.log |
 	awk -F: '$3 > m { m = $3 } END { print m + 0 }')
 log "SHED pinned_max=$pinned_max on CPU $last, node busy $node_busy"
+
+# bursts: VALUE NAME CGROUP from /tmp/m.txt
+metric() { awk -v s="$1{cgroup=\"$2\"}" '$1 == s { print $2 }' /tmp/m.txt; }
+cg_run pinned/long stress-ng --cpu 1 --cpu-load 50 --cpu-load-slice 20 --timeout 5s -q
+cg_spawn pinned/ps stress-ng --cpu 4 --cpu-load 50 --cpu-load-slice 10 --timeout 8s -q
+stress=$SPAWNED
+sleep 1
+(
+	while :; do
+		wget -q -O - "http://127.0.0.1:9464/v1/pressure?cgroup=/pinned/ps" 2>/dev/null
+		sleep 0.5
+	done
+) > /tmp/pressure-ps.log &
+poller=$!
+wait "$stress"
+kill "$poller"
+wget -q -O /tmp/m.txt http://127.0.0.1:9464/metrics || fail "/metrics not served"
+grep -m1 -o '"cgroup":"/pinned/ps"[^}]*"concurrency_limit":[1-9][^}]*' /tmp/pressure-ps.log
+ps_limit=$(grep -o '"cgroup":"/pinned/ps".*"concurrency_limit":[0-9]*' /tmp/pressure-ps.log |
+	sed 's/.*"concurrency_limit"://' | awk '$1 > m { m = $1 } END { print m + 0 }')
+long_b=$(metric scx_slo_cgroup_bursts_total /pinned/long)
+long_late=$(metric scx_slo_cgroup_late_bursts_total /pinned/long)
+long_s=$(metric scx_slo_cgroup_burst_seconds_total /pinned/long)
+ps_b=$(metric scx_slo_cgroup_bursts_total /pinned/ps)
+ps_late=$(metric scx_slo_cgroup_late_bursts_total /pinned/ps)
+ps_wait=$(metric scx_slo_cgroup_burst_wait_seconds_total /pinned/ps)
+tight_b=$(metric scx_slo_cgroup_bursts_total /tight)
+tight_late=$(metric scx_slo_cgroup_late_bursts_total /tight)
+log "BURSTS long=$long_b late=$long_late seconds=$long_s ps=$ps_b late=$ps_late wait_s=$ps_wait limit_max=$ps_limit tight=$tight_b late=$tight_late"
 stop_scx_slo
 [ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
 runs=$(final_stat /tight 3) misses=$(final_stat /tight 4) budget=$(final_stat /tight 2)
@@ -99,3 +136,15 @@ awk -v b="$node_busy" 'BEGIN { exit !(b < 0.9) }' ||
 	fail "the node was $node_busy busy: the pinned case needs idle CPUs elsewhere"
 awk -v m="$pinned_max" 'BEGIN { exit !(m > 0) }' ||
 	fail "/pinned/work's shed probability stayed 0 with its only CPU saturated (node $node_busy busy)"
+# bursts: counted, their time is real, and only waiting makes one late
+[ "${tight_b:-0}" -gt 100 ] || fail "/tight: ${tight_b:-0} bursts counted"
+[ "${tight_late:-0}" -gt 0 ] || fail "/tight missed starts but none of its bursts counts as late"
+[ "${long_b:-0}" -ge 40 ] || fail "/pinned/long: ${long_b:-0} bursts in 5 s of 20 ms ones"
+awk -v s="$long_s" -v b="$long_b" 'BEGIN { exit !(s / b > 0.015) }' ||
+	fail "/pinned/long: mean burst $long_s s / $long_b, want about 20 ms"
+awk -v l="$long_late" -v b="$long_b" 'BEGIN { exit !(l / b < 0.2) }' ||
+	fail "/pinned/long: $long_late of $long_b bursts late: its own run time counted as waiting"
+[ "${ps_b:-0}" -ge 100 ] || fail "/pinned/ps: ${ps_b:-0} bursts"
+awk -v l="$ps_late" -v b="$ps_b" 'BEGIN { exit !(l / b > 0.3) }' ||
+	fail "/pinned/ps: only $ps_late of $ps_b bursts late, four sharing one CPU"
+[ "${ps_limit:-0}" -ge 1 ] || fail "/pinned/ps: no concurrency limit published"
