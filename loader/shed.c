@@ -177,27 +177,42 @@ void slo_shed_set_cgroup_busy(struct slo_shed *s, slo_shed_busy_fn fn, void *ctx
 }
 
 /*
- * The concurrency limit's AIMD step (shed.h) for an interval of @secs
- * with @bursts ended, @burst_ns and @wait_ns their total and waiting
- * times; @over and @calm as for the probability, on the late bursts.
+ * The concurrency limit's AIMD step (shed.h) for a window of @secs with
+ * @bursts ended, @burst_ns and @wait_ns their total and waiting times;
+ * @over and @calm as for the probability, on the late bursts.
  */
 static void step_limit(const struct slo_shed_params *p, struct shed_entry *e, bool over,
 		       bool calm, uint64_t bursts, uint64_t burst_ns, uint64_t wait_ns,
 		       double secs)
 {
-	double run_s, little;
-	unsigned int fit;
+	double rate, run_s, little, used;
+	unsigned int fit, floor_n;
 
 	e->limit_streak = over ? e->limit_streak + 1 : 0;
 	if (over && e->limit_streak >= p->sustain && bursts && secs > 0) {
-		run_s = (double)(burst_ns > wait_ns ? burst_ns - wait_ns : 0) / 1e9 / (double)bursts;
-		little = (double)bursts / secs * (run_s + e->budget_s / 2);
-		fit = little < 1 ? 1 : little > 1e6 ? 1000000 : (unsigned int)little;
-		if (e->limit && e->limit - 1 < fit)
-			fit = e->limit > 1 ? e->limit - 1 : 1;
-		e->limit = fit;
 		/* like the probability's cut: the backlog drains before the next */
 		e->limit_streak = 0;
+		/* a limit that does not bind is not what makes requests wait */
+		if (e->limit && e->in_flight < e->limit / 2.0)
+			return;
+		rate = (double)bursts / secs;
+		run_s = (double)(burst_ns > wait_ns ? burst_ns - wait_ns : 0) / 1e9 / (double)bursts;
+		/*
+		 * N requests sharing the X c CPUs the cgroup keeps busy each
+		 * spend N / X in all, N / X - c of it waiting: at most B for
+		 * N = X (c + B).  Fewer than X c cannot share, and a cut
+		 * below that only idles CPUs it had.
+		 */
+		little = rate * (run_s + e->budget_s);
+		used = rate * run_s;
+		fit = little < 1 ? 1 : little > 1e6 ? 1000000 : (unsigned int)little;
+		/* 1e-6: the float rounding of exactly one CPU must not make it 2 */
+		floor_n = used < 1 ? 1 : used > 1e6 ? 1000000 : (unsigned int)ceil(used - 1e-6);
+		if (e->limit && e->limit - 1 < fit)
+			fit = e->limit - 1;
+		if (fit < floor_n)
+			fit = floor_n;
+		e->limit = fit;
 	} else if (calm && e->limit) {
 		e->limit++;
 		if (e->limit > 2 * (unsigned int)ceil(e->in_flight) + 2)
@@ -260,7 +275,16 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 	if (window) {
 		e->late_burst_ratio = bursts >= p->min_runs ? (double)late / (double)bursts : 0;
 		e->in_flight = secs > 0 ? (double)burst_ns / 1e9 / secs : 0;
-		late_ratio = e->late_burst_ratio;
+		/*
+		 * Late bursts count only while more than one is in flight:
+		 * one request at a time waits for nobody of its own but for
+		 * other work, which neither turning its requests away nor a
+		 * limit on them removes.  (Under the emulator, the proxy's own
+		 * CPU made 10-20% of a lone request's bursts late at half
+		 * load, and shedding on them only fed on itself.)
+		 */
+		if (e->in_flight > 1)
+			late_ratio = e->late_burst_ratio;
 	}
 	ratio = e->miss_ratio > late_ratio ? e->miss_ratio : late_ratio;
 	evidence = runs >= p->min_runs || (window && bursts >= p->min_runs);

@@ -40,19 +40,25 @@
  * thread-per-request service past its capacity shares its CPUs among ever
  * more requests: each run starts soon after it is woken, so few runs are
  * late, but each request waits many times behind the others and ends far
- * over its budget.  The bursts see that; the start delays do not.
+ * over its budget.  The bursts see that; the start delays do not.  Late
+ * bursts count only while more than one is in flight on average: a lone
+ * request waits for other work, not for its own kind, and turning
+ * requests away does not remove that.
  *
  * Alongside the probability, a concurrency limit per cgroup: how many
  * bursts may be in flight (for such a service, requests), for a proxy
  * that can queue or refuse what is over it (HAProxy's server maxconn).
  * Little's law sizes it: at throughput X, N requests in flight each spend
- * N / X in the service; for a mean wait of half the budget on top of the
- * mean run time c, N = X * (c + B/2).  It is AIMD on that: overloaded
- * (late bursts over the target, the same CPU and sustain tests as above),
- * the limit drops to the smaller of Little's N and one less than before,
- * never below 1; calm, it grows by one an interval and is lifted (0: no
- * limit) once it is over twice the bursts in flight plus 2, where it no
- * longer binds.  Bursts are judged over windows of at least min_runs of
+ * N / X in the service, N / X - c of it waiting (c: the mean run time),
+ * so N = X * (c + B) is the most that share the CPUs without waiting
+ * longer than the budget B.  It is AIMD on that: overloaded (late bursts
+ * over the target, the same CPU and sustain tests as above), the limit
+ * drops to the smaller of Little's N and one less than before, but never
+ * below the CPUs the cgroup keeps busy (X * c, at least 1: fewer do not
+ * share) and not while the limit does not bind (fewer than half of it in
+ * flight: then concurrency is not why requests wait); calm, it grows by
+ * one an interval and is lifted (0: no limit) once it is over twice the
+ * bursts in flight plus 2, where it no longer binds.  Bursts are judged over windows of at least min_runs of
  * them (at most SLO_SHED_BURST_WINDOW_S long), not per interval, so a
  * service of a few dozen requests a second gets a limit too.  A limit caps only while overloaded, and queueing at the
  * proxy is cheaper than the processor sharing it replaces: requests over

@@ -9,7 +9,7 @@
  * Every 250 ms the controller gets one interval of samples: /hot misses
  * half its budgets on a saturated node (its probability climbs to the cap
  * within a second) and half its requests (bursts) wait past the budget
- * (its concurrency limit falls from Little's 4 to 1 within 2.5 s), /calm
+ * (its concurrency limit falls from Little's 3 to 1 within 2 s), /calm
  * misses none.  SIGUSR1 stops the feed, so the signal turns stale 2 s
  * later; SIGTERM or SIGINT ends it.  The port bound is printed on stdout
  * once /hot sheds at the cap with a limit of 1.
@@ -78,11 +78,11 @@ int main(int argc, char **argv)
 			smp[0].misses += 500;
 			smp[0].delay_hist[10] += 500;
 			smp[0].delay_hist[16] += 500;
-			/* 400 requests a second, 5 ms of CPU and 35 ms of waiting each */
-			smp[0].bursts += 100;
-			smp[0].late_bursts += 50;
-			smp[0].burst_ns += 100 * 40000000ULL;
-			smp[0].burst_wait_ns += 100 * 35000000ULL;
+			/* 200 requests a second, 5 ms of CPU and 35 ms of waiting each */
+			smp[0].bursts += 50;
+			smp[0].late_bursts += 25;
+			smp[0].burst_ns += 50 * 40000000ULL;
+			smp[0].burst_wait_ns += 50 * 35000000ULL;
 			smp[1].runs += 1000;
 			smp[1].delay_hist[8] += 1000;
 			smp[1].bursts += 100;

@@ -378,9 +378,10 @@ static void test_late_bursts_shed(void **state)
 /*
  * The concurrency limit: 1 CPU's worth of 5 ms requests (200 a second)
  * with a 10 ms budget, 8 in flight.  Little's law gives 200 * (5 ms +
- * 10 ms / 2) = 2 after the sustain; overloaded on, it steps down by one
- * a cut, never below 1; calm, it climbs by one an interval and is lifted
- * once it is over twice the bursts in flight plus 2.
+ * 10 ms) = 3 after the sustain; overloaded on, it steps down by one a
+ * cut, never below the 1 CPU the cgroup keeps busy; calm, it climbs by
+ * one an interval and is lifted once it is over twice the bursts in
+ * flight plus 2.
  */
 static void test_concurrency_limit(void **state)
 {
@@ -398,18 +399,34 @@ static void test_concurrency_limit(void **state)
 	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
 	assert_int_equal(a.concurrency_limit, 0);	/* one interval is a burst */
 	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
-	assert_int_equal(a.concurrency_limit, 2);
+	assert_int_equal(a.concurrency_limit, 3);
 	assert_true(fabs(a.in_flight - 8.0) < 1e-6);
 	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
-	assert_int_equal(a.concurrency_limit, 2);	/* the next cut waits its sustain */
+	assert_int_equal(a.concurrency_limit, 3);	/* the next cut waits its sustain */
 	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
-	assert_int_equal(a.concurrency_limit, 1);
-	for (i = 0; i < 4; i++)
+	assert_int_equal(a.concurrency_limit, 2);
+	for (i = 0; i < 6; i++)
 		a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 1);	/* 200 * 5 ms: 1 CPU busy */
+
+	/* late bursts with one or fewer in flight are no evidence: calm */
+	a = tick_bursts(&s, 20, 0, 5, 0, 1.0);
+	assert_int_equal(a.concurrency_limit, 2);
+	a = tick_bursts(&s, 20, 15, 40, 35, 1.0);	/* 0.8 in flight */
+	assert_int_equal(a.concurrency_limit, 3);
+	/* 2 CPUs busy (400 * 5 ms): one less than 3, then no cut below 2 */
+	for (i = 0; i < 3; i++)
+		a = tick_bursts(&s, 400, 300, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 2);
+	for (i = 0; i < 12; i++)
+		a = tick_bursts(&s, 400, 300, 40, 35, 1.0);
+	assert_int_equal(a.concurrency_limit, 2);
+	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
+	a = tick_bursts(&s, 200, 150, 40, 35, 1.0);
 	assert_int_equal(a.concurrency_limit, 1);
 
 	/* within the target but not calm: held */
-	a = tick_bursts(&s, 200, 1, 5, 0, 1.0);
+	a = tick_bursts(&s, 200, 1, 10, 5, 1.0);	/* 2 in flight */
 	assert_int_equal(a.concurrency_limit, 1);
 	/* calm at half a request in flight: 2, 3, 4, then lifted past 2 * 1 + 2 */
 	a = tick_bursts(&s, 100, 0, 5, 0, 1.0);
@@ -442,11 +459,14 @@ static void test_concurrency_limit(void **state)
 }
 
 /*
- * A service of 12 requests an interval (min_runs is 20): the bursts are
- * judged over windows of two intervals, so it gets a limit all the same,
- * from the windows' rate (24 per 2 s: Little's N = 12 * (5 ms + 5 ms) is
- * under 1, so 1); a window left open SLO_SHED_BURST_WINDOW_S closes as no
- * load, and calm.
+ * A service of 12 requests an interval (min_runs is 20), 200 ms each, 20
+ * ms of it running: the bursts are judged over windows of two intervals,
+ * so it gets a limit all the same, from the windows' rate (24 per 2 s:
+ * Little's N = 12 * (20 ms + 10 ms) is under 1, so 1); a window left open
+ * SLO_SHED_BURST_WINDOW_S closes as no load, and calm.  The same late
+ * bursts with under one in flight are no evidence at all.  (The shed
+ * probability, whose cuts need late intervals in a row, sees bursts only
+ * where an interval holds min_runs of them.)
  */
 static void test_limit_low_rate(void **state)
 {
@@ -457,12 +477,17 @@ static void test_limit_low_rate(void **state)
 	(void)state;
 	series_init(&s);
 	a = tick_bursts(&s, 12, 0, 5, 0, 1.0);		/* primes */
-	for (i = 0; i < 8 && !a.concurrency_limit; i++)
-		a = tick_bursts(&s, 12, 9, 40, 35, 1.0);
-	assert_int_equal(a.concurrency_limit, 1);
-	assert_int_equal(i, 4);		/* two windows of two intervals: the sustain */
+	for (i = 0; i < 8; i++)
+		a = tick_bursts(&s, 12, 9, 40, 35, 1.0);	/* 0.48 in flight */
+	assert_int_equal(a.concurrency_limit, 0);
+	assert_true(a.probability == 0);
 	assert_true(fabs(a.late_burst_ratio - 0.75) < 1e-6);
 	assert_true(fabs(a.in_flight - 0.48) < 1e-6);
+	for (i = 0; i < 8 && !a.concurrency_limit; i++)
+		a = tick_bursts(&s, 12, 9, 200, 180, 1.0);
+	assert_int_equal(a.concurrency_limit, 1);
+	assert_int_equal(i, 4);		/* two windows of two intervals: the sustain */
+	assert_true(fabs(a.in_flight - 2.4) < 1e-6);
 	/* one burst an interval: the window closes after 4 s, no load, calm */
 	for (i = 0; i < 3; i++) {
 		a = tick_bursts(&s, 1, 1, 40, 35, 1.0);

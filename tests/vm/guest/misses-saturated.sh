@@ -24,19 +24,31 @@ cg_create pinned/long
 cg_create pinned/ps
 start_scx_slo --slo /tight=1ms --slo /batch=10s --slo /pinned/work=1ms \
 	--slo /pinned/long=1ms --slo /pinned/ps=5ms --metrics 127.0.0.1:9464
+# poll_pressure FILE CGROUP...: the cgroups' /v1/pressure twice a second
+# into FILE, in the background (POLLER)
+poll_pressure() {
+	_f=$1; shift
+	(
+		while :; do
+			for _cg; do
+				wget -q -O - "http://127.0.0.1:9464/v1/pressure?cgroup=$_cg" 2>/dev/null
+			done
+			sleep 0.5
+		done
+	) > "$_f" &
+	POLLER=$!
+}
+# pressure_max FILE CGROUP FIELD: the highest numeric FIELD FILE holds for CGROUP
+pressure_max() {
+	grep -o "\"cgroup\":\"$2\".*" "$1" | sed -n "s/.*\"$3\":\([0-9.]*\).*/\1/p" |
+		awk '$1 > m { m = $1 } END { print m + 0 }'
+}
 cg_spawn batch stress-ng --cpu "$(nproc)" --timeout 15s -q
 stress=$SPAWNED
 sleep 2
-# the pressure of both cgroups twice a second while the probe runs
-(
-	while :; do
-		for cg in tight batch; do
-			wget -q -O - "http://127.0.0.1:9464/v1/pressure?cgroup=/$cg" 2>/dev/null
-		done
-		sleep 0.5
-	done
-) > /tmp/pressure.log &
-poller=$!
+# the pressure of both cgroups while the probe runs
+poll_pressure /tmp/pressure.log /tight /batch
+poller=$POLLER
 cg_run tight cyclictest --policy=other -t 1 -i 1000 -D 8 -q ||
 	fail "cyclictest failed"
 # admission decisions while the signal is still fresh: keyed, so deterministic
@@ -52,10 +64,8 @@ for k in $(seq 20); do
 done
 kill "$poller"
 grep -m1 -o '"cgroup":"/tight"[^}]*' /tmp/pressure.log | head -1
-tight_max=$(grep -o '"cgroup":"/tight","shed_probability":[0-9.]*' /tmp/pressure.log |
-	awk -F: '$3 > m { m = $3 } END { print m + 0 }')
-batch_max=$(grep -o '"cgroup":"/batch","shed_probability":[0-9.]*' /tmp/pressure.log |
-	awk -F: '$3 > m { m = $3 } END { print m + 0 }')
+tight_max=$(pressure_max /tmp/pressure.log /tight shed_probability)
+batch_max=$(pressure_max /tmp/pressure.log /batch shed_probability)
 batch_seen=$(grep -c '"cgroup":"/batch".*"known":true' /tmp/pressure.log)
 wget -q -O /tmp/m.txt http://127.0.0.1:9464/metrics || fail "/metrics not served"
 grep '^scx_slo_cgroup_shed_probability{cgroup="/\(tight\|batch\)"}' /tmp/m.txt
@@ -69,21 +79,15 @@ echo "$last" > "$CG/pinned/cpuset.cpus" || fail "cannot pin /pinned to CPU $last
 cg_spawn pinned/work stress-ng --cpu 2 --timeout 10s -q
 stress=$SPAWNED
 sleep 1
-(
-	while :; do
-		wget -q -O - "http://127.0.0.1:9464/v1/pressure?cgroup=/pinned/work" 2>/dev/null
-		sleep 0.5
-	done
-) > /tmp/pressure-pinned.log &
-poller=$!
+poll_pressure /tmp/pressure-pinned.log /pinned/work
+poller=$POLLER
 read -r _ u0 n0 s0 i0 _ < /proc/stat
 sleep 8
 read -r _ u1 n1 s1 i1 _ < /proc/stat
 kill "$poller"
 wait "$stress"
 node_busy=$(awk -v b=$((u1 + n1 + s1 - u0 - n0 - s0)) -v i=$((i1 - i0)) 'BEGIN { printf "%.2f", b / (b + i) }')
-pinned_max=$(grep -o '"cgroup":"/pinned/work","shed_probability":[0-9.]*' /tmp/pressure-pinned.log |
-	awk -F: '$3 > m { m = $3 } END { print m + 0 }')
+pinned_max=$(pressure_max /tmp/pressure-pinned.log /pinned/work shed_probability)
 log "SHED pinned_max=$pinned_max on CPU $last, node busy $node_busy"
 
 # bursts: VALUE NAME CGROUP from /tmp/m.txt
@@ -92,19 +96,13 @@ cg_run pinned/long stress-ng --cpu 1 --cpu-load 50 --cpu-load-slice 20 --timeout
 cg_spawn pinned/ps stress-ng --cpu 4 --cpu-load 50 --cpu-load-slice 10 --timeout 8s -q
 stress=$SPAWNED
 sleep 1
-(
-	while :; do
-		wget -q -O - "http://127.0.0.1:9464/v1/pressure?cgroup=/pinned/ps" 2>/dev/null
-		sleep 0.5
-	done
-) > /tmp/pressure-ps.log &
-poller=$!
+poll_pressure /tmp/pressure-ps.log /pinned/ps
+poller=$POLLER
 wait "$stress"
 kill "$poller"
 wget -q -O /tmp/m.txt http://127.0.0.1:9464/metrics || fail "/metrics not served"
 grep -m1 -o '"cgroup":"/pinned/ps"[^}]*"concurrency_limit":[1-9][^}]*' /tmp/pressure-ps.log
-ps_limit=$(grep -o '"cgroup":"/pinned/ps".*"concurrency_limit":[0-9]*' /tmp/pressure-ps.log |
-	sed 's/.*"concurrency_limit"://' | awk '$1 > m { m = $1 } END { print m + 0 }')
+ps_limit=$(pressure_max /tmp/pressure-ps.log /pinned/ps concurrency_limit)
 long_b=$(metric scx_slo_cgroup_bursts_total /pinned/long)
 long_late=$(metric scx_slo_cgroup_late_bursts_total /pinned/long)
 long_s=$(metric scx_slo_cgroup_burst_seconds_total /pinned/long)
