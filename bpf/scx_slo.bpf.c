@@ -131,13 +131,13 @@
  * Rule 6, misses.  Each time a task is queued (woken, or put back after its
  * slice) it gets a wall deadline, now + B.  Starting to run after it is a
  * miss.  Per cgroup: runs, misses, lateness and a log2 histogram of the
- * queueing delay, and bursts (wakeup to sleep): how many, their total
- * time, and how many waited longer than B in all, a request's view of
- * the queue when a thread serves one per wakeup.  Per domain: enqueues, direct, local and stolen starts
- * (same node, other node), and kicks.  Global and per-domain counters are
- * per-CPU maps the loader sums; per-cgroup ones are one shared entry per
- * live cgroup (slo_cgroup_stats), so memory grows with cgroups, not with
- * CPUs times a capacity.
+ * queueing delay, and bursts (wakeup to sleep): how many, their total and
+ * waiting times, and how many waited longer than B in all, a request's
+ * view of the queue when a thread serves one per wakeup.  Per domain:
+ * enqueues, direct, local and stolen starts (same node, other node), and
+ * kicks.  Global and per-domain counters are per-CPU maps the loader sums;
+ * per-cgroup ones are one shared entry per live cgroup (slo_cgroup_stats),
+ * so memory grows with cgroups, not with CPUs times a capacity.
  *
  * Rule 7, safety.  The watchdog timeout is set by the loader.  Weighted
  * virtual time alone can starve: a task of flattened weight 1/100 is
@@ -896,8 +896,9 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
  * wait behind other tasks after a preemption or a slice's end.  Its own
  * run time is not held against it, so a burst that needs more CPU than
  * its budget is late only if it also waited longer than the budget.
- * These feed the concurrency limit (loader/shed.h): for a service that
- * serves one request per wakeup, runnable bursts are requests in flight.
+ * These feed the shed signal and its concurrency limit (loader/shed.h):
+ * for a service that serves one request per wakeup, bursts in flight are
+ * requests in flight.
  */
 static void account_burst(struct task_ctx *tctx, u64 now)
 {

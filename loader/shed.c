@@ -31,10 +31,10 @@ struct shed_entry {
 	double budget_s;
 	unsigned int over_streak;
 	double probability;
-	double late_burst_ratio;		/* the last interval's */
-	double in_flight;			/* mean bursts in flight, the last interval */
+	double late_burst_ratio;		/* the last burst window's */
+	double in_flight;			/* mean bursts in flight, the last window */
 	unsigned int limit;			/* concurrency limit; 0: none */
-	unsigned int limit_streak;		/* overloaded intervals towards a cut */
+	unsigned int limit_streak;		/* overloaded windows towards a cut */
 	const char *reason;
 	const struct slo_shed_sample *src;	/* during an update only */
 };

@@ -158,8 +158,8 @@ struct slo_shed_answer {
 	double delay_p99_s;		/* the last interval's, a bucket's upper edge */
 	double budget_s;
 	unsigned int retry_after_s;	/* for a shed answer: 1..SLO_SHED_RETRY_AFTER_MAX_S */
-	double late_burst_ratio;	/* the last interval's */
-	double in_flight;		/* mean bursts in flight, the last interval */
+	double late_burst_ratio;	/* the last burst window's */
+	double in_flight;		/* mean bursts in flight, the last window */
 	unsigned int concurrency_limit;	/* in force; 0: none (also when unknown or stale) */
 };
 
