@@ -142,8 +142,8 @@ haproxy_start() {
 		say "ERROR: haproxy ($1) did not answer within 30 s"
 		return 1
 	fi
-	[ "$1" = haproxy ] || return 0
-	poller_script > "$_d/poller.sh"
+	case $1 in haproxy|haproxy_limit) ;; *) return 0 ;; esac
+	poller_script "$1" > "$_d/poller.sh"
 	# In the batch cgroup, like the sampler: under TCG each of the
 	# poller's two processes a round costs milliseconds of CPU, and at
 	# the front's budget and weight they delayed the service's requests
@@ -153,12 +153,12 @@ haproxy_start() {
 	POLLER_PID=$SPAWNED
 }
 
-# poller_script: deploy/proxy/haproxy/scx-slo-poller's loop as a script,
+# poller_script ARM: deploy/proxy/haproxy/scx-slo-poller's loop as a script,
 # as run with --server /SVC=app/app: every 250 ms the service's
 # /v1/pressure becomes PERMILLE:EXPIRY:RETRY in HAProxy's map and its
 # concurrency_limit the maxconn of server app/app, both in one runtime-API
 # connection; a failed read or a stale signal writes 0:0:1 and maxconn 0
-# (admit all).
+# (admit all).  For the haproxy_limit arm the map stays 0:0:1 (admit).
 # Busybox wget and nc a round, besides the sleep, and nothing else: the
 # fields are cut out with the shell's own string operations and the Unix
 # time is the start's plus /proc/uptime.  Under TCG every process costs
@@ -188,6 +188,7 @@ while :; do
 		d=\${d%"\${d#????}"}	# 4 decimals
 		read up _ < /proc/uptime
 		e=\$(( (\${p%.*} * 10000 + 1\$d - 10000 + 5) / 10 )):\$(( epoch0 + \${up%.*} - \${up0%.*} + \${t%.*} + 1 )):\${r%.*}
+		[ "$1" = haproxy ] || e=0:0:1	# haproxy_limit: the limit alone
 	fi
 	nc ${HAPROXY_API%:*} ${HAPROXY_API#*:} > /dev/null 2>&1 <<NC_EOF
 set map $HAPROXY_MAP /$SVC \$e; set maxconn server app/app \$m
