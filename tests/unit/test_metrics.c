@@ -82,7 +82,17 @@ static void build(void)
 	cgs[4].stats.delay_ns = 3;
 	cgs[4].stats.delay_hist[0] = 200;
 	cgs[4].shed_probability = 0.25;
+	cgs[4].concurrency_limit = 3;
+	cgs[4].stats.bursts = 40;
+	cgs[4].stats.late_bursts = 7;
+	cgs[4].stats.burst_ns = 2 * SLO_NSEC_PER_SEC;
+	cgs[4].stats.burst_wait_ns = 1500 * SLO_NSEC_PER_MSEC;
 	cgs[2].shed_probability = 0.5;			/* not summed into "other" */
+	cgs[2].concurrency_limit = 2;			/* nor is this */
+	cgs[2].stats.bursts = 5;
+	cgs[2].stats.late_bursts = 1;
+	cgs[3].stats.bursts = 6;
+	cgs[3].stats.burst_ns = 3 * SLO_NSEC_PER_MSEC;
 
 	doms[0].id = 1;
 	doms[0].node = 1;
@@ -248,6 +258,14 @@ static void test_cgroup_series(void **state)
 	has_line(t, "scx_slo_cgroup_shed_probability{cgroup=\"/c\"} 0.5000");
 	has_line(t, "scx_slo_cgroup_shed_probability{cgroup=\"/a\"} 0.0000");
 	assert_int_equal(count_prefix(t, "scx_slo_cgroup_shed_probability{"), 5);
+	has_line(t, "# TYPE scx_slo_cgroup_concurrency_limit gauge");
+	has_line(t, "scx_slo_cgroup_concurrency_limit{cgroup=\"/e\"} 3");
+	has_line(t, "scx_slo_cgroup_concurrency_limit{cgroup=\"/a\"} 0");
+	has_line(t, "# TYPE scx_slo_cgroup_bursts_total counter");
+	has_line(t, "scx_slo_cgroup_bursts_total{cgroup=\"/e\"} 40");
+	has_line(t, "scx_slo_cgroup_late_bursts_total{cgroup=\"/e\"} 7");
+	has_line(t, "scx_slo_cgroup_burst_seconds_total{cgroup=\"/e\"} 2");
+	has_line(t, "scx_slo_cgroup_burst_wait_seconds_total{cgroup=\"/e\"} 1.5");
 	/* everything fits: no "other" */
 	lacks(t, "cgroup=\"other\"");
 	assert_int_equal(count_prefix(t, "scx_slo_cgroup_runs_total{"), 5);
@@ -439,6 +457,11 @@ static void test_other(void **state)
 	/* a probability means nothing summed: none for the aggregate either */
 	lacks(t, "scx_slo_cgroup_shed_probability{cgroup=\"other\"}");
 	assert_int_equal(count_prefix(t, "scx_slo_cgroup_shed_probability{"), 3);
+	lacks(t, "scx_slo_cgroup_concurrency_limit{cgroup=\"other\"}");
+	/* bursts sum into it: /c's 5 and 1, /d's 6 and 3 ms */
+	has_line(t, "scx_slo_cgroup_bursts_total{cgroup=\"other\"} 11");
+	has_line(t, "scx_slo_cgroup_late_bursts_total{cgroup=\"other\"} 1");
+	has_line(t, "scx_slo_cgroup_burst_seconds_total{cgroup=\"other\"} 0.003");
 	has_line(t, "scx_slo_cgroups_tracked 5");
 	/* "other" comes after the named series */
 	assert_true(strstr(t, "runs_total{cgroup=\"/e\"") < strstr(t, "runs_total{cgroup=\"other\""));
