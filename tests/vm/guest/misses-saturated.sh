@@ -90,7 +90,7 @@ node_busy=$(awk -v b=$((u1 + n1 + s1 - u0 - n0 - s0)) -v i=$((i1 - i0)) 'BEGIN {
 pinned_max=$(pressure_max /tmp/pressure-pinned.log /pinned/work shed_probability)
 log "SHED pinned_max=$pinned_max on CPU $last, node busy $node_busy"
 
-# bursts: VALUE NAME CGROUP from /tmp/m.txt
+# metric NAME CGROUP: the value of series NAME{cgroup="CGROUP"} in /tmp/m.txt
 metric() { awk -v s="$1{cgroup=\"$2\"}" '$1 == s { print $2 }' /tmp/m.txt; }
 cg_run pinned/long stress-ng --cpu 1 --cpu-load 50 --cpu-load-slice 20 --timeout 5s -q
 cg_spawn pinned/ps stress-ng --cpu 4 --cpu-load 50 --cpu-load-slice 10 --timeout 8s -q
