@@ -220,6 +220,16 @@ static void step_limit(const struct slo_shed_params *p, struct shed_entry *e, bo
 	}
 }
 
+/* A new burst window from @smp's counters, at @now. */
+static void open_burst_window(struct shed_entry *e, const struct slo_shed_sample *smp, double now)
+{
+	e->bursts_since = now;
+	e->bursts = smp->bursts;
+	e->burst_ns = smp->burst_ns;
+	e->burst_wait_ns = smp->burst_wait_ns;
+	e->late_bursts = smp->late_bursts;
+}
+
 /* Advance @e by one interval whose cumulative counters are @smp, seen at @now. */
 static void step(const struct slo_shed *s, struct shed_entry *e,
 		 const struct slo_shed_sample *smp, double node_busy, double now)
@@ -238,11 +248,7 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 	    smp->burst_ns < e->burst_ns || smp->burst_wait_ns < e->burst_wait_ns) {
 		e->primed = true;
 		e->limit = 0;
-		e->bursts_since = now;
-		e->bursts = smp->bursts;
-		e->burst_ns = smp->burst_ns;
-		e->burst_wait_ns = smp->burst_wait_ns;
-		e->late_bursts = smp->late_bursts;
+		open_burst_window(e, smp, now);
 		goto remember;
 	}
 	runs = smp->runs - e->runs;
@@ -321,11 +327,7 @@ static void step(const struct slo_shed *s, struct shed_entry *e,
 	if (window) {
 		step_limit(p, e, limit_over, !limit_over && late_ratio < p->target_miss_ratio / 2,
 			   bursts, burst_ns, wait_ns, secs);
-		e->bursts_since = now;
-		e->bursts = smp->bursts;
-		e->burst_ns = smp->burst_ns;
-		e->burst_wait_ns = smp->burst_wait_ns;
-		e->late_bursts = smp->late_bursts;
+		open_burst_window(e, smp, now);
 	}
 	calm = !over && e->predicted < p->target_miss_ratio / 2;
 	e->over_streak = over ? e->over_streak + 1 : 0;
