@@ -129,10 +129,12 @@ miss_json() { # FILE
 
 # stress-ng --yaml metrics for the cpu stressor
 stress_json() { # FILE
-	awk '$1 == "bogo-ops:" { ops = $2 }
+	# a field stress-ng did not write, or wrote as nan/inf, is null
+	awk 'function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/ ? v : "null" }
+		$1 == "bogo-ops:" { ops = $2 }
 		$1 == "bogo-ops-per-second-real-time:" { rate = $2 }
 		$1 == "wall-clock-time:" { secs = $2 }
-		END { if (ops != "") printf "{\"stressor\":\"cpu\",\"method\":\"%s\",\"instances\":%d,\"bogo_ops\":%s,\"seconds\":%s,\"bogo_ops_per_s\":%s}\n", m, n, ops, secs, rate; else print "null" }' \
+		END { if (num(ops) != "null") printf "{\"stressor\":\"cpu\",\"method\":\"%s\",\"instances\":%d,\"bogo_ops\":%s,\"seconds\":%s,\"bogo_ops_per_s\":%s}\n", m, n, ops, num(secs), num(rate); else print "null" }' \
 		m="$BENCH_STRESS_METHOD" n="$BENCH_STRESSORS" "$1"
 }
 
@@ -197,6 +199,16 @@ hackbench_json() {
 		"$T/hackbench.out"
 }
 
+# VALUE if it is one JSON value, else null and an error line naming PART
+json_part() { # PART VALUE
+	if [ -n "$2" ] && printf '%s' "$2" | jq -e -s 'length == 1' > /dev/null 2>&1; then
+		printf '%s\n' "$2"
+	else
+		say "ERROR: $name: the $1 part is not JSON, recorded as null: $(printf '%s' "$2" | head -c 200)" >&2
+		echo null
+	fi
+}
+
 run_one() { # REP POS NAME
 	rep=$1 pos=$2 name=$3
 	say "rep $rep/$BENCH_REPS run $pos: $name"
@@ -254,6 +266,12 @@ run_one() { # REP POS NAME
 		tail -n 8 "$T/peer.out"
 	fi
 	[ -s "$T/probe.json" ] || return 0
+	# each part must be one JSON value: a part that is not (a truncated
+	# stress-ng report, a "nan" rate) becomes null and says so, rather
+	# than losing the whole run
+	thr=$(json_part throughput "$thr") miss=$(json_part misses "$miss")
+	ct=$(json_part cyclictest "${ct:-null}") sb=$(json_part schbench "${sb:-null}")
+	hb=$(json_part messaging "$hb") SCHED_RC=$(json_part sched_exit "$SCHED_RC")
 	jq -c --arg preset "$BENCH_PRESET" --argjson rep "$rep" --argjson pos "$pos" \
 		--arg name "$name" --arg ops "$ops" --arg sched_args "$sched_args" \
 		--argjson thr "$thr" --argjson miss "$miss" --argjson ct "${ct:-null}" \
@@ -270,7 +288,8 @@ run_one() { # REP POS NAME
 		          requests_per_sec: .requests_per_sec, measured_s: .measured_s,
 		          posted: .posted, skipped: .skipped, min_samples_met: .min_samples_met},
 		  throughput: $thr, misses: $miss, cyclictest: $ct, schbench: $sb, messaging: $hb}' "$T/probe.json" \
-		> "$T/result.json" || { say "ERROR: cannot assemble the result of $name"; return 0; }
+		> "$T/result.json" 2> "$T/jq.err" ||
+		{ say "ERROR: cannot assemble the result of $name: $(head -c 300 "$T/jq.err"); the probe wrote: $(head -c 300 "$T/probe.json")"; return 0; }
 	echo "BENCH-RESULT $(cat "$T/result.json")"
 	say "  $name: request p99 $(jq .probe.request_us.p99 "$T/result.json") us, wakeup p99 $(jq .probe.wakeup_us.p99 "$T/result.json") us, $(jq .probe.request_us.samples "$T/result.json") samples, $(jq -r '.throughput.bogo_ops_per_s // "-"' "$T/result.json") bogo ops/s"
 }
