@@ -224,8 +224,9 @@ load() {
 
 # The scheduler's view, whatever the arm: once a second the service's run,
 # miss, burst and late-burst counters, its shed probability and its
-# concurrency limit from the loader's /metrics, "UPTIME RUNS MISSES
-# PROBABILITY BURSTS LATE_BURSTS LIMIT" in $D/signal.log.  It runs in the
+# concurrency limit from the loader's /metrics, and the seconds its bursts
+# took, "UPTIME RUNS MISSES PROBABILITY BURSTS LATE_BURSTS LIMIT
+# BURST_SECONDS" in $D/signal.log.  It runs in the
 # batch cgroup, off the service's and the proxy's CPU share.
 sampler_script() {
 	cat <<SAMPLER_EOF
@@ -239,7 +240,8 @@ while :; do
 		/^scx_slo_cgroup_bursts_total/ { b = \$NF }
 		/^scx_slo_cgroup_late_bursts_total/ { lb = \$NF }
 		/^scx_slo_cgroup_concurrency_limit/ { l = \$NF }
-		END { if (r != "") print up, r, m + 0, p + 0, b + 0, lb + 0, l + 0 }' >> $D/signal.log
+		/^scx_slo_cgroup_burst_seconds_total/ { bs = \$NF }
+		END { if (r != "") print up, r, m + 0, p + 0, b + 0, lb + 0, l + 0, bs + 0 }' >> $D/signal.log
 	sleep 1
 done
 SAMPLER_EOF
@@ -278,6 +280,26 @@ signal_steps() {
 			}
 			print "]"
 		}'
+}
+
+# signal_timeline NAME: the sampler's seconds of the last load as JSON,
+# from its start: the shed probability, the concurrency limit (0: none)
+# and the service's bursts in flight since the sample before (Little: the
+# seconds its bursts took over the seconds between), to see how the
+# signal moved within a step
+signal_timeline() {
+	_len=$(jq '[.report.steps[].duration_s] | add' "$D/$1.json")
+	awk -v t0="$LOAD_T0" -v len="$_len" '
+		{ t = $1 - t0 }
+		t >= -1 && t <= len + 1 {
+			if (pt != "" && $1 > pt) {
+				ts = ts sep sprintf("%.2f", t); pr = pr sep ($4 + 0); li = li sep ($7 + 0)
+				fl = fl sep sprintf("%.2f", ($8 - pb) / ($1 - pt)); sep = ","
+			}
+		}
+		{ pt = $1; pb = $8 }
+		END { printf "{\"t_s\":[%s],\"probability\":[%s],\"limit\":[%s],\"in_flight\":[%s]}\n", ts, pr, li, fl }' \
+		"$D/signal.log"
 }
 
 # ---- 1. capacity, without shedding ----
@@ -373,7 +395,8 @@ for arm in $SHED_ARMS; do
 	${proxy}_start "$arm" || { say "ERROR: [$arm] $proxy did not start: no result"; ${proxy}_stop; continue; }
 	if load "$arm" "$(steps $RATIOS)"; then
 		jq -c --arg arm "$arm" --argjson signal "$(signal_steps "$arm")" \
-			'{arm: $arm} + . + {signal: $signal}' "$D/$arm.json" | sed 's/^/SHED-RESULT /'
+			--argjson timeline "$(signal_timeline "$arm")" \
+			'{arm: $arm} + . + {signal: $signal, signal_timeline: $timeline}' "$D/$arm.json" | sed 's/^/SHED-RESULT /'
 	else
 		say "ERROR: [$arm] openloop produced no summary"
 	fi
