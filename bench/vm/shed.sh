@@ -142,7 +142,7 @@ haproxy_start() {
 		say "ERROR: haproxy ($1) did not answer within 30 s"
 		return 1
 	fi
-	case $1 in haproxy|haproxy_limit) ;; *) return 0 ;; esac
+	case $1 in haproxy|haproxy_limit|haproxy_limit_nohold) ;; *) return 0 ;; esac
 	poller_script "$1" > "$_d/poller.sh"
 	# In the batch cgroup, like the sampler: under TCG each of the
 	# poller's two processes a round costs milliseconds of CPU, and at
@@ -158,7 +158,14 @@ haproxy_start() {
 # /v1/pressure becomes PERMILLE:EXPIRY:RETRY in HAProxy's map and its
 # concurrency_limit the maxconn of server app/app, both in one runtime-API
 # connection; a failed read or a stale signal writes 0:0:1 and maxconn 0
-# (admit all).  For the haproxy_limit arm the map stays 0:0:1 (admit).
+# (admit all).  For the haproxy_limit arms the map stays 0:0:1 (admit).
+# Like the shipped poller, a limit the loader lifts (0) is held while
+# HAProxy has requests queued for the server or its backend (show stat's
+# qcur, read in the same connection, so a round late): one more a round
+# while the signal is fresh, the whole queue more when it is not.  The
+# scheduler sees the requests in the service, not those the limit keeps
+# at the proxy, and HAProxy answers a queue under maxconn 0 with 503s.
+# haproxy_limit_nohold: the loader's limit as it is (the A/B of the hold).
 # Busybox wget and nc a round, besides the sleep, and nothing else: the
 # fields are cut out with the shell's own string operations and the Unix
 # time is the start's plus /proc/uptime.  Under TCG every process costs
@@ -176,23 +183,39 @@ field() { # VAR NAME: VAR = the value of "NAME": in \$j, a flat JSON object
 }
 epoch0=\$(date +%s)
 read up0 _ < /proc/uptime
+held=0 q=0
 while :; do
 	e=0:0:1
 	m=0
+	fresh=0
 	j=\$(wget -q -O - 'http://$LOADER_ADDR/v1/pressure?cgroup=/$SVC' 2>/dev/null)
 	if field p shed_probability && field t ttl_seconds && field r retry_after_seconds &&
 		field l concurrency_limit && field stale stale && [ "\$stale" = false ] &&
 		[ "\${t%.*}\${t#*.}" -gt 0 ] 2>/dev/null; then
 		m=\$l
+		fresh=1
 		d=\${p#*.}000
 		d=\${d%"\${d#????}"}	# 4 decimals
 		read up _ < /proc/uptime
 		e=\$(( (\${p%.*} * 10000 + 1\$d - 10000 + 5) / 10 )):\$(( epoch0 + \${up%.*} - \${up0%.*} + \${t%.*} + 1 )):\${r%.*}
 		[ "$1" = haproxy ] || e=0:0:1	# haproxy_limit: the limit alone
 	fi
-	nc ${HAPROXY_API%:*} ${HAPROXY_API#*:} > /dev/null 2>&1 <<NC_EOF
-set map $HAPROXY_MAP /$SVC \$e; set maxconn server app/app \$m
+	if [ "$1" != haproxy_limit_nohold ] && [ "\$m" = 0 ] && [ \$held -gt 0 ] && [ \$q -gt 0 ]; then
+		if [ \$fresh = 1 ]; then m=\$((held + 1)); else m=\$((held + q)); fi
+	fi
+	held=\$m
+	o=\$(nc ${HAPROXY_API%:*} ${HAPROXY_API#*:} 2> /dev/null <<NC_EOF
+show stat -1 6 -1; set map $HAPROXY_MAP /$SVC \$e; set maxconn server app/app \$m
 NC_EOF
+)
+	q=0
+	for r in app BACKEND; do
+		case \$o in
+		*"
+app,\$r,"*) v=\${o#*"
+app,\$r,"}; v=\${v%%,*}; [ "\$v" -ge 0 ] 2> /dev/null && q=\$((q + v)) ;;
+		esac
+	done
 	usleep 250000
 done
 POLLER_EOF

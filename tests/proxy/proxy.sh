@@ -9,8 +9,10 @@
 #   - a stale signal (shed_server stops updating) admits everything;
 #   - nginx: scx_slo gone altogether admits everything (fail open);
 #   - HAProxy: the poller sets /hot's server maxconn to its concurrency
-#     limit (1), leaves /calm's at 0 (none), and lifts /hot's when stale.
-#   proxy.sh PATH/TO/shed_server        (ctest label "proxy", about 15 s)
+#     limit (1), leaves /calm's at 0 (none), and lifts /hot's when stale;
+#     when the signal lifts /lift's limit with requests queued at the
+#     proxy, it lets them in one a round, not all at once.
+#   proxy.sh PATH/TO/shed_server        (ctest label "proxy", about 30 s)
 set -uo pipefail
 SERVER=${1:?usage: proxy.sh PATH/TO/shed_server}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,10 +37,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# four free ports at once (each Python start costs up to a second on a loaded host)
+# six free ports at once (each Python start costs up to a second on a loaded host)
 read -r -a FREE_PORTS <<<"$(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')"
 free_port() { # PORT_VAR INDEX
@@ -175,10 +177,11 @@ wait "$SERVER_PID" 2>/dev/null
 check_all_admitted nginx "$NGINX/hot" "(scx_slo down)"
 
 # ---- HAProxy: runtime-API map kept by scx-slo-poller -------------------------------------
-# maxconn of server app/app in HAProxy CG, as its runtime API reports it
-# (show stat's slim; empty: no limit, 0)
-server_maxconn() {
-	python3 - "$T/$1.sock" <<'PY'
+# FIELD of server app/app in HAProxy CG, as its runtime API reports it
+# (show stat; slim: the maxconn, empty for no limit, 0), or "queued": the
+# requests waiting for it, in its own queue and its backend's
+server_stat() { # CG FIELD
+	python3 - "$T/$1.sock" "$2" <<'PY'
 import csv, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -188,10 +191,22 @@ while chunk := s.recv(65536):
     out += chunk
 rows = csv.reader(out.decode().lstrip("# ").splitlines())
 head = next(rows)
-for r in rows:
-    if len(r) == len(head) and r[0] == "app" and r[1] == "app":
-        print(r[head.index("slim")] or 0)
+rows = [r for r in rows if len(r) == len(head) and r[0] == "app"]
+if sys.argv[2] == "queued":
+    print(sum(int(r[head.index("qcur")] or 0) for r in rows if r[1] in ("app", "BACKEND")))
+else:
+    print([r[head.index(sys.argv[2])] or 0 for r in rows if r[1] == "app"][0])
 PY
+}
+server_maxconn() { server_stat "$1" slim; }
+# twelve requests to /lift at once, in the background (LIFT_CURL), one
+# connection each; their status codes in $T/lift.codes
+lift_burst() {
+	local args=() n
+	for n in $(seq 12); do args+=(-o /dev/null "$HAPROXY_lift"); done
+	curl -s --parallel --parallel-immediate --parallel-max 12 -w '%{http_code}\n' "${args[@]}" \
+		>"$T/lift.codes" 2>/dev/null &
+	LIFT_CURL=$!
 }
 check_maxconn() { # CG WANT WHAT
 	local got
@@ -200,15 +215,37 @@ check_maxconn() { # CG WANT WHAT
 	else fail "haproxy /$1 $3: server maxconn '$got', want $2"; fi
 }
 
+# The backend of /lift: every request takes 2 s
+free_port SLOW_PORT 5
+python3 - "$SLOW_PORT" <<'PY' 2>"$T/slow.err" &
+import http.server, sys, time
+class Slow(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(2)
+        self.send_response(200)
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"lift\n")
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Slow).serve_forever()
+PY
+PIDS+=($!)
+
 start_shed_server
 i=2
-for cg in hot calm; do
-	printf '/hot 0:0:1\n/calm 0:0:1\n' >"$T/$cg.map"
+for cg in hot calm lift; do
+	printf '/hot 0:0:1\n/calm 0:0:1\n/lift 0:0:1\n' >"$T/$cg.map"
 	free_port port $i
 	i=$((i + 1))
 	eval "HAPROXY_$cg=http://127.0.0.1:$port/$cg"
+	app=127.0.0.1:$APP_PORT queue=10ms key=/$cg
+	# /lift: the slow backend, a queue that outlasts its requests, and
+	# the limit alone (/lift sheds too: its frontend looks up a cgroup
+	# the map does not hold, so it admits)
+	[ "$cg" = lift ] && app=127.0.0.1:$SLOW_PORT queue=30s key=/unmapped
 	SCX_SLO_HAPROXY_SOCKET=$T/$cg.sock SCX_SLO_BIND=127.0.0.1:$port SCX_SLO_MAP=$T/$cg.map \
-	SCX_SLO_CGROUP=/$cg SCX_SLO_APP=127.0.0.1:$APP_PORT \
+	SCX_SLO_CGROUP=$key SCX_SLO_APP=$app SCX_SLO_QUEUE_TIMEOUT=$queue \
 		haproxy -db -f "$DEPLOY/haproxy/haproxy.cfg" >"$T/haproxy-$cg.log" 2>&1 &
 	PIDS+=($!)
 	wait_http "http://127.0.0.1:$port/$cg" ||
@@ -222,10 +259,79 @@ check_all_admitted haproxy "$HAPROXY_calm" "(calm)"
 check_hot haproxy "$HAPROXY_hot"
 check_maxconn hot 1 "(the cgroup's concurrency limit)"
 check_maxconn calm 0 "(calm: no limit)"
+check_maxconn lift 1 "(the cgroup's concurrency limit)"
+
+# Twelve requests at once to /lift: one in the backend (2 s), eleven queued
+# at the proxy.  Then the signal turns calm: the limit grows by one a
+# window (250 ms) and is lifted about a second later, before the first
+# request ends, so with requests still queued (HAProxy takes the next one
+# from its queue when one ends, not when maxconn rises).  Sampled every
+# 50 ms meanwhile: whenever the signal reads lifted and requests are
+# queued, the server must still have a maxconn (the poller's hold), not
+# none.
+lift_burst
+sleep 0.7
+# the sampler turns the signal calm itself (SIGUSR2) once it is running
+held=$(python3 - "$T/lift.sock" "http://127.0.0.1:$SHED_PORT/v1/pressure?cgroup=/lift" "$SERVER_PID" <<'PY'
+import csv, json, os, signal, socket, sys, time, urllib.request
+def stat():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b"show stat\n")
+    out = b""
+    while chunk := s.recv(65536):
+        out += chunk
+    rows = list(csv.reader(out.decode().lstrip("# ").splitlines()))
+    head, rows = rows[0], [r for r in rows[1:] if len(r) == len(rows[0]) and r[0] == "app"]
+    q = sum(int(r[head.index("qcur")] or 0) for r in rows if r[1] in ("app", "BACKEND"))
+    slim = [int(r[head.index("slim")] or 0) for r in rows if r[1] == "app"][0]
+    return q, slim
+seen, end = [], time.monotonic() + 3
+os.kill(int(sys.argv[3]), signal.SIGUSR2)
+while time.monotonic() < end:
+    with urllib.request.urlopen(sys.argv[2], timeout=1) as r:
+        p = json.load(r)
+    q, slim = stat()
+    if not p["stale"] and p["concurrency_limit"] == 0 and q > 0:
+        seen.append(slim)
+    time.sleep(0.05)
+print(len(seen), min(seen, default=-1), max(seen, default=-1))
+PY
+)
+read -r n lo hi <<<"$held"
+if [ "${n:-0}" -ge 5 ] && [ "$lo" -gt 0 ]; then
+	ok "haproxy /lift: lifted with requests queued in $n samples, and the poller held maxconn at $lo-$hi"
+elif [ "${n:-0}" -ge 5 ]; then
+	fail "haproxy /lift: lifted with requests queued in $n samples, maxconn down to none ($lo) in some"
+else
+	fail "haproxy /lift: the signal lifted the limit with requests queued in ${n:-no} samples, want 5 or more (sampler: $held)"
+fi
+wait "$LIFT_CURL"
+if [ "$(grep -c '^200$' "$T/lift.codes")" -eq 12 ]; then ok "haproxy /lift: 12 of 12 served"
+else fail "haproxy /lift: answers $(sort "$T/lift.codes" | uniq -c | tr '\n' ' '), want 12 200s"; fi
+check_maxconn lift 0 "(calm, nothing queued: no limit)"
+
+# /lift overloaded again, twelve requests queued under its new limit, and
+# then the signal goes stale: failing open, the poller lifts the limit,
+# but lets the queue in first (HAProxy answers a queue under maxconn 0
+# with 503s: 10 of 12 requests when the poller did not)
+kill -USR2 "$SERVER_PID"
+for n in $(seq 50); do [ "$(server_maxconn lift)" != 0 ] && break; sleep 0.1; done
+limit=$(server_maxconn lift)
+lift_burst
+sleep 0.7
+queued=$(server_stat lift queued)
 kill -USR1 "$SERVER_PID"
 sleep 2.5
 check_all_admitted haproxy "$HAPROXY_hot" "(signal stale)"
 check_maxconn hot 0 "(signal stale: no limit)"
+wait "$LIFT_CURL"
+if [ "$limit" != 0 ] && [ "${queued:-0}" -ge 5 ] && [ "$(grep -c '^200$' "$T/lift.codes")" -eq 12 ]; then
+	ok "haproxy /lift (signal stale): 12 of 12 served, $queued of them queued under maxconn $limit when it went stale"
+else
+	fail "haproxy /lift (signal stale): answers $(sort "$T/lift.codes" | uniq -c | tr '\n' ' ') with $queued queued under maxconn $limit, want 5 or more queued and 12 200s"
+fi
+check_maxconn lift 0 "(signal stale: no limit)"
 if [ -s "$T/poller-hot.log" ]; then fail "poller: $(head -3 "$T/poller-hot.log")"; fi
 
 exit $FAILED
