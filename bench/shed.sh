@@ -16,9 +16,6 @@
 #               (queue timeout half the budget)
 #   haproxy_limit  the haproxy arm with the map left admitting: only the
 #               concurrency limit acts (not run unless asked for)
-#   haproxy_limit_nohold  the same, but a limit the loader lifts is lifted
-#               even while HAProxy has requests queued for the server (the
-#               A/B of the poller's hold; not run unless asked for)
 #   haproxy_none  the same HAProxy with nothing polling (the map admits):
 #               the haproxy arm's baseline (not run unless asked for)
 #
@@ -133,9 +130,9 @@ arms=$(echo "$arms" | tr ',' ' ' | xargs)
 for a in $arms; do
 	case $a in
 	none|limit_conn|haproxy_none) ;;
-	scheduler|haproxy|haproxy_limit|haproxy_limit_nohold) [ "$has_admission" = 1 ] ||
+	scheduler|haproxy|haproxy_limit) [ "$has_admission" = 1 ] ||
 		die "--arms $a: the loader in $build has no /v1/admission/auth and /v1/pressure endpoints (shed on the scheduler's signal needs them)" ;;
-	*) die "--arms: unknown arm '$a' (none, limit_conn, scheduler, haproxy, haproxy_limit, haproxy_limit_nohold, haproxy_none)" ;;
+	*) die "--arms: unknown arm '$a' (none, limit_conn, scheduler, haproxy, haproxy_limit, haproxy_none)" ;;
 	esac
 done
 narms=$(echo "$arms" | wc -w)

@@ -142,7 +142,7 @@ haproxy_start() {
 		say "ERROR: haproxy ($1) did not answer within 30 s"
 		return 1
 	fi
-	case $1 in haproxy|haproxy_limit|haproxy_limit_nohold) ;; *) return 0 ;; esac
+	case $1 in haproxy|haproxy_limit) ;; *) return 0 ;; esac
 	poller_script "$1" > "$_d/poller.sh"
 	# In the batch cgroup, like the sampler: under TCG each of the
 	# poller's two processes a round costs milliseconds of CPU, and at
@@ -158,14 +158,10 @@ haproxy_start() {
 # /v1/pressure becomes PERMILLE:EXPIRY:RETRY in HAProxy's map and its
 # concurrency_limit the maxconn of server app/app, both in one runtime-API
 # connection; a failed read or a stale signal writes 0:0:1 and maxconn 0
-# (admit all).  For the haproxy_limit arms the map stays 0:0:1 (admit).
-# Like the shipped poller, a limit the loader lifts (0) is held while
-# HAProxy has requests queued for the server or its backend (show stat's
-# qcur, read in the same connection, so a round late): one more a round
-# while the signal is fresh, the whole queue more when it is not.  The
-# scheduler sees the requests in the service, not those the limit keeps
-# at the proxy, and HAProxy answers a queue under maxconn 0 with 503s.
-# haproxy_limit_nohold: the loader's limit as it is (the A/B of the hold).
+# (admit all), but over requests queued at HAProxy (show stat's qcur, read
+# in the same connection, so a round late) the maxconn 0 of a failed read
+# waits a round, maxconn raised by the queue meanwhile, as in the shipped
+# poller.  For the haproxy_limit arm the map stays 0:0:1 (admit).
 # Busybox wget and nc a round, besides the sleep, and nothing else: the
 # fields are cut out with the shell's own string operations and the Unix
 # time is the start's plus /proc/uptime.  Under TCG every process costs
@@ -200,8 +196,8 @@ while :; do
 		e=\$(( (\${p%.*} * 10000 + 1\$d - 10000 + 5) / 10 )):\$(( epoch0 + \${up%.*} - \${up0%.*} + \${t%.*} + 1 )):\${r%.*}
 		[ "$1" = haproxy ] || e=0:0:1	# haproxy_limit: the limit alone
 	fi
-	if [ "$1" != haproxy_limit_nohold ] && [ "\$m" = 0 ] && [ \$held -gt 0 ] && [ \$q -gt 0 ]; then
-		if [ \$fresh = 1 ]; then m=\$((held + 1)); else m=\$((held + q)); fi
+	if [ \$fresh = 0 ] && [ \$held -gt 0 ] && [ \$q -gt 0 ]; then
+		m=\$((held + q))
 	fi
 	held=\$m
 	o=\$(nc ${HAPROXY_API%:*} ${HAPROXY_API#*:} 2> /dev/null <<NC_EOF

@@ -10,10 +10,7 @@
  * half its budgets on a saturated node (its probability climbs to the cap
  * within a second) and half its requests (bursts) wait past the budget
  * (its concurrency limit falls from Little's 3 to 1 within 2 s), /calm
- * misses none.  /lift is fed as /hot's requests are until SIGUSR2, and
- * from then on calm, with a twelfth of a request in flight: its limit
- * grows by one a window and is lifted (0) about a second later; the next
- * SIGUSR2 overloads it again, and so on.  SIGUSR1
+ * misses none.  /lift is fed /hot's requests (bursts) alone.  SIGUSR1
  * stops the feed, so the signal turns stale 2 s later; SIGTERM or SIGINT
  * ends it.  The port bound is printed on stdout once /hot sheds at the
  * cap and /hot and /lift have a limit of 1.
@@ -30,14 +27,12 @@
 
 #define INTERVAL_S	0.25
 
-static volatile sig_atomic_t exiting, frozen, lift_calm;
+static volatile sig_atomic_t exiting, frozen;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		frozen = 1;
-	else if (sig == SIGUSR2)
-		lift_calm = !lift_calm;
 	else
 		exiting = 1;
 }
@@ -70,7 +65,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGUSR1, on_signal);
-	signal(SIGUSR2, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	slo_shed_params_default(&p, 0.01, INTERVAL_S);
@@ -98,16 +92,10 @@ int main(int argc, char **argv)
 			smp[1].burst_ns += 100 * 5000000ULL;
 			smp[2].runs += 1000;
 			smp[2].delay_hist[8] += 1000;
-			if (!lift_calm) {
-				smp[2].bursts += 50;
-				smp[2].late_bursts += 25;
-				smp[2].burst_ns += 50 * 40000000ULL;
-				smp[2].burst_wait_ns += 50 * 35000000ULL;
-			} else {
-				/* 80 requests a second of 1 ms, none late */
-				smp[2].bursts += 20;
-				smp[2].burst_ns += 20 * 1000000ULL;
-			}
+			smp[2].bursts += 50;
+			smp[2].late_bursts += 25;
+			smp[2].burst_ns += 50 * 40000000ULL;
+			smp[2].burst_wait_ns += 50 * 35000000ULL;
 			slo_shed_update(shed, now_s(), smp, 3, 1.0);
 			/*
 			 * Ready once /hot sheds at its cap: the proxies' checks
