@@ -893,11 +893,12 @@ static void cut(struct slo_http *h, struct conn *cn, enum cut_reason why)
 		return;
 	cn->cut = true;
 	wait_del(h, cn);
-	setsockopt(cn->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	shutdown(cn->fd, SHUT_RDWR);
+	/* counted first: whoever sees the connection end sees it counted */
 	pthread_mutex_lock(&h->lock);
 	h->cuts[why]++;
 	pthread_mutex_unlock(&h->lock);
+	setsockopt(cn->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	shutdown(cn->fd, SHUT_RDWR);
 }
 
 static void enforce(struct slo_http *h)
