@@ -112,12 +112,35 @@
  * one past its deadline is overdue); a task whose queue was kicked and
  * none of whose CPUs has dispatched for half a slice is at risk too, on
  * our node only (a vCPU the hypervisor descheduled, an interrupt storm,
- * a CPU lost to an RT task).  Domains are visited in the loader's steal
+ * a CPU lost to an RT task).  Stealing waits for the thief to dispatch,
+ * which a CPU busy with a 20 ms slice does not do for up to 20 ms, so a
+ * domain that will not start a task in time also calls for help: the
+ * rescue.  Its prediction (domain_starts_by()) asks whether any CPU of
+ * the domain the task may use reaches a scheduling point before the
+ * task's wall deadline: an idle one or one between two of our tasks
+ * does, a busy one when its slice (or the kick that cut it) ends by
+ * then; one whose slice end or kick is half a slice overdue does not
+ * answer, nor does one held by an RT or deadline task (released, or
+ * neither idle nor running a task of ours for half a slice).  Enqueue
+ * asks it for each task it queues, and a per-domain BPF timer asks again
+ * for the queue's head once it is at risk, every half slice while it
+ * waits, since a domain can stop answering after a task was queued.  On
+ * "no", the nearest CPU that can take the task, in the steal order, is
+ * kicked (an idle one, else the one running the latest deadline the task
+ * beats by more than a slice; counted as rescue kicks), and its dispatch
+ * looks at that domain first and takes the first task there that is at
+ * risk or that the domain still would not start in time (a predicted
+ * steal), so the task runs a kick's latency after it was queued, not
+ * after it was late.  The timer runs on the CPU that armed it: if that
+ * CPU is the one not answering, only enqueue's prediction and plain
+ * stealing are left.  Domains are visited in the loader's steal
  * order: same node first, then by NUMA distance, nr_scan of them per
  * dispatch, the nearest on our node and one of each other node
  * (domain_info.nr_scan*).  So another node's CPU only ever takes a task
- * with less than a slice to go, one that would otherwise miss.  Steals are
- * counted by reason (overdue, at risk, unanswered kick, idle pull).  A CPU
+ * that would otherwise miss: one with less than a slice to go, or one
+ * its domain was predicted, at the time of the steal, not to start in
+ * time.  Steals are counted by reason (overdue, at risk, unanswered
+ * kick, predicted, idle pull).  A CPU
  * about to go idle, and only then (not one whose task's slice merely
  * ended, or tasks would bounce between LLCs every slice), also pulls from
  * a same-node domain that has more work than CPUs: tasks queued and no
@@ -403,6 +426,8 @@ struct domain_ctx {
 	 * from it since; 0 when none is pending (rule 5).
 	 */
 	u64 kick_pending_since;
+	/* when its rescue timer is due; 0 when it is not armed (rule 5) */
+	u64 rescue_at;
 };
 
 struct {
@@ -411,6 +436,21 @@ struct {
 	__type(key, u32);
 	__type(value, struct domain_ctx);
 } domain_ctxs SEC(".maps");
+
+/*
+ * Rule 5's rescue: per domain, a timer due when its queue's head turns at
+ * risk, to see whether a CPU of the domain will start it in time.
+ */
+struct rescue_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);			/* nr_domains */
+	__type(key, u32);
+	__type(value, struct rescue_timer);
+} rescue_timers SEC(".maps");
 
 struct node_ctx {
 	struct bpf_cpumask __kptr *cpumask;
@@ -455,6 +495,18 @@ struct cpu_ctx {
 	 * otherwise not see until the slice ends (rule 5).  0 when not kept.
 	 */
 	u64 lone_check_at;
+	/*
+	 * When the task running here reaches a scheduling point at the
+	 * latest: the end of its slice, or the moment it was kicked.
+	 */
+	u64 slice_end;
+	/* when a task of ours last stopped running here */
+	u64 stopped_at;
+	/*
+	 * Kicked to take the head of this domain (+ 1) before its own CPUs
+	 * could; 0 when not (rule 5's rescue).
+	 */
+	u32 rescue_from;
 	/* select_cpu's scratch: p->cpus_ptr & an LLC or node mask */
 	struct bpf_cpumask __kptr *scratch;
 };
@@ -483,6 +535,8 @@ struct task_ctx {
 	u32 domain;		/* whose clock vruntime is on */
 	u32 queued_domain;	/* DSQ it waits in, or QUEUED_DIRECT */
 	bool off_clock;		/* its next start does not move the clock */
+	/* taken by rule 5's rescue: its domain would not have started it in time */
+	bool rescued;
 	/* rule 2: the cpu cgroup and weight counted in its active_sum */
 	u64 counted_cg;
 	u32 counted_weight;
@@ -870,12 +924,16 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 				ds->steals_same_node++;
 			} else {
 				ds->steals_other_node++;
-				/* rule 5 crosses nodes only for a deadline at risk */
-				if ((s64)(wall_deadline - now) >= (s64)slice_ns)
+				/*
+				 * rule 5 crosses nodes only for a deadline at
+				 * risk, or one its domain would miss (rescued)
+				 */
+				if ((s64)(wall_deadline - now) >= (s64)slice_ns && !tctx->rescued)
 					ds->steals_not_at_risk++;
 			}
 		}
 	}
+	tctx->rescued = false;
 
 	cs = lookup_cgroup_stats(tctx->cgroup_id);
 	if (!cs)
@@ -1758,14 +1816,44 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 				vctx->waiter_slice = slice;
 				vctx->waiter_slice_at = now;
 			}
+			/* rule 5's prediction: that tick comes within @slice */
+			if ((s64)(vctx->slice_end - (now + slice)) > 0)
+				vctx->slice_end = now + slice;
 		}
 		return;
 	}
 	/* one kick per victim until it reschedules */
 	vctx->running_deadline = vdeadline;
+	vctx->slice_end = scx_bpf_now();
 	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
 	if (ds)
 		ds->preempt_kicks++;
+}
+
+static int rescue_timer_fn(void *map, int *key, struct bpf_timer *timer);
+static bool domain_starts_by(struct task_struct *p, u32 dom, u64 by, u64 now);
+static bool summon_helper(struct task_struct *p, u32 dom);
+
+/*
+ * Rule 5: have @dom's rescue timer go off at @at, unless it is due
+ * sooner already.  Two CPUs arming it at once may leave it due at the
+ * later of their times; the timer then looks at whatever heads the queue.
+ */
+static void arm_rescue(u32 dom, u64 at, u64 now)
+{
+	struct domain_ctx *dctx;
+	struct rescue_timer *t;
+
+	if (single_dsq || nr_domains < 2)
+		return;
+	dctx = lookup_domain_ctx(dom);
+	if (!dctx || (dctx->rescue_at && (s64)(dctx->rescue_at - at) <= 0))
+		return;
+	t = bpf_map_lookup_elem(&rescue_timers, &dom);
+	if (!t)
+		return;
+	dctx->rescue_at = at ?: 1;
+	bpf_timer_start(&t->timer, (s64)(at - now) > 0 ? at - now : 0, 0);
 }
 
 void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
@@ -1852,6 +1940,18 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	scx_bpf_dsq_insert_vtime(p, dsq_of(info->domain), slice, tctx->vdeadline,
 				 enq_flags);
 	kick_for(p, info->domain, tctx->vdeadline, slice, enq_flags);
+	/*
+	 * Rule 5: a domain none of whose CPUs will start @p in time (held by
+	 * RT tasks, or not answering) gets help now; else look again once @p
+	 * is at risk, in case one stops answering meanwhile.
+	 */
+	if (!single_dsq && nr_domains > 1) {
+		u64 now = scx_bpf_now();
+
+		if (!domain_starts_by(p, info->domain, tctx->wall_deadline, now))
+			summon_helper(p, info->domain);
+		arm_rescue(info->domain, tctx->wall_deadline - slice_ns, now);
+	}
 }
 
 /* The task_ctx of the first task queued on @dsq_id, or NULL if none. */
@@ -1929,6 +2029,7 @@ struct steal_target {
 	u32 victim;
 	bool same_node;
 	bool kick_late;
+	bool rescue;		/* also a task the victim would start too late */
 };
 
 /*
@@ -1962,15 +2063,15 @@ static u32 scan_victim(struct slo_domain_info *dinfo, u32 i, u64 own_head,
 /*
  * Rule 5: take a task at risk (steal_reason()), earlier than @own_head,
  * that may run on @cpu, from the first SLO_STEAL_DEPTH of domain
- * @victim's queue.
+ * @t->victim's queue.
  */
-static bool steal_from(u32 victim, s32 cpu, u64 own_head, bool same_node,
-		       bool kick_late, u64 now)
+static bool steal_from(const struct steal_target *t, s32 cpu, u64 own_head,
+		       u64 now)
 {
 	struct task_struct *p;
 	int depth = 0;
 
-	bpf_for_each(scx_dsq, p, dsq_of(victim), 0) {
+	bpf_for_each(scx_dsq, p, dsq_of(t->victim), 0) {
 		struct task_ctx *tctx;
 		u32 reason;
 
@@ -1979,15 +2080,224 @@ static bool steal_from(u32 victim, s32 cpu, u64 own_head, bool same_node,
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 		if (!tctx || tctx->wall_deadline >= own_head)
 			continue;
-		reason = steal_reason(tctx->wall_deadline, same_node, kick_late, now);
-		if (!reason || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		reason = steal_reason(tctx->wall_deadline, t->same_node, t->kick_late, now);
+		if (!reason && t->rescue &&
+		    !domain_starts_by(p, t->victim, tctx->wall_deadline, now))
+			reason = SLO_STAT_STEAL_PREDICTED;
+		if (!reason)
 			continue;
 		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0)) {
+			tctx->rescued = reason == SLO_STAT_STEAL_PREDICTED;
 			stat_inc(reason);
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * Rule 5's prediction: whether a CPU of @dom that @p may use reaches a
+ * scheduling point by @by.  An idle one does, unless the domain's kick has
+ * gone unanswered for half a slice.  A busy one does if its task's slice
+ * (or the kick that cut it short) ends by @by and is not over half a
+ * slice past: one that is does not answer (a vCPU the hypervisor
+ * descheduled, an interrupt storm).  Nor does one that has run no task of
+ * ours for half a slice without being idle: an RT or deadline task holds
+ * it (ops.cpu_release is not called on every way such a task takes a
+ * CPU, so that flag alone would miss some).  At most SLO_KICK_SCAN CPUs
+ * are looked at.
+ */
+static bool domain_starts_by(struct task_struct *p, u32 dom, u64 by, u64 now)
+{
+	struct slo_domain_info *dinfo = lookup_domain_info(dom);
+	struct domain_ctx *dctx = lookup_domain_ctx(dom);
+	s64 grace = (s64)(slice_ns / 2);
+	const struct cpumask *idle;
+	bool stale_kick, starts = false;
+	u32 i, end;
+
+	if (!dinfo || !dctx)
+		return true;
+	stale_kick = dctx->kick_pending_since &&
+		     (s64)(now - dctx->kick_pending_since) > grace;
+	end = dinfo->cpus_start + (dinfo->nr_cpus < SLO_KICK_SCAN ? dinfo->nr_cpus : SLO_KICK_SCAN);
+	idle = scx_bpf_get_idle_cpumask();
+	bpf_for(i, dinfo->cpus_start, end) {
+		struct cpu_ctx *cctx;
+		u32 *cpup, cpu;
+		u64 slice_end;
+
+		cpup = bpf_map_lookup_elem(&domain_cpus, &i);
+		if (!cpup)
+			break;
+		cpu = *cpup;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+		if (!cctx || cctx->released)
+			continue;
+		if (!cctx->running_deadline) {
+			/* idle, or between two tasks of ours */
+			if (!stale_kick && (bpf_cpumask_test_cpu(cpu, idle) ||
+					    (s64)(now - cctx->stopped_at) <= grace)) {
+				starts = true;
+				break;
+			}
+			continue;
+		}
+		slice_end = cctx->slice_end;
+		if ((s64)(now - slice_end) <= grace && (s64)(slice_end - by) <= 0) {
+			starts = true;
+			break;
+		}
+	}
+	scx_bpf_put_idle_cpumask(idle);
+	return starts;
+}
+
+/*
+ * Rule 5's rescue, for @p queued in @dom, which no CPU of @dom will start
+ * before its wall deadline: kick the nearest CPU that can take it, in
+ * @dom's steal order (same node first, then by NUMA distance), an idle
+ * one, else the one running the latest deadline @p beats by more than a
+ * slice.  That CPU's dispatch looks at @dom first (rescue_from) and takes
+ * @p if its domain still would not start it in time.
+ */
+static bool summon_helper(struct task_struct *p, u32 dom)
+{
+	struct slo_domain_info *dinfo = lookup_domain_info(dom);
+	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(dom));
+	int budget_left = SLO_PREEMPT_SCAN;
+	struct task_ctx *tctx;
+	struct cpu_ctx *hctx;
+	s64 rel_deadline;
+	u32 i;
+
+	if (!p || !dinfo || !dctx)
+		return false;
+	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	if (!tctx)
+		return false;
+	rel_deadline = (s64)(tctx->vdeadline - dctx->vclock);
+	bpf_for(i, 0, nr_domains - 1) {
+		u32 idx = dinfo->steal_start + i, *other;
+		bool idle = false;
+		s32 cpu;
+
+		if (budget_left <= 0)
+			break;
+		other = bpf_map_lookup_elem(&steal_order, &idx);
+		if (!other)
+			break;
+		cpu = claim_idle_for(p, *other, false);
+		if (cpu >= 0)
+			idle = true;
+		else
+			cpu = preemptible_in(p, *other, rel_deadline, &budget_left);
+		if (cpu < 0)
+			continue;
+		hctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+		if (!hctx)
+			return false;
+		hctx->rescue_from = dom + 1;
+		if (!idle) {
+			struct domain_ctx *hdctx = lookup_domain_ctx(clock_domain(*other));
+
+			/*
+			 * one kick per helper until it reschedules: it runs
+			 * @p's deadline, as seen on its own domain's clock
+			 */
+			if (hdctx)
+				hctx->running_deadline = hdctx->vclock + rel_deadline;
+			hctx->slice_end = scx_bpf_now();
+		}
+		scx_bpf_kick_cpu(cpu, idle ? SCX_KICK_IDLE : SCX_KICK_PREEMPT);
+		stat_inc(SLO_STAT_RESCUE_KICKS);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Rule 5, on @dom's rescue timer: @p heads the queue.  Once it is at risk
+ * (less than a slice of slack), rescue it if no CPU of @dom will start it
+ * in time, and look again half a slice on while it waits.  Returns when
+ * the timer is next due.
+ */
+static u64 rescue_head(struct task_struct *p, u32 dom, u64 now)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	u64 at;
+
+	if (!tctx)
+		return 0;
+	at = tctx->wall_deadline - slice_ns;
+	if ((s64)(at - now) > 0)
+		return at;
+	if (!domain_starts_by(p, dom, tctx->wall_deadline, now))
+		summon_helper(p, dom);
+	return now + slice_ns / 2;
+}
+
+/*
+ * Rule 5's timer for @dom's queue.  It runs on the CPU that armed it, so
+ * it catches a domain that stops answering after a task was queued there
+ * as long as that CPU answers; enqueue's own prediction catches one that
+ * had stopped before.
+ */
+static int rescue_timer_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	struct domain_ctx *dctx;
+	struct task_struct *p;
+	u32 dom = *key;
+	u64 now = scx_bpf_now(), at = 0;
+
+	dctx = lookup_domain_ctx(dom);
+	if (!dctx)
+		return 0;
+	dctx->rescue_at = 0;
+	/*
+	 * The DSQ iterator needs an RCU read-side section, which the
+	 * verifier does not assume for a callback set up by slo_init(), a
+	 * sleepable program.
+	 */
+	bpf_rcu_read_lock();
+	bpf_for_each(scx_dsq, p, dsq_of(dom), 0) {
+		at = rescue_head(p, dom, now);
+		break;
+	}
+	bpf_rcu_read_unlock();
+	if (at)
+		arm_rescue(dom, at, now);
+	return 0;
+}
+
+/*
+ * Rule 5's rescue, on the CPU it kicked: take a task from the domain
+ * summon_helper() chose this CPU for, earlier than @own_head, at risk or
+ * one that domain would still not start in time.
+ */
+static bool take_rescue(s32 cpu, u32 dom, u64 own_head, u64 now)
+{
+	struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+	struct slo_domain_info *ours, *theirs;
+	struct steal_target t = {};
+
+	if (!cctx || !cctx->rescue_from)
+		return false;
+	t.victim = cctx->rescue_from - 1;
+	cctx->rescue_from = 0;
+	if (t.victim == dom || head_wall_deadline(t.victim) >= own_head)
+		return false;
+	ours = lookup_domain_info(dom);
+	theirs = lookup_domain_info(t.victim);
+	if (!ours || !theirs)
+		return false;
+	t.same_node = ours->node == theirs->node;
+	t.rescue = true;
+	return steal_from(&t, cpu, own_head, now);
 }
 
 /*
@@ -2174,15 +2484,20 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	if (rescue_starved(dom, cpu, now))
 		return;
 
-	/* 1. a head at risk elsewhere that beats ours, nearest first */
+	/*
+	 * 1. a head at risk elsewhere that beats ours: first the one we were
+	 * kicked for, then the nearest
+	 */
 	own_head = head_wall_deadline(dom);
+	if (take_rescue(cpu, dom, own_head, now))
+		return;
 	nr_scan = dinfo->nr_scan;
 	bpf_for(i, 0, nr_scan) {
 		struct steal_target t = {};
 
 		if (!scan_victim(dinfo, i, own_head, now, &t))
 			continue;
-		if (steal_from(t.victim, cpu, own_head, t.same_node, t.kick_late, now))
+		if (steal_from(&t, cpu, own_head, now))
 			return;
 	}
 
@@ -2240,6 +2555,8 @@ keep_prev:
 			return;
 		prev->scx.slice = tctx ? task_slice(tctx) : slice_ns;
 		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
+		if (cctx)
+			cctx->slice_end = now + prev->scx.slice;
 		if (cctx && !single_dsq && max_slice_ns > slice_ns)
 			cctx->lone_check_at = now + slice_ns;
 	}
@@ -2344,6 +2661,7 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 		cctx->running_deadline = tctx->vdeadline ?: 1;
 		cctx->released = false;
 		cctx->lone_check_at = 0;
+		cctx->slice_end = now + p->scx.slice;
 	}
 
 	account_start(tctx, info->domain, info->node, now);
@@ -2413,13 +2731,16 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 	bound = waiter_slice_bound(cctx, now);
 	if (bound && now - tctx->started_at >= bound) {
 		p->scx.slice = 0;
+		cctx->slice_end = now;
 		stat_inc(SLO_STAT_SLICE_CUTS);
 		return;
 	}
 	if (cctx->lone_check_at && (s64)(now - cctx->lone_check_at) >= 0) {
 		cctx->lone_check_at = now + slice_ns;
-		if (lone_at_risk(cpu, now))
+		if (lone_at_risk(cpu, now)) {
 			p->scx.slice = 0;
+			cctx->slice_end = now;
+		}
 	}
 }
 
@@ -2430,8 +2751,10 @@ void BPF_STRUCT_OPS(slo_stopping, struct task_struct *p, bool runnable)
 	struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
 	u64 now = scx_bpf_now();
 
-	if (cctx)
+	if (cctx) {
 		cctx->running_deadline = 0;
+		cctx->stopped_at = now;
+	}
 	if (!tctx)
 		return;
 	bw_charge_until(tctx, now);
@@ -2599,6 +2922,14 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(slo_init)
 		return -EINVAL;
 	bpf_timer_init(&timer->timer, &bw_timers, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&timer->timer, bw_timer_fn);
+	bpf_for(i, 0, nr_domains) {
+		struct rescue_timer *rt = bpf_map_lookup_elem(&rescue_timers, &i);
+
+		if (!rt)
+			return -EINVAL;
+		bpf_timer_init(&rt->timer, &rescue_timers, CLOCK_MONOTONIC);
+		bpf_timer_set_callback(&rt->timer, rescue_timer_fn);
+	}
 	if (single_dsq)
 		return scx_bpf_create_dsq(SLO_SINGLE_DSQ, -1);
 	return 0;

@@ -105,6 +105,11 @@ enum slo_stat_idx {
 	SLO_STAT_SLICE_CUTS,		/* slices ended early for a shorter-slice waiter */
 	SLO_STAT_LIMITS_FULL,		/* cpu.max limits not kept: slo_cgroup_limits full */
 	SLO_STAT_REQUEUE_CORE,		/* requeue-idle placements off a busy-sibling core */
+	SLO_STAT_RESCUE_KICKS,		/* CPUs elsewhere kicked to take a task its
+					   own domain would start too late */
+	SLO_STAT_STEAL_PREDICTED,	/* taken from another domain: with a slice
+					   of slack or more, but its own domain's
+					   CPUs would start it too late */
 	SLO_NR_STATS,
 };
 

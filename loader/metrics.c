@@ -172,6 +172,10 @@ static const struct {
 		"cpu.max limits from the kernel not enforced because the limits map was full." },
 	[SLO_STAT_REQUEUE_CORE] = { "scx_slo_requeue_whole_core_total",
 		"Tasks whose slice ended on a core with a busy SMT sibling, moved to a core with every thread idle." },
+	[SLO_STAT_RESCUE_KICKS] = { "scx_slo_rescue_kicks_total",
+		"CPUs of another domain kicked to take a queued task that its own domain's CPUs would not start in time." },
+	[SLO_STAT_STEAL_PREDICTED] = { "scx_slo_steals_predicted_miss_total",
+		"Tasks taken from another domain with a slice of slack or more left, because no CPU of their own domain would start them in time." },
 };
 _Static_assert(sizeof(global_stats) / sizeof(global_stats[0]) == SLO_NR_STATS,
 	       "every enum slo_stat_idx entry needs a metric name");

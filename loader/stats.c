@@ -537,7 +537,7 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 	size_t i, shown;
 
 	fprintf(out, "=== %s ===\n", title);
-	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu  rt-requeues %llu  cgroups-freed %llu  throttles %llu  bw-overrides %llu  steals-overdue %llu  steals-at-risk %llu  steals-unanswered %llu  steals-idle-pull %llu  requeue-far %llu  slice-cuts %llu  requeue-core %llu\n",
+	fprintf(out, "runs %llu  misses %llu  kthread-local %llu  affinity-fixups %llu  starvation-rescues %llu  requeue-idle %llu  rt-requeues %llu  cgroups-freed %llu  throttles %llu  bw-overrides %llu  steals-overdue %llu  steals-at-risk %llu  steals-unanswered %llu  steals-predicted %llu  steals-idle-pull %llu  requeue-far %llu  slice-cuts %llu  requeue-core %llu  rescue-kicks %llu\n",
 		(unsigned long long)st->global[SLO_STAT_RUNS],
 		(unsigned long long)st->global[SLO_STAT_MISSES],
 		(unsigned long long)st->global[SLO_STAT_KTHREAD_LOCAL],
@@ -551,10 +551,12 @@ void slo_stats_print(FILE *out, const struct slo_stats *st, const char *title,
 		(unsigned long long)st->global[SLO_STAT_STEAL_OVERDUE],
 		(unsigned long long)st->global[SLO_STAT_STEAL_AT_RISK],
 		(unsigned long long)st->global[SLO_STAT_STEAL_UNANSWERED],
+		(unsigned long long)st->global[SLO_STAT_STEAL_PREDICTED],
 		(unsigned long long)st->global[SLO_STAT_STEAL_IDLE_PULL],
 		(unsigned long long)st->global[SLO_STAT_REQUEUE_FAR],
 		(unsigned long long)st->global[SLO_STAT_SLICE_CUTS],
-		(unsigned long long)st->global[SLO_STAT_REQUEUE_CORE]);
+		(unsigned long long)st->global[SLO_STAT_REQUEUE_CORE],
+		(unsigned long long)st->global[SLO_STAT_RESCUE_KICKS]);
 	if (st->global[SLO_STAT_LIMITS_FULL])
 		fprintf(out, "warning: %llu cpu.max limits not enforced (limits map full)\n",
 			(unsigned long long)st->global[SLO_STAT_LIMITS_FULL]);

@@ -95,7 +95,7 @@ int slo_size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
 	struct {
 		struct bpf_map *map;
 		uint32_t entries;
-	} sizes[10];
+	} sizes[11];
 
 	shape->nr_cpu_ids = (uint32_t)topo->nr_cpu_ids;
 	if (nr_possible > 0 && (uint32_t)nr_possible > shape->nr_cpu_ids)
@@ -125,7 +125,8 @@ int slo_size_bpf(struct scx_slo *skel, const struct slo_topology *topo,
 	sizes[7].map = skel->maps.node_ctxs;		sizes[7].entries = (uint32_t)topo->nr_nodes;
 	sizes[8].map = skel->maps.domain_depths;	sizes[8].entries = nr_dom;
 	sizes[9].map = skel->maps.core_cpus;		sizes[9].entries = shape->nr_online;
-	for (i = 0; i < 10; i++) {
+	sizes[10].map = skel->maps.rescue_timers;	sizes[10].entries = nr_dom;
+	for (i = 0; i < 11; i++) {
 		/* an array map needs at least one entry */
 		int err = bpf_map__set_max_entries(sizes[i].map,
 						   sizes[i].entries ? sizes[i].entries : 1);

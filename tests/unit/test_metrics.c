@@ -125,6 +125,8 @@ static void build(void)
 	snap.global[SLO_STAT_BW_OVERRIDES] = 2;
 	snap.global[SLO_STAT_SLICE_CUTS] = 7;
 	snap.global[SLO_STAT_REQUEUE_CORE] = 9;
+	snap.global[SLO_STAT_RESCUE_KICKS] = 5;
+	snap.global[SLO_STAT_STEAL_PREDICTED] = 3;
 	snap.domains = doms;
 	snap.nr_domains_listed = 2;
 	snap.cgroups = cgs;
@@ -211,6 +213,9 @@ static void test_globals_and_domains(void **state)
 	has_line(t, "scx_slo_slice_cuts_total 7");
 	has_line(t, "# TYPE scx_slo_requeue_whole_core_total counter");
 	has_line(t, "scx_slo_requeue_whole_core_total 9");
+	has_line(t, "# TYPE scx_slo_rescue_kicks_total counter");
+	has_line(t, "scx_slo_rescue_kicks_total 5");
+	has_line(t, "scx_slo_steals_predicted_miss_total 3");
 	has_line(t, "# TYPE scx_slo_exits_total counter");
 	has_line(t, "scx_slo_exits_total{kind=\"ERROR_STALL\"} 2");
 	has_line(t, "scx_slo_exits_total{kind=\"UNREG\"} 1");

@@ -53,7 +53,7 @@ probe() { # NAME: one run in /web; its request p99 (us) appended to /tmp/p99.NAM
 # the scheduler's own view of a run: misses of the 5 ms budget, steals
 # (same node, other node) and preemption kicks
 slo_counters() {
-	log "$1 counters: /web runs $(final_stat /web 3) misses $(final_stat /web 4), steals $(final_domain_sum 5)/$(final_domain_sum 6), preempt kicks $(final_domain_sum 8), stress-ng processes on CPUs $STRESS_CPUS"
+	log "$1 counters: /web runs $(final_stat /web 3) misses $(final_stat /web 4), steals $(final_domain_sum 5)/$(final_domain_sum 6), preempt kicks $(final_domain_sum 8), rescue kicks $(final_global rescue-kicks), stress-ng processes on CPUs $STRESS_CPUS"
 	awk '/^=== scx_slo final stats ===/ { f = 1 } f && /^DOMAIN/ { t = 1 } f && /^CGROUP/ { t = 0 } t' "$OUT"
 }
 
