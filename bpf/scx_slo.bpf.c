@@ -122,7 +122,8 @@
  * then; one whose slice end or kick is half a slice overdue does not
  * answer, nor does one held by an RT or deadline task (released, or
  * neither idle nor running a task of ours for half a slice).  Enqueue
- * asks it for each task it queues, and a per-domain BPF timer asks again
+ * asks it for each task it queues for which rule 3 woke or preempted no
+ * CPU (one it did answers now), and a per-domain BPF timer asks again
  * for the queue's head once it is at risk, every half slice while it
  * waits, since a domain can stop answering after a task was queued.  On
  * "no", the nearest CPU that can take the task, in the steal order, is
@@ -1684,9 +1685,10 @@ static s32 claim_idle_for(struct task_struct *p, u32 dom, bool whole_core)
  * in the domain, so an enqueue costs the same on an LLC of 112 CPUs (or
  * with --single-dsq on a machine of 512) as on one of 16: the victim is
  * the latest deadline of that sample, and an idle CPU beyond the sample is
- * still found, from the idle mask.
+ * still found, from the idle mask.  Returns whether it woke or preempted
+ * a CPU that @p may use: one that reaches a scheduling point now.
  */
-static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
+static bool kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		     u64 slice, u64 enq_flags)
 {
 	const struct cpumask *idle;
@@ -1703,12 +1705,12 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 	} else {
 		dinfo = lookup_domain_info(dom);
 		if (!dinfo)
-			return;
+			return false;
 		start = dinfo->cpus_start;
 		nr = dinfo->nr_cpus;
 	}
 	if (!nr)
-		return;
+		return false;
 	if (nr > SLO_KICK_SCAN)
 		offset = bpf_get_prandom_u32() % nr;
 
@@ -1724,7 +1726,7 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 
 		if (core_cpu >= 0) {
 			kick_idle(core_cpu, dom);
-			return;
+			return true;
 		}
 	}
 
@@ -1792,16 +1794,16 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 		wake = claim_idle_for(p, dom, false);
 	if (wake >= 0) {
 		kick_idle(wake, dom);
-		return;
+		return true;
 	}
 	if (latest && (s64)(latest - vdeadline) > (s64)slice_ns)
 		note_kick(dom);
 	ds = domain_stats(dom);
 	if (!latest)
-		return;
+		return false;
 	vctx = bpf_map_lookup_elem(&cpu_ctxs, &victim);
 	if (!vctx)
-		return;
+		return false;
 	if ((s64)(latest - vdeadline) <= (s64)slice_ns) {
 		/*
 		 * Not preempting: @p waits its turn, which must not mean
@@ -1820,7 +1822,7 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 			if ((s64)(vctx->slice_end - (now + slice)) > 0)
 				vctx->slice_end = now + slice;
 		}
-		return;
+		return false;
 	}
 	/* one kick per victim until it reschedules */
 	vctx->running_deadline = vdeadline;
@@ -1828,6 +1830,7 @@ static void kick_for(struct task_struct *p, u32 dom, u64 vdeadline,
 	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
 	if (ds)
 		ds->preempt_kicks++;
+	return true;
 }
 
 static int rescue_timer_fn(void *map, int *key, struct bpf_timer *timer);
@@ -1861,6 +1864,7 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	struct slo_domain_stats *ds;
 	struct slo_cpu_info *info;
 	struct task_ctx *tctx;
+	bool kicked;
 	u64 slice;
 	s32 cpu;
 
@@ -1939,16 +1943,20 @@ void BPF_STRUCT_OPS(slo_enqueue, struct task_struct *p, u64 enq_flags)
 	slice = task_slice(tctx);
 	scx_bpf_dsq_insert_vtime(p, dsq_of(info->domain), slice, tctx->vdeadline,
 				 enq_flags);
-	kick_for(p, info->domain, tctx->vdeadline, slice, enq_flags);
+	kicked = kick_for(p, info->domain, tctx->vdeadline, slice, enq_flags);
 	/*
 	 * Rule 5: a domain none of whose CPUs will start @p in time (held by
 	 * RT tasks, or not answering) gets help now; else look again once @p
-	 * is at risk, in case one stops answering meanwhile.
+	 * is at risk, in case one stops answering meanwhile.  A CPU just woken
+	 * or preempted for @p answers now, so the prediction is not asked
+	 * (an idle CPU claimed by the kick is no longer in the idle mask, and
+	 * would be taken for one that does not answer); the timer still
+	 * catches a kick that goes unanswered.
 	 */
 	if (!single_dsq && nr_domains > 1) {
 		u64 now = scx_bpf_now();
 
-		if (!domain_starts_by(p, info->domain, tctx->wall_deadline, now))
+		if (!kicked && !domain_starts_by(p, info->domain, tctx->wall_deadline, now))
 			summon_helper(p, info->domain);
 		arm_rescue(info->domain, tctx->wall_deadline - slice_ns, now);
 	}
