@@ -170,7 +170,9 @@
  * of its domain, whatever its deadline; each queue is walked every 100 ms,
  * from the tail and the head in turn.  When an RT or deadline task takes
  * a CPU, ops.cpu_release sends what waits in its local DSQ back through
- * enqueue, so it runs elsewhere.  A task pinned under an RT hog can only
+ * enqueue, so it runs elsewhere; exiting tasks included
+ * (SCX_OPS_ENQ_EXITING), which the kernel would otherwise queue right
+ * back behind the RT task.  A task pinned under an RT hog can only
  * run where the kernel lends it time (the ext DL server, 7.0+); before
  * that, a hog longer than the watchdog ejects any sched_ext scheduler, and
  * the loader reports it with the kernel's debug dump (ops.dump adds our
@@ -211,6 +213,7 @@
 
 char _license[] SEC("license") = "GPL";
 
+#define PF_EXITING		0x00000004
 #define PF_KTHREAD		0x00200000
 
 /* Load-time knobs and machine shape, set by the loader before loading. */
@@ -882,12 +885,20 @@ static u32 delay_bucket(u64 delay_ns)
 	return bucket < SLO_DELAY_BUCKETS ? bucket : SLO_DELAY_BUCKETS - 1;
 }
 
-static struct slo_cgroup_stats *lookup_cgroup_stats(u64 cgroup_id)
+/*
+ * The statistics of @p's cgroup, created on first use.  Not for an
+ * exiting task: cgroup_exit() in do_exit() unlinks it from its cgroup,
+ * which can then be removed, and the task still runs (SCX_OPS_ENQ_EXITING
+ * queues it like any other).  Creating the entry then would undo
+ * slo_cgroup_exit()'s delete, and pod churn would fill the map.
+ */
+static struct slo_cgroup_stats *lookup_cgroup_stats(struct task_struct *p,
+						    u64 cgroup_id)
 {
 	struct slo_cgroup_stats *cs, zero = {};
 
 	cs = bpf_map_lookup_elem(&slo_cgroup_stats, &cgroup_id);
-	if (cs)
+	if (cs || (p->flags & PF_EXITING))
 		return cs;
 	/* NOEXIST: a CPU that lost the race to insert uses the winner's entry */
 	bpf_map_update_elem(&slo_cgroup_stats, &cgroup_id, &zero, BPF_NOEXIST);
@@ -898,7 +909,8 @@ static struct slo_cgroup_stats *lookup_cgroup_stats(u64 cgroup_id)
 }
 
 /* Rule 6: a task starts running on a CPU of domain @dom at @now. */
-static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
+static void account_start(struct task_struct *p, struct task_ctx *tctx,
+			  u32 dom, u32 node, u64 now)
 {
 	u64 wall_deadline = tctx->queued_at + tctx->budget_ns;
 	/* queued_at may come from another CPU's clock, a little ahead */
@@ -936,7 +948,7 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
 	}
 	tctx->rescued = false;
 
-	cs = lookup_cgroup_stats(tctx->cgroup_id);
+	cs = lookup_cgroup_stats(p, tctx->cgroup_id);
 	if (!cs)
 		return;
 	/* shared by every CPU: atomic adds, whose results nobody reads */
@@ -959,7 +971,7 @@ static void account_start(struct task_ctx *tctx, u32 dom, u32 node, u64 now)
  * for a service that serves one request per wakeup, bursts in flight are
  * requests in flight.
  */
-static void account_burst(struct task_ctx *tctx, u64 now)
+static void account_burst(struct task_struct *p, struct task_ctx *tctx, u64 now)
 {
 	struct slo_cgroup_stats *cs;
 	u64 burst, wait;
@@ -967,7 +979,7 @@ static void account_burst(struct task_ctx *tctx, u64 now)
 	/* woke_at may come from another CPU's clock, a little ahead */
 	burst = (s64)(now - tctx->woke_at) > 0 ? now - tctx->woke_at : 0;
 	wait = burst > tctx->burst_run_ns ? burst - tctx->burst_run_ns : 0;
-	cs = lookup_cgroup_stats(tctx->cgroup_id);
+	cs = lookup_cgroup_stats(p, tctx->cgroup_id);
 	if (!cs)
 		return;
 	__sync_fetch_and_add(&cs->bursts, 1);
@@ -2616,7 +2628,7 @@ void BPF_STRUCT_OPS(slo_quiescent, struct task_struct *p, u64 deq_flags)
 	tctx->counted_weight = 0;
 	/* a sleep ends the burst; a property change does not (runnable follows) */
 	if ((deq_flags & SCX_DEQ_SLEEP) && tctx->woke_at) {
-		account_burst(tctx, scx_bpf_now());
+		account_burst(p, tctx, scx_bpf_now());
 		tctx->woke_at = 0;
 	}
 }
@@ -2672,7 +2684,7 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 		cctx->slice_end = now + p->scx.slice;
 	}
 
-	account_start(tctx, info->domain, info->node, now);
+	account_start(p, tctx, info->domain, info->node, now);
 	tctx->queued_domain = QUEUED_DIRECT;
 	tctx->bw_charged_at = now;
 }
@@ -3134,12 +3146,18 @@ struct sched_ext_ops slo_ops = {
 	.dump		= (void *)slo_dump,
 	.dump_task	= (void *)slo_dump_task,
 	/*
-	 * A task whose slice ended with nothing else to run goes through
-	 * slo_enqueue() rather than running on with a refilled slice, so a
-	 * throttled one alone on its CPU is parked; slo_dispatch() refills
-	 * the slice of every other such task itself.
+	 * ENQ_LAST: a task whose slice ended with nothing else to run goes
+	 * through slo_enqueue() rather than running on with a refilled
+	 * slice, so a throttled one alone on its CPU is parked;
+	 * slo_dispatch() refills the slice of every other such task itself.
+	 *
+	 * ENQ_EXITING: without it the kernel puts an exiting task that is
+	 * preempted, or that slo_cpu_release() re-enqueues, straight into
+	 * its CPU's local queue.  On a CPU an RT task holds, that queue runs
+	 * only in the ext DL server's window, and the task, still owed its
+	 * budget, waited up to 945 ms there while another CPU was free.
 	 */
-	.flags		= SCX_OPS_ENQ_LAST,
+	.flags		= SCX_OPS_ENQ_LAST | SCX_OPS_ENQ_EXITING,
 	.exit_dump_len	= SLO_EXIT_DUMP_LEN,
 	.init		= (void *)slo_init,
 	.exit		= (void *)slo_exit,
