@@ -24,8 +24,8 @@
 #       share of the CPU must not exceed its weight share, 10/1010, by
 #       more than 15% + 1% of the CPU.
 #
-# (a)'s factors.  latency.sh asks scx_slo's best-of-5 p99 to beat the
-# default's by 20% (0.8), an edge scx_slo has at equal weights.  Here the
+# (a)'s factors.  latency.sh asks scx_slo, at equal weights, to beat the
+# default scheduler and itself without the budget.  Here the
 # default scheduler gives the weight-10 group a virtual slice 100x the
 # batch group's: on 7.3 its wakeups wait behind batch slices (p99 100-480
 # ms), but 6.12's is about as good as scx_slo (p99 of undisturbed rounds
