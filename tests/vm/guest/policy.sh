@@ -2,8 +2,8 @@
 # - another sched_ext scheduler holds the slot (a first scx_slo with a
 #   heartbeat of its own): the loader under test waits without exiting,
 #   logs it once, passes `scx_slo health` (liveness) while /healthz
-#   (readiness) and /metrics say it waits, and attaches within a second of
-#   the other detaching;
+#   (readiness) and /metrics say it waits, and attaches within 2 s more
+#   than a cold start of the loader takes, once the other detaches;
 # - SysRq-S: it stays detached (parked, alive) until SIGHUP re-attaches it;
 # - SIGTERM: exit 0, a verifier rejection: exit 6, each with its reason
 #   in the termination message file;
@@ -35,8 +35,16 @@ b_alive() { kill -0 "$B_PID" 2>/dev/null || fail "the loader under test exited: 
 attached_slo() { [ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ]; }
 b_logged() { grep -q "$1" "$B_ERR"; }
 
+ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
 # 1. The slot is taken: wait, once logged, alive, not restarted by the probe.
+# A cold start's time to attach, in this boot: under TCG loading and
+# verifying the BPF program alone takes about 5 s (4.8-7.0 s measured on
+# 7.3.4), which is what the loader under test also pays once the slot
+# frees.
+_t=$(ms)
 start_scx_slo --heartbeat /run/other/heartbeat --last-good ''
+cold_ms=$(( $(ms) - _t ))
 log "first scx_slo (the other scheduler) attached; starting the loader under test"
 # shellcheck disable=SC2086 # the extra args split on purpose
 scx_slo $SCX_SLO_ARGS --config "$cfg/slo.yaml" --metrics 127.0.0.1:9464 \
@@ -64,12 +72,19 @@ retries=$(awk '$1 == "scx_slo_attach_retries_total" { print $2 }' /tmp/metrics)
 log "waiting: /healthz 503, $retries retries in /metrics"
 
 stop_scx_slo
-t0=$(cut -d' ' -f1 /proc/uptime)
-wait_for 50 b_logged "scheduler 'slo' attached" || fail "the loader under test did not attach within 5 s of the slot freeing"
-t1=$(cut -d' ' -f1 /proc/uptime)
+t0=$(ms)
+# what a cold start takes, plus 2 s: the wait notices the free slot
+# within 100 ms, so anything more is time lost between the two
+bound_ms=$((cold_ms + 2000))
+until b_logged "scheduler 'slo' attached"; do
+	[ $(( $(ms) - t0 )) -le "$bound_ms" ] ||
+		fail "the loader under test did not attach within ${bound_ms} ms of the slot freeing (a cold start took ${cold_ms} ms; state $(sched_state), loader $(kill -0 "$B_PID" 2>/dev/null && echo alive || echo gone)): $(tail -n 5 "$B_ERR" | tr '\n' '|')"
+	usleep 100000
+done
+t1=$(ms)
 b_alive
 attached_slo || fail "not attached after the other detached (state $(sched_state))"
-log "attached $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s after the other scheduler detached"
+log "attached $((t1 - t0)) ms after the other scheduler detached; a cold start took ${cold_ms} ms"
 scx_slo health > /dev/null || fail "health fails once attached"
 [ "$(budget_of /good)" = 7ms ] || fail "/good budget is '$(budget_of /good)', want 7ms"
 
