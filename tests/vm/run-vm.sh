@@ -204,8 +204,10 @@ run_qemu() {
 # consoles are kept at the top of the log.
 boot_timeout=${SCXVM_BOOT_TIMEOUT:-120}
 # A boot whose console stays empty is dead from the start (seen once or
-# twice a CI run, after the full 120 s): a live kernel prints within a few
-# seconds, so one silent for a third of the boot timeout is not waited out.
+# twice a CI run, after the full 120 s).  With quiet the first line is
+# init's, a few seconds into a live boot of the small presets, so one
+# silent for a third of the boot timeout is not waited out (the 64-vCPU
+# preset, about 40 s to init, sets its own limit).
 silent_timeout=${SCXVM_SILENT_TIMEOUT:-$((boot_timeout / 3))}
 # set_aside TAG WHY: say why this boot does not count, keep its console
 set_aside() {

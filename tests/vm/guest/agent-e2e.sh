@@ -31,7 +31,6 @@ agent_fail() {
 	cat "$SLOS/pods.yaml" 2>/dev/null
 	fail "$@"
 }
-now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 # slo_budget PATH: the budget in force for PATH's own entry ("none": it has none)
 slo_budget() {
 	_o=$(scx_slo slo get "$1" 2>&1) || { echo "error: $_o"; return; }
@@ -44,10 +43,10 @@ slo_budget() {
 # wait_budget PATH WANT MS: until PATH's budget is WANT, at most MS
 # milliseconds; WAITED is how long it took, BUDGET the last one seen
 wait_budget() {
-	_t0=$(now_ms)
+	_t0=$(uptime_ms)
 	while :; do
 		BUDGET=$(slo_budget "$1")
-		WAITED=$(($(now_ms) - _t0))
+		WAITED=$(($(uptime_ms) - _t0))
 		[ "$BUDGET" = "$2" ] && return 0
 		[ "$WAITED" -lt "$3" ] || return 1
 		kill -0 "$AGENT_PID" 2>/dev/null || agent_fail "scx_slo_agent exited"

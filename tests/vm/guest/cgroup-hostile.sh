@@ -25,7 +25,6 @@ OBSERVE=${OBSERVE:-20}
 HB_BOUND_MS=${HB_BOUND_MS:-3000}
 RSS_BOUND_KB=${RSS_BOUND_KB:-$((48 * 1024))}
 
-ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 name_of() { head -c "$1" /dev/zero | tr '\0' "$2"; }
 
 # check_metrics WHEN: /metrics is served and keeps the exposition format
@@ -91,7 +90,7 @@ check_raw "(names)"
 # 15 levels of 255 bytes: /hostile/chain/C.../C is 3855 bytes; a leaf adds 200
 CHAIN_NAME=$(name_of 255 C)
 LEAF_PREFIX=$(name_of 193 L)
-t0=$(ms)
+t0=$(uptime_ms)
 as_nobody sh -c '
 	cd "$1/hostile" && mkdir chain && cd chain || exit 1
 	i=0
@@ -103,7 +102,7 @@ as_nobody sh -c '
 	i=0
 	while [ $i -lt 20 ]; do mkdir "$2" && cd -P "$2" || exit 1; i=$((i + 1)); done
 ' _ "$CG" "$CHAIN_NAME" "$LEAVES" "$LEAF_PREFIX" || fail "uid $NOBODY could not build its tree"
-t1=$(ms)
+t1=$(uptime_ms)
 log "uid $NOBODY created $LEAVES leaves (paths of $((14 + 15 * 256 + 1 + 193 + ${#LEAVES})) bytes at most) and a $((14 + 20 * 256))-byte chain in $((t1 - t0)) ms"
 
 # RAN leaves run a process each (forks of this shell, moved there first)
@@ -118,13 +117,13 @@ log "uid $NOBODY created $LEAVES leaves (paths of $((14 + 15 * 256 + 1 + 193 + $
 		i=$((i + 1))
 	done
 ) || fail "cannot run processes in the leaves"
-log "$RAN leaves ran a process in $(($(ms) - t1)) ms"
+log "$RAN leaves ran a process in $(($(uptime_ms) - t1)) ms"
 
 # the heartbeat's age as the exec probe sees it, twice a second
 tables0=$(grep -c '^=== scx_slo stats ===' "$OUT")
 hb_max=0 hb_reads=0
-end=$(($(ms) + OBSERVE * 1000))
-while [ "$(ms)" -lt "$end" ]; do
+end=$(($(uptime_ms) + OBSERVE * 1000))
+while [ "$(uptime_ms)" -lt "$end" ]; do
 	age=$(scx_slo health --max-age 3600s 2>&1 |
 		sed -n 's/.*completed a pass \([0-9.]*\) s ago.*/\1/p' | awk '{ printf "%d\n", $1 * 1000 }')
 	if [ -n "$age" ]; then

@@ -7,6 +7,8 @@ OUT=/tmp/scx_slo.out
 ERR=/tmp/scx_slo.err
 
 log() { echo "test: $*"; }
+# uptime_ms: milliseconds since boot, for timing within a test
+uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
 fail() {
 	echo "FAIL: $*"

@@ -35,16 +35,14 @@ b_alive() { kill -0 "$B_PID" 2>/dev/null || fail "the loader under test exited: 
 attached_slo() { [ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = slo ]; }
 b_logged() { grep -q "$1" "$B_ERR"; }
 
-ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
-
 # 1. The slot is taken: wait, once logged, alive, not restarted by the probe.
 # A cold start's time to attach, in this boot: under TCG loading and
 # verifying the BPF program alone takes about 5 s (4.8-7.0 s measured on
 # 7.3.4), which is what the loader under test also pays once the slot
 # frees.
-_t=$(ms)
+_t=$(uptime_ms)
 start_scx_slo --heartbeat /run/other/heartbeat --last-good ''
-cold_ms=$(( $(ms) - _t ))
+cold_ms=$(( $(uptime_ms) - _t ))
 log "first scx_slo (the other scheduler) attached; starting the loader under test"
 # shellcheck disable=SC2086 # the extra args split on purpose
 scx_slo $SCX_SLO_ARGS --config "$cfg/slo.yaml" --metrics 127.0.0.1:9464 \
@@ -72,16 +70,16 @@ retries=$(awk '$1 == "scx_slo_attach_retries_total" { print $2 }' /tmp/metrics)
 log "waiting: /healthz 503, $retries retries in /metrics"
 
 stop_scx_slo
-t0=$(ms)
+t0=$(uptime_ms)
 # what a cold start takes, plus 2 s: the wait notices the free slot
 # within 100 ms, so anything more is time lost between the two
 bound_ms=$((cold_ms + 2000))
 until b_logged "scheduler 'slo' attached"; do
-	[ $(( $(ms) - t0 )) -le "$bound_ms" ] ||
+	[ $(( $(uptime_ms) - t0 )) -le "$bound_ms" ] ||
 		fail "the loader under test did not attach within ${bound_ms} ms of the slot freeing (a cold start took ${cold_ms} ms; state $(sched_state), loader $(kill -0 "$B_PID" 2>/dev/null && echo alive || echo gone)): $(tail -n 5 "$B_ERR" | tr '\n' '|')"
 	usleep 100000
 done
-t1=$(ms)
+t1=$(uptime_ms)
 b_alive
 attached_slo || fail "not attached after the other detached (state $(sched_state))"
 log "attached $((t1 - t0)) ms after the other scheduler detached; a cold start took ${cold_ms} ms"

@@ -54,6 +54,15 @@ taskset -c 1 sh -c 'while :; do :; done' &
 hog2=$!
 
 proc_field() { awk -v f="$2" '{ print $f }' "/proc/$1/stat" 2>/dev/null; }
+# wait_asleep PID WHAT: until sleep(1) runs as PID and sleeps, or fail
+wait_asleep() {
+	_i=0
+	until [ "$(proc_field "$1" 3)" = S ] && grep -q '^sleep' "/proc/$1/comm"; do
+		_i=$((_i + 1))
+		[ "$_i" -le 100 ] || fail "$2: sleeper $1 never went to sleep"
+		sleep 0.01
+	done
+}
 
 valid=0 t=0
 while [ "$t" -lt "$trials" ]; do
@@ -62,12 +71,7 @@ while [ "$t" -lt "$trials" ]; do
 	taskset -c 0 sleep 2 &
 	sleeper=$!
 	spawned=$(cut -d' ' -f1 /proc/uptime)
-	_i=0
-	until [ "$(proc_field "$sleeper" 3)" = S ] && grep -q '^sleep' "/proc/$sleeper/comm"; do
-		_i=$((_i + 1))
-		[ "$_i" -le 100 ] || fail "trial $t: the sleeper never went to sleep"
-		sleep 0.01
-	done
+	wait_asleep "$sleeper" "trial $t"
 	asleep=$(cut -d' ' -f1 /proc/uptime)
 	taskset -p -c 0,1 "$sleeper" > /dev/null || fail "trial $t: taskset $sleeper"
 	echo "$sleeper" > "$CG/rescue/cgroup.procs" || fail "trial $t: cannot move $sleeper to /rescue"
@@ -101,7 +105,6 @@ while [ "$t" -lt "$trials" ]; do
 	log "trial $t: /rescue runs and misses so far $(awk '$1 == "/rescue" { r = $3; m = $4 } END { print r + 0, m + 0 }' "$OUT")"
 done
 
-uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 exit_worst=
 if [ -n "$saved_runtime" ]; then
 	echo "$saved_runtime" > "$ext_runtime" || fail "cannot restore CPU 0's ext DL server"
@@ -119,12 +122,7 @@ if [ -n "$saved_runtime" ]; then
 		# the last sleeper started sleeping no later than this
 		woke_by=$(( $(uptime_ms) + 4000 ))
 		for p in $pids; do
-			_i=0
-			until [ "$(proc_field "$p" 3)" = S ] && grep -q '^sleep' "/proc/$p/comm"; do
-				_i=$((_i + 1))
-				[ "$_i" -le 100 ] || fail "exit trial $x: sleeper $p never went to sleep"
-				sleep 0.01
-			done
+			wait_asleep "$p" "exit trial $x"
 			taskset -p -c 0,1 "$p" > /dev/null || fail "exit trial $x: taskset $p"
 			echo "$p" > "$CG/exiting/cgroup.procs" || fail "exit trial $x: cannot move $p to /exiting"
 		done
