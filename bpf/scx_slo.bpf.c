@@ -109,7 +109,12 @@
  * probably miss its deadline where it waits, and is earlier than our own
  * head: every busy CPU of its domain reaches a scheduling point within a
  * slice, so a task with less than a slice of slack left is at risk (and
- * one past its deadline is overdue); a task whose queue was kicked and
+ * one past its deadline is overdue).  On our own node, two slices: that
+ * CPU may first run a task of its own, and a move within the node costs
+ * only the LLC's warmth, not memory locality (on 8 vCPUs in 4 LLCs this
+ * took the 5 ms cgroup's misses from 8.4% to 5.5%, against 3.6% with one
+ * global queue); across nodes only work that would otherwise miss moves,
+ * so one slice.  A task whose queue was kicked and
  * none of whose CPUs has dispatched for half a slice is at risk too, on
  * our node only (a vCPU the hypervisor descheduled, an interrupt storm,
  * a CPU lost to an RT task).  Stealing waits for the thief to dispatch,
@@ -2026,18 +2031,21 @@ static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
  * Rule 5: why a task queued in another domain, with wall deadline
  * @wall_deadline, may be taken now (a SLO_STAT_STEAL_* index), or 0.  Each
  * busy CPU reaches a scheduling point within a slice, so a task with less
- * than a slice of slack may not start in time where it is; a task whose
- * queue's kick has gone unanswered may not start at all (a vCPU the
- * hypervisor descheduled, an interrupt storm), which only a CPU of the
- * same node acts on before the deadline is at risk.
+ * than a slice of slack may not start in time where it is.  On our node
+ * the horizon is two slices, since that CPU may run a task of its own
+ * first and the move costs no memory locality.  A task whose queue's kick
+ * has gone unanswered may not start at all (a vCPU the hypervisor
+ * descheduled, an interrupt storm), which only a CPU of the same node
+ * acts on before the deadline is at risk.
  */
 static u32 steal_reason(u64 wall_deadline, bool same_node, bool kick_late, u64 now)
 {
 	s64 slack = (s64)(wall_deadline - now);
+	s64 horizon = same_node ? 2 * (s64)slice_ns : (s64)slice_ns;
 
 	if (slack <= 0)
 		return SLO_STAT_STEAL_OVERDUE;
-	if (slack < (s64)slice_ns)
+	if (slack < horizon)
 		return SLO_STAT_STEAL_AT_RISK;
 	if (same_node && kick_late)
 		return SLO_STAT_STEAL_UNANSWERED;
