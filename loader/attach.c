@@ -22,6 +22,7 @@
 #include "budgets.h"
 #include "config_apply.h"
 #include "cpu_limits_sync.h"
+#include "duration.h"
 #include "msg.h"
 #include "options.h"
 #include "pins.h"
@@ -207,10 +208,36 @@ const struct slo_limits_ops limits_ops = {
 	.log = limits_log,
 };
 
+/*
+ * -v: how long loading took and what the verifier walked for each program
+ * (bpf_prog_info.verified_insns, 5.16+), the measure of a change's
+ * verification cost that a loaded kernel gives without veristat.
+ */
+static void report_verified(struct bpf_object *obj, uint64_t load_ms)
+{
+	struct bpf_program *prog;
+	uint64_t total = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || bpf_prog_get_info_by_fd(fd, &info, &len))
+			continue;
+		total += info.verified_insns;
+		msg("verifier: %s: %u instructions verified", bpf_program__name(prog),
+		    info.verified_insns);
+	}
+	msg("verifier: %llu instructions verified in all; loading took %llu ms",
+	    (unsigned long long)total, (unsigned long long)load_ms);
+}
+
 int load_scheduler(bool use_peek, struct slo_topology **topop, struct scx_slo **skelp)
 {
 	struct slo_bpf_shape shape;
 	const char *failed = NULL;
+	uint64_t load_start;
 	char errbuf[768];
 	struct scx_slo *skel;
 	int err;
@@ -261,7 +288,10 @@ int load_scheduler(bool use_peek, struct slo_topology **topop, struct scx_slo **
 	skel->struct_ops.slo_ops->timeout_ms =
 		(uint32_t)(opts.watchdog_ns / SLO_NSEC_PER_MSEC);
 
+	load_start = slo_mono_ns();
 	err = scx_slo__load(skel);
+	if (!err && opts.verbose)
+		report_verified(skel->obj, (slo_mono_ns() - load_start) / 1000000);
 	if (err) {
 		if (print_verifier_tail(20)) {
 			msg("the BPF verifier rejected the scheduler (%s)", strerror(-err));

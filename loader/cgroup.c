@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "duration.h"
 
 int slo_cgroup_mount(char *buf, size_t len)
 {
@@ -232,23 +233,15 @@ static void pop_level(struct slo_cgroup_walk *w)
 		w->path[w->stack[w->depth - 1].plen] = '\0';
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int slo_cgroup_walk_step(struct slo_cgroup_walk *w, size_t budget, uint64_t max_ns)
 {
-	uint64_t start = max_ns ? mono_ns() : 0;
+	uint64_t start = max_ns ? slo_mono_ns() : 0;
 	size_t done = 0;
 	int ret = 0;
 
 	while (w->depth > 0 && (!budget || done < budget)) {
 		/* the clock every 16 cgroups: cheap, and fine-grained enough */
-		if (max_ns && done && !(done % 16) && mono_ns() - start >= max_ns)
+		if (max_ns && done && !(done % 16) && slo_mono_ns() - start >= max_ns)
 			break;
 		struct slo_cgroup_walk_level *top = &w->stack[w->depth - 1];
 		struct dirent *de;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config_watch.h"
+#include "duration.h"
 
 /* as the kernel's MAXSYMLINKS: a loop of links ends the resolution */
 #define MAX_HOPS		40
@@ -92,10 +93,7 @@ enum slo_settle_verdict slo_settle_step(struct slo_settle *s,
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return slo_mono_ns() / 1000000;
 }
 
 static void say(const struct slo_config_watch *w, const char *fmt, ...)

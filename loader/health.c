@@ -34,14 +34,6 @@
 #define HB_RUNNING	"running"
 #define HB_WAITING	"waiting"
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SLO_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -190,7 +182,7 @@ int slo_heartbeat_open(struct slo_heartbeat *hb, const char *path, char *err, si
 		e = errno;
 		goto fail_errno;
 	}
-	hb_write(hb, mono_ns());
+	hb_write(hb, slo_mono_ns());
 	return 0;
 fail_errno:
 	fail(err, errlen, "heartbeat %s: %s", path, strerror(e));
@@ -204,7 +196,7 @@ void slo_heartbeat_beat(struct slo_heartbeat *hb)
 
 	if (hb->fd < 0)
 		return;
-	now = mono_ns();
+	now = slo_mono_ns();
 	if (now - hb->last_ns >= HB_WRITE_NS)
 		hb_write(hb, now);
 }
@@ -216,7 +208,7 @@ void slo_heartbeat_set_waiting(struct slo_heartbeat *hb, bool waiting)
 	hb->waiting = waiting;
 	/* at once: the probe must not read the old state for a second */
 	if (hb->fd >= 0)
-		hb_write(hb, mono_ns());
+		hb_write(hb, slo_mono_ns());
 }
 
 void slo_heartbeat_close(struct slo_heartbeat *hb)
@@ -346,7 +338,7 @@ int slo_health_check(const char *sched_ext_dir, const char *heartbeat_path,
 	} else if (!read_record(fd, &pid, &ns, &waiting)) {
 		off = add(out, outlen, off, "%s is not a scx_slo heartbeat", heartbeat_path);
 	} else {
-		uint64_t now = mono_ns();
+		uint64_t now = slo_mono_ns();
 
 		age = now > ns ? (double)(now - ns) / 1e9 : 0;
 		if (!flock(fd, LOCK_SH | LOCK_NB))

@@ -56,6 +56,7 @@
 #include <microhttpd.h>
 
 #include "cgroup.h"
+#include "duration.h"
 #include "escape.h"
 #include "health.h"
 #include "http.h"
@@ -144,10 +145,7 @@ struct slo_http {
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)slo_mono_ns() / 1e9;
 }
 
 /* ---- address parsing and binding ----------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "budgets.h"
 #include "cgroup.h"
 #include "config_apply.h"
+#include "duration.h"
 #include "exit_report.h"
 #include "http.h"
 #include "metrics.h"
@@ -35,10 +36,7 @@ static struct slo_cpu_busy cpu_busy;
 
 static double monotonic_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)slo_mono_ns() / 1e9;
 }
 
 void sample_shed(struct scx_slo *skel)

@@ -13,3 +13,15 @@ rc=$?
 [ "$rc" -eq 6 ] || fail "with -v: exit status $rc, want 6"
 grep -q '^libbpf:' /tmp/v2.err || fail "-v does not show libbpf's messages"
 log "rejected as expected; $(wc -l < /tmp/v2.err) lines with -v"
+
+# A load that passes: -v reports what the verifier walked for each program
+# (bpf_prog_info.verified_insns) and how long loading took.
+start_scx_slo -v
+stop_clean
+for prog in slo_enqueue slo_dispatch slo_select_cpu; do
+	n=$(sed -n "s/^.*verifier: $prog: \([0-9]*\) instructions verified.*/\1/p" "$ERR")
+	case $n in ""|0) fail "-v reports no verified instructions for $prog" ;; esac
+done
+total=$(sed -n 's/^.*verifier: \([0-9]*\) instructions verified in all; loading took \([0-9]*\) ms.*/\1 \2/p' "$ERR")
+[ -n "$total" ] || fail "-v reports no total of verified instructions"
+log "verified instructions in all, and load ms: $total; $(grep -c 'instructions verified$' "$ERR") programs"
