@@ -42,35 +42,53 @@ bool bw_from_kernel;
 static char *libbpf_log;
 static size_t libbpf_log_len, libbpf_log_cap;
 
+/*
+ * libbpf hands over a failed program's whole verifier log in one call
+ * ("%s"), often many pages, with the reason at its end: format it whole,
+ * or the tail printed on a rejection is the log's first page.
+ */
 int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[4096];
+	char stack_line[4096], *line = stack_line;
+	va_list again;
 	int n;
 
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_copy(again, ap);
+	n = vsnprintf(stack_line, sizeof(stack_line), fmt, ap);
+	if (n >= 0 && (size_t)n >= sizeof(stack_line)) {
+		line = malloc((size_t)n + 1);
+		if (line) {
+			vsnprintf(line, (size_t)n + 1, fmt, again);
+		} else {
+			line = stack_line;
+			n = sizeof(stack_line) - 1;
+		}
+	}
+	va_end(again);
 	if (n < 0)
 		return 0;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
 	if (opts.verbose)
 		fputs(line, stderr);
 	if (level == LIBBPF_DEBUG)
-		return n;
+		goto out;
 	if (libbpf_log_len + (size_t)n + 1 > libbpf_log_cap) {
 		size_t cap = (libbpf_log_len + (size_t)n + 1) * 2;
 		char *grown;
 
 		if (cap > 64 << 20)	/* a verifier log can be huge: cap it */
-			return n;
+			goto out;
 		grown = realloc(libbpf_log, cap);
 		if (!grown)
-			return n;
+			goto out;
 		libbpf_log = grown;
 		libbpf_log_cap = cap;
 	}
 	memcpy(libbpf_log + libbpf_log_len, line, (size_t)n);
 	libbpf_log_len += (size_t)n;
 	libbpf_log[libbpf_log_len] = '\0';
+out:
+	if (line != stack_line)
+		free(line);
 	return n;
 }
 
