@@ -2894,13 +2894,6 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(slo_init)
 	u32 i, zero = 0;
 	s32 ret;
 
-	if (debug_verifier_reject) {
-		/* deliberately invalid: a store through a scalar */
-		u64 *bogus = (u64 *)bpf_ktime_get_ns();
-
-		*bogus = 0;
-	}
-
 	octx = bpf_map_lookup_elem(&online_ctxs, &zero);
 	if (!octx)
 		return -EINVAL;
@@ -2955,6 +2948,13 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(slo_init)
 			return -EINVAL;
 		bpf_timer_init(&rt->timer, &rescue_timers, CLOCK_MONOTONIC);
 		bpf_timer_set_callback(&rt->timer, rescue_timer_fn);
+	}
+	/* last, so that the log up to the rejection runs to many pages */
+	if (debug_verifier_reject) {
+		/* deliberately invalid: a store through a scalar */
+		u64 *bogus = (u64 *)bpf_ktime_get_ns();
+
+		*bogus = 0;
 	}
 	if (single_dsq)
 		return scx_bpf_create_dsq(SLO_SINGLE_DSQ, -1);
