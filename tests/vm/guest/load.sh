@@ -7,8 +7,8 @@
 # kick itself (it already chose what runs next; each kick costs it an
 # interrupt), so with no CPU idle at most a third of the enqueues may send
 # an idle kick.  The hogs are shell loops this script starts: stress-ng
-# under TCG sometimes takes seconds to bring up its workers (1 start in
-# about 15 under scx_slo, 2 in 30 under the kernel's own scheduler), which
+# under TCG sometimes takes seconds to bring up its workers (5 starts in
+# 90 under scx_slo, 2 in 30 under the kernel's own scheduler), which
 # left CPUs idle and failed the enqueue count below.
 for extra in "" "--max-slice 3ms"; do
 	# shellcheck disable=SC2086 # word splitting of the options is meant
