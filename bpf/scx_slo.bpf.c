@@ -1703,8 +1703,8 @@ static s32 claim_idle_for(struct task_struct *p, u32 dom, bool whole_core)
  * still found, from the idle mask.  Returns whether it woke or preempted
  * a CPU that @p may use: one that reaches a scheduling point now.
  */
-static __always_inline bool do_kick_for(struct task_struct *p, u32 dom,
-					u64 vdeadline, u64 slice, u64 enq_flags)
+__noinline int kick_for(struct task_struct *p __arg_trusted, u32 dom,
+			u64 vdeadline, u64 slice, u64 enq_flags)
 {
 	const struct cpumask *idle;
 	struct slo_domain_info *dinfo;
@@ -1846,28 +1846,6 @@ static __always_inline bool do_kick_for(struct task_struct *p, u32 dom,
 	if (ds)
 		ds->preempt_kicks++;
 	return true;
-}
-
-/*
- * kick_for(), domain_starts_by() and summon_helper() are global functions,
- * as requeue_cpu() is, so the verifier checks each once instead of in every
- * path of enqueue() and dispatch() that reaches it: 82,000 instructions
- * verified at load instead of 180,000 on 7.3.4, 143,000 instead of 289,000
- * on 6.12.  A global function is checked as a part of each program that
- * calls it, and the rescue timer's callback, which calls two of them,
- * belongs to slo_init(), a sleepable program, where the verifier does not
- * assume an RCU read-side section: 6.12 then refuses p->cpus_ptr, an RCU
- * pointer, to the cpumask kfuncs.  So each holds the RCU read lock itself.
- */
-__noinline int kick_for(struct task_struct *p __arg_trusted, u32 dom,
-			u64 vdeadline, u64 slice, u64 enq_flags)
-{
-	bool kicked;
-
-	bpf_rcu_read_lock();
-	kicked = do_kick_for(p, dom, vdeadline, slice, enq_flags);
-	bpf_rcu_read_unlock();
-	return kicked;
 }
 
 static int rescue_timer_fn(void *map, int *key, struct bpf_timer *timer);
@@ -2269,7 +2247,18 @@ static __always_inline bool do_summon_helper(struct task_struct *p, u32 dom)
 	return false;
 }
 
-/* global, for the verifier, as kick_for() */
+/*
+ * kick_for(), domain_starts_by() and summon_helper() are global functions,
+ * as requeue_cpu() is, so the verifier checks each once instead of in every
+ * path of enqueue() and dispatch() that reaches it: 87,000 instructions
+ * verified at load instead of 180,000 on 7.3.4, 144,000 instead of 289,000
+ * on 6.12.  A global function is checked as a part of each program that
+ * calls it, and the rescue timer's callback, which calls these two,
+ * belongs to slo_init(), a sleepable program, where the verifier does not
+ * assume an RCU read-side section: 6.12 then refuses p->cpus_ptr, an RCU
+ * pointer, to the cpumask kfuncs.  So these two hold the RCU read lock
+ * themselves; kick_for(), reached from enqueue() only, does not need it.
+ */
 __noinline int domain_starts_by(struct task_struct *p __arg_trusted, u32 dom,
 				u64 by, u64 now)
 {
