@@ -40,7 +40,9 @@
 #                 ("OLD/scx_slo_old --slo /scx-bench-web=5ms"), has its
 #                 deadline misses reported as scx_slo's are
 #   --kernel VER  test kernel (prefix), default the newest cached
-#   --presets P   VM presets to boot ("2s1c 2s2l2c")
+#   --presets P   VM presets to boot ("2s1c 2s2l2c"; also 1s2l1c, 2 vCPUs
+#                 in 2 LLCs of one node: per-LLC against --single-dsq
+#                 with no more vCPUs than host cores)
 #   --duration S  seconds per measurement (10; --quick: 2)
 #   --samples N   keep measuring, up to 3x --duration, until N samples (5000;
 #                 --quick: 500)

@@ -72,6 +72,12 @@ case $preset in
 		-smp 8,sockets=2,dies=2,cores=2,threads=1
 		-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G
 		-numa node,cpus=0-3,nodeid=0,memdev=m0 -numa node,cpus=4-7,nodeid=1,memdev=m1) ;;
+1s2l1c)	# 1 socket x 2 LLCs x 1 core: per-LLC queues against --single-dsq
+	# with one vCPU thread per host core, so a vCPU is seldom descheduled
+	# by the host (on 2s2l2c, 8 vCPU threads share 2 host cores)
+	mem=1G
+	topo=(-machine q35,smp-cache.0.cache=l3,smp-cache.0.topology=die
+		-smp 2,sockets=1,dies=2,cores=1,threads=1) ;;
 1s1l4c)	# 1 socket x 1 LLC x 4 cores
 	mem=1G
 	topo=(-machine q35 -smp 4,sockets=1,cores=4,threads=1) ;;
@@ -97,7 +103,7 @@ case $preset in
 		topo+=(-object memory-backend-ram,id=m$n,size=1G
 			-numa node,cpus=$((n * 16))-$((n * 16 + 15)),nodeid=$n,memdev=m$n)
 	done ;;
-*) die "unknown preset '$preset' (2s2l2c, 1s1l4c, 2s1c, 2s2c2t, 4s2l8c)" ;;
+*) die "unknown preset '$preset' (2s2l2c, 1s2l1c, 1s1l4c, 2s1c, 2s2c2t, 4s2l8c)" ;;
 esac
 
 work=$(mktemp -d)
