@@ -2615,8 +2615,20 @@ keep_prev:
 			return;
 		prev->scx.slice = tctx ? task_slice(tctx) : slice_ns;
 		cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-		if (cctx)
+		if (cctx) {
 			cctx->slice_end = now + prev->scx.slice;
+			/*
+			 * The kernel calls ops.running() only for a task that
+			 * was switched in, not for one that keeps its CPU.  So
+			 * undo kick_for()'s mark of a preempted CPU (the
+			 * kicker's deadline, one kick per victim): kept, it
+			 * would make @prev look like a task of the kicker's
+			 * budget until it next stops, and no wakeup would
+			 * preempt it for as long as it keeps its CPU.
+			 */
+			if (tctx)
+				cctx->running_deadline = tctx->vdeadline ?: 1;
+		}
 		if (cctx && !single_dsq && max_slice_ns > slice_ns)
 			cctx->lone_check_at = now + slice_ns;
 	}
