@@ -2628,9 +2628,9 @@ keep_prev:
 			 */
 			if (tctx)
 				cctx->running_deadline = tctx->vdeadline ?: 1;
+			if (!single_dsq && max_slice_ns > slice_ns)
+				cctx->lone_check_at = now + slice_ns;
 		}
-		if (cctx && !single_dsq && max_slice_ns > slice_ns)
-			cctx->lone_check_at = now + slice_ns;
 	}
 }
 

@@ -20,6 +20,8 @@ slo_probe --json -d 0.001 --warmup 0 > /tmp/cal.json || fail "calibration"
 cal=$(jq .config.iters_per_us /tmp/cal.json)
 TR=/sys/kernel/tracing
 [ -d $TR/events/sched ] || mount -t tracefs tracefs $TR
+echo 8192 > $TR/buffer_size_kb
+echo 'sched:sched_switch sched:sched_wakeup' > $TR/set_event
 analyze() {
 	awk -v mode="$1" -v slow_us="$WAKEUP_TRACE_SLOW_US" '
 	function cls(c) { return c == "slo_probe" ? "probe" : (c ~ /^stress-ng/ ? "batch" : (c == "swapper/0" || c == "swapper/1" || c == "<idle>" ? "idle" : "other")) }
@@ -65,10 +67,7 @@ trace_round() { # MODE ROUND
 	cg_spawn batch stress-ng --cpu 2 --cpu-method int64 --timeout 3600s
 	stress_pid=$SPAWNED
 	sleep 2
-	echo 0 > $TR/tracing_on
-	echo 8192 > $TR/buffer_size_kb
 	echo > $TR/trace
-	echo 'sched:sched_switch sched:sched_wakeup' > $TR/set_event
 	echo 1 > $TR/tracing_on
 	cg_run web slo_probe --json -d "$WAKEUP_TRACE_SECONDS" --calibration "$cal" -r 400 \
 		> /tmp/probe.json 2> /tmp/probe.err || fail "slo_probe failed: $(tail -n 3 /tmp/probe.err)"
