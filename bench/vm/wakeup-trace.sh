@@ -2,7 +2,7 @@
 # against scx_slo --single-dsq, from the kernel's sched_switch and
 # sched_wakeup trace events.  Made for the 2-vCPU presets:
 #
-#   tests/vm/run-vm.sh --preset 1s2l1c --timeout 400 bench/vm/wakeup-trace.sh
+#   tests/vm/run-vm.sh --preset 1s2l1c --timeout 600 bench/vm/wakeup-trace.sh
 #
 # Load: stress-ng --cpu 2 in /batch (default budget), slo_probe -r 400 in
 # /web (5 ms).  For WAKEUP_TRACE_SECONDS (5) of probe per mode and round,
@@ -10,8 +10,17 @@
 # WAKEUP_TRACE_SLOW_US (1000) until it ran is sorted by where it ran (the
 # CPU it was woken on, or the other one), what each CPU ran when it woke
 # (probe, batch, idle, other), and whether the other CPU switched tasks
-# during the wait.  It asserts nothing.  The analysis runs in the guest, so
-# only the summary crosses the emulated serial console.
+# during the wait; all wakeups are sorted the same way too ("all"), with
+# their mean wait.  Then what happens while a request runs: each time a
+# probe thread is switched out still runnable, what took its CPU and
+# whether it resumed there or on the other CPU; per burst (first run after
+# a wakeup to the next sleep) the time spent so, and the percentiles of
+# the rest, the burst's wall time on a CPU, which is where interrupts and
+# the host's descheduling of the vCPU show.  Last, each round's count of
+# local timer (LOC), irq_work (IWI, sched_ext's kicks), rescheduling (RES)
+# and function call (CAL) interrupts, over both CPUs.  It asserts nothing.
+# The analysis runs in the guest, so only the summary crosses the emulated
+# serial console.  Four rounds take WAKEUP_TRACE_ROUNDS=4 and --timeout 1100.
 : "${WAKEUP_TRACE_SECONDS:=5}" "${WAKEUP_TRACE_ROUNDS:=2}" "${WAKEUP_TRACE_SLOW_US:=1000}"
 [ "$(nproc)" -eq 2 ] || fail "wakeup-trace sorts waits by the other CPU: it needs a 2-vCPU preset"
 cg_create web
@@ -49,6 +58,8 @@ analyze() {
 		if (np in tw) {
 			d = (t - tw[np]) * 1e6; n++
 			tc = ttc[np]; oc = 1 - tc
+			a = "ran_on=" (cpu == tc ? "target" : "other") " target_was=" tcur[np] " other_was=" ocur[np]
+			acnt[a]++; asum[a] += d
 			if (d > slow_us) {
 				slow++
 				k = "ran_on=" (cpu == tc ? "target" : "other") " target_was=" tcur[np] " other_was=" ocur[np] " other_switched=" (nsw[oc] - osw[np] > 0 ? "yes" : "no")
@@ -57,9 +68,51 @@ analyze() {
 			delete tw[np]
 		}
 	}
+	# While a request runs: each time a probe thread is switched out still
+	# runnable (prev_state R), what took its CPU, and where and when it ran
+	# again.  Summed per burst (first run after a wakeup to its next sleep).
+	/sched_switch:/ {
+		match($0, /prev_comm=[^ ]+/); pc = substr($0, RSTART + 10, RLENGTH - 10)
+		if (pc == "slo_probe") {
+			match($0, /prev_pid=[0-9]+/); pp = substr($0, RSTART + 9, RLENGTH - 9)
+			match($0, /prev_state=[^ ]+/); ps = substr($0, RSTART + 11, RLENGTH - 11)
+			if (ps ~ /^R/) {
+				out[pp] = t; outcpu[pp] = cpu; by[pp] = cls(nc)
+			} else if (pp in inb) {
+				oncpu = (t - bstart[pp]) * 1e6 - inb[pp]
+				if (oncpu > 0) { nw++; w[nw] = oncpu }
+				if (inb[pp] > 0) {
+					nb++; bsum += inb[pp]
+					if (inb[pp] > 500) nb500++
+					if (inb[pp] > 1000) nb1000++
+				}
+				nbursts++
+				delete inb[pp]
+			}
+		}
+		if (nc == "slo_probe") {
+			if (np in out) {
+				d = (t - out[np]) * 1e6
+				k = "by=" by[np] " resumed_on=" (cpu == outcpu[np] ? "same" : "other")
+				pcnt[k]++; psum[k] += d; if (d > pmax[k]) pmax[k] = d
+				inb[np] += d
+				delete out[np]
+			} else if (!(np in inb)) {
+				inb[np] = 0; bstart[np] = t
+			}
+		}
+	}
 	END {
 		printf "trace %s: %d wakeups of the probe, %d waited over %d us\n", mode, n, slow, slow_us
 		for (k in cnt) printf "trace %s: %5d  avg %6.0f us  %s\n", mode, cnt[k], sum[k] / cnt[k], k
+		for (k in acnt) printf "trace %s: all %5d  avg %6.0f us  %s\n", mode, acnt[k], asum[k] / acnt[k], k
+		printf "trace %s: %d bursts, %d preempted (%d over 500 us off-CPU, %d over 1000 us), %.0f us off-CPU in all\n", mode, nbursts, nb, nb500, nb1000, bsum
+		# insertion sort would be slow; a counting sort in 10 us buckets is enough
+		for (i = 1; i <= nw; i++) { b = int(w[i] / 10); hb[b]++; if (b > maxb) maxb = b }
+		c = 0; p50 = p90 = p99 = -1
+		for (b = 0; b <= maxb; b++) { c += hb[b]; if (p50 < 0 && c >= nw * 0.5) p50 = b * 10; if (p90 < 0 && c >= nw * 0.9) p90 = b * 10; if (p99 < 0 && c >= nw * 0.99) p99 = b * 10 }
+		printf "trace %s: on-CPU wall time per burst, %d bursts: p50 %d p90 %d p99 %d us\n", mode, nw, p50, p90, p99
+		for (k in pcnt) printf "trace %s: preempted %5d  avg %6.0f us  max %6.0f us  %s\n", mode, pcnt[k], psum[k] / pcnt[k], pmax[k], k
 	}' "$TR/trace"
 }
 trace_round() { # MODE ROUND
@@ -68,15 +121,18 @@ trace_round() { # MODE ROUND
 	stress_pid=$SPAWNED
 	sleep 2
 	echo > $TR/trace
+	irq0=$(awk '$1 ~ /^(LOC|RES|CAL|IWI|TLB):$/ { printf "%s%d ", $1, $2 + $3 }' /proc/interrupts)
 	echo 1 > $TR/tracing_on
 	cg_run web slo_probe --json -d "$WAKEUP_TRACE_SECONDS" --calibration "$cal" -r 400 \
 		> /tmp/probe.json 2> /tmp/probe.err || fail "slo_probe failed: $(tail -n 3 /tmp/probe.err)"
 	echo 0 > $TR/tracing_on
+	irq1=$(awk '$1 ~ /^(LOC|RES|CAL|IWI|TLB):$/ { printf "%s%d ", $1, $2 + $3 }' /proc/interrupts)
 	kill -TERM "$stress_pid"
 	wait "$stress_pid"
 	stop_scx_slo > /dev/null
 	[ "$SCX_RC" -eq 0 ] || fail "scx_slo exit status $SCX_RC ($1)"
 	log "$1 round $2: probe wakeup p99 $(jq .wakeup_us.p99 /tmp/probe.json) us, request p99 $(jq .request_us.p99 /tmp/probe.json) us; $(wc -l < $TR/trace) trace lines"
+	log "$1 round $2: interrupts (both CPUs) before: $irq0 after: $irq1 (${WAKEUP_TRACE_SECONDS} s)"
 	analyze "$1.$2"
 }
 round=1
