@@ -106,7 +106,7 @@ analyze() {
 		for (k in cnt) printf "trace %s: %5d  avg %6.0f us  %s\n", mode, cnt[k], sum[k] / cnt[k], k
 		for (k in acnt) printf "trace %s: all %5d  avg %6.0f us  %s\n", mode, acnt[k], asum[k] / acnt[k], k
 		# bursts of the workers are the requests, those of the message thread not
-		for (pid in woke) if (woke[pid] > woke[msg]) msg = pid
+		most = 0; for (pid in woke) if (woke[pid] > most) { most = woke[pid]; msg = pid }
 		for (pid in rec) {
 			if (pid == msg) continue
 			nr = split(rec[pid], r, " ")
