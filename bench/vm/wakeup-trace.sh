@@ -13,11 +13,13 @@
 # during the wait; all wakeups are sorted the same way too ("all"), with
 # their mean wait.  Then what happens while a request runs: each time a
 # probe thread is switched out still runnable, what took its CPU and
-# whether it resumed there or on the other CPU; per request (a worker's
-# burst, from its first run after a wakeup to its next sleep; the message
-# thread is the probe thread that wakes others most) the time spent so,
-# and the percentiles of the rest, the request's wall time on a CPU, which
-# is where interrupts and the host's descheduling of the vCPU show.  Last,
+# whether it resumed there or on the other CPU; per worker burst (from its
+# first run after a wakeup to its next sleep: a request, and what the
+# worker does after it until it sleeps, or a second request if one was
+# posted before it slept; the message thread is the probe thread that
+# wakes others most) the time spent so, and the percentiles of the rest,
+# the wall time on a CPU, which is where interrupts and the host's
+# descheduling of the vCPU show.  Last,
 # each round's count of local timer (LOC), irq_work (IWI, sched_ext's
 # kicks), rescheduling (RES) and function call (CAL) interrupts, over both
 # CPUs.  It asserts nothing.
@@ -118,10 +120,10 @@ analyze() {
 				if (oncpu > 0) { nw++; b = int(oncpu / 10); hb[b]++; if (b > maxb) maxb = b }
 			}
 		}
-		printf "trace %s: %d worker bursts (requests), %d preempted (%d over 500 us off-CPU, %d over 1000 us), %.0f us off-CPU in all\n", mode, nbursts, nb, nb500, nb1000, bsum
+		printf "trace %s: %d worker bursts, %d preempted (%d over 500 us off-CPU, %d over 1000 us), %.0f us off-CPU in all\n", mode, nbursts, nb, nb500, nb1000, bsum
 		c = 0; p50 = p90 = p99 = -1
 		for (b = 0; b <= maxb; b++) { c += hb[b]; if (p50 < 0 && c >= nw * 0.5) p50 = b * 10; if (p90 < 0 && c >= nw * 0.9) p90 = b * 10; if (p99 < 0 && c >= nw * 0.99) p99 = b * 10 }
-		printf "trace %s: wall time on a CPU per request (its burst less the time off-CPU), %d requests: p50 %d p90 %d p99 %d us\n", mode, nw, p50, p90, p99
+		printf "trace %s: wall time on a CPU per worker burst (less the time off-CPU), %d bursts: p50 %d p90 %d p99 %d us\n", mode, nw, p50, p90, p99
 		for (pk in pcnt) {
 			split(pk, f, " "); k = substr(pk, length(f[1]) + 2) (f[1] == msg ? " (message thread)" : " (worker)")
 			qcnt[k] += pcnt[pk]; qsum[k] += psum[pk]; if (pmax[pk] > qmax[k]) qmax[k] = pmax[pk]
