@@ -19,10 +19,9 @@
 # posted before it slept; the message thread is the probe thread that
 # wakes others most) the time spent so, and the percentiles of the rest,
 # the wall time on a CPU, which is where interrupts and the host's
-# descheduling of the vCPU show.  Last,
-# each round's count of local timer (LOC), irq_work (IWI, sched_ext's
-# kicks), rescheduling (RES) and function call (CAL) interrupts, over both
-# CPUs.  It asserts nothing.
+# descheduling of the vCPU show.  Last, each round's count of local timer
+# (LOC), irq_work (IWI, sched_ext's kicks), rescheduling (RES) and
+# function call (CAL) interrupts, over both CPUs.  It asserts nothing.
 # The analysis runs in the guest, so only the summary crosses the emulated
 # serial console.  Four rounds take WAKEUP_TRACE_ROUNDS=4 and --timeout 1100.
 : "${WAKEUP_TRACE_SECONDS:=5}" "${WAKEUP_TRACE_ROUNDS:=2}" "${WAKEUP_TRACE_SLOW_US:=1000}"
@@ -35,6 +34,9 @@ TR=/sys/kernel/tracing
 [ -d $TR/events/sched ] || mount -t tracefs tracefs $TR
 echo 8192 > $TR/buffer_size_kb
 echo 'sched:sched_switch sched:sched_wakeup' > $TR/set_event
+irq_counts() { # the interrupts LOC, RES, CAL, IWI and TLB, summed over both CPUs
+	awk '$1 ~ /^(LOC|RES|CAL|IWI|TLB):$/ { printf "%s %d ", $1, $2 + $3 }' /proc/interrupts
+}
 analyze() {
 	awk -v mode="$1" -v slow_us="$WAKEUP_TRACE_SLOW_US" '
 	function cls(c) { return c == "slo_probe" ? "probe" : (c ~ /^stress-ng/ ? "batch" : (c == "swapper/0" || c == "swapper/1" || c == "<idle>" ? "idle" : "other")) }
@@ -69,7 +71,7 @@ analyze() {
 			acnt[a]++; asum[a] += d
 			if (d > slow_us) {
 				slow++
-				k = "ran_on=" (cpu == tc ? "target" : "other") " target_was=" tcur[np] " other_was=" ocur[np] " other_switched=" (nsw[oc] - osw[np] > 0 ? "yes" : "no")
+				k = a " other_switched=" (nsw[oc] - osw[np] > 0 ? "yes" : "no")
 				cnt[k]++; sum[k] += d
 			}
 			delete tw[np]
@@ -137,12 +139,12 @@ trace_round() { # MODE ROUND
 	stress_pid=$SPAWNED
 	sleep 2
 	echo > $TR/trace
-	irq0=$(awk '$1 ~ /^(LOC|RES|CAL|IWI|TLB):$/ { printf "%s %d ", $1, $2 + $3 }' /proc/interrupts)
+	irq0=$(irq_counts)
 	echo 1 > $TR/tracing_on
 	cg_run web slo_probe --json -d "$WAKEUP_TRACE_SECONDS" --calibration "$cal" -r 400 \
 		> /tmp/probe.json 2> /tmp/probe.err || fail "slo_probe failed: $(tail -n 3 /tmp/probe.err)"
 	echo 0 > $TR/tracing_on
-	irq1=$(awk '$1 ~ /^(LOC|RES|CAL|IWI|TLB):$/ { printf "%s %d ", $1, $2 + $3 }' /proc/interrupts)
+	irq1=$(irq_counts)
 	kill -TERM "$stress_pid"
 	wait "$stress_pid"
 	stop_scx_slo > /dev/null
