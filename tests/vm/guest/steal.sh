@@ -6,16 +6,20 @@
 # whose lone task's slice ends does not take work from a busier LLC of its
 # node, or tasks would bounce between the two every slice.
 cg_create steal
-run_phase() { # $1: scx_slo SLO argument
+# run_phase WIDEN "CPU-LISTS" ARGS...: scx_slo with ARGS, a hog pinned to
+# each CPU list, then every hog allowed on WIDEN for 6 s; leaves the final
+# steal counts in near, far and notlate
+run_phase() {
+	widen=$1 lists=$2
+	shift 2
 	start_scx_slo "$@"
 	pids=
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
-		cg_spawn steal taskset -c 0,1 sh -c 'while :; do :; done'
+	for c in $lists; do
+		cg_spawn steal taskset -c "$c" sh -c 'while :; do :; done'
 		pids="$pids $SPAWNED"
 	done
 	sleep 1
-	# widen the hogs to every CPU: they stay queued in domain 0 until stolen
-	for p in $pids; do taskset -p -c 0-7 "$p" > /tmp/taskset.out || fail "taskset $p"; done
+	for p in $pids; do taskset -p -c "$widen" "$p" > /tmp/taskset.out || fail "taskset $p"; done
 	sleep 6
 	kill $pids
 	stop_scx_slo
@@ -24,13 +28,16 @@ run_phase() { # $1: scx_slo SLO argument
 	sed -n '/final stats/,/^CGROUP/p' "$OUT"
 }
 
-run_phase --slo /steal=100ms
+# 12 hogs start in node 0's first LLC (CPUs 0-1) and may then run anywhere:
+# they stay queued in domain 0 until stolen
+twelve="0,1 0,1 0,1 0,1 0,1 0,1 0,1 0,1 0,1 0,1 0,1 0,1"
+run_phase 0-7 "$twelve" --slo /steal=100ms
 log "loose budget: same-node steals $near, cross-node $far, cross-node not at risk $notlate"
 [ "$near" -gt 0 ] || fail "no same-node steals under imbalance"
 [ "$near" -gt "$far" ] || fail "cross-node steals ($far) not fewer than same-node ($near)"
 [ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks with a slice of slack left"
 
-run_phase --slo /steal=1ms
+run_phase 0-7 "$twelve" --slo /steal=1ms
 log "1 ms budget: same-node steals $near, cross-node $far, cross-node not at risk $notlate"
 [ "$far" -gt 0 ] || fail "no cross-node steals of work at risk"
 [ "$notlate" -eq 0 ] || fail "$notlate cross-node steals of tasks with a slice of slack left"
@@ -42,18 +49,7 @@ log "1 ms budget: same-node steals $near, cross-node $far, cross-node not at ris
 # would put that task in its own queue, the other LLC would pull it back
 # at its next slice end, and so on (a build that pulled there: 496 pulls
 # here on 7.3.4, against 1).
-start_scx_slo --slo /steal=100ms
-pids=
-for c in 0-1 0-1 0-1 2-3 2-3; do
-	cg_spawn steal taskset -c "$c" sh -c 'while :; do :; done'
-	pids="$pids $SPAWNED"
-done
-sleep 1
-for p in $pids; do taskset -p -c 0-3 "$p" > /tmp/taskset.out || fail "taskset $p"; done
-sleep 6
-kill $pids
-stop_scx_slo
-[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
+run_phase 0-3 "0-1 0-1 0-1 2-3 2-3" --slo /steal=100ms
 pulls=$(final_global steals-idle-pull)
-log "no CPU idle: idle pulls $pulls, same-node steals $(final_domain_sum 5), cross-node $(final_domain_sum 6)"
+log "no CPU idle: idle pulls $pulls, same-node steals $near, cross-node $far"
 [ "$pulls" -le 10 ] || fail "$pulls idle pulls with no CPU idle: tasks bounce between LLCs at their slice ends"
