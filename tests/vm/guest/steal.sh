@@ -13,15 +13,14 @@ run_phase() {
 	widen=$1 lists=$2
 	shift 2
 	start_scx_slo "$@"
-	pids=
-	for c in $lists; do
-		cg_spawn steal taskset -c "$c" sh -c 'while :; do :; done'
-		pids="$pids $SPAWNED"
-	done
+	for c in $lists; do hog steal steal "$c"; done
 	sleep 1
-	for p in $pids; do taskset -p -c "$widen" "$p" > /tmp/taskset.out || fail "taskset $p"; done
+	# shellcheck disable=SC2013 # one pid a line, each a word
+	for p in $(awk '{ print $2 }' "$HOGS"); do
+		taskset -p -c "$widen" "$p" > /tmp/taskset.out || fail "taskset $p"
+	done
 	sleep 6
-	kill $pids
+	hogs_stop
 	stop_scx_slo
 	[ "$SCX_RC" -eq 0 ] || fail "exit status $SCX_RC"
 	near=$(final_domain_sum 5) far=$(final_domain_sum 6) notlate=$(final_domain_sum 7)
