@@ -155,7 +155,10 @@ awk -v m="$pinned_max" 'BEGIN { exit !(m > 0) }' ||
 [ "${long_b:-0}" -ge 40 ] || fail "/pinned/long: ${long_b:-0} bursts in 5 s of 20 ms ones"
 awk -v s="$long_s" -v b="$long_b" 'BEGIN { exit !(s / b > 0.015) }' ||
 	fail "/pinned/long: mean burst $long_s s / $long_b, want about 20 ms"
-awk -v l="$long_late" -v b="$long_b" 'BEGIN { exit !(l / b < 0.2) }' ||
+# Run time counted as waiting would make nearly every burst late (each
+# runs 20 ms or more against 1 ms); the few late ones waited behind the
+# guest's own daemons on that CPU: 3-9 of 53-62 in seven runs on 7.3.4.
+awk -v l="$long_late" -v b="$long_b" 'BEGIN { exit !(l / b < 0.4) }' ||
 	fail "/pinned/long: $long_late of $long_b bursts late: its own run time counted as waiting"
 [ "${ps_b:-0}" -ge 100 ] || fail "/pinned/ps: ${ps_b:-0} bursts"
 awk -v l="$ps_late" -v b="$ps_b" 'BEGIN { exit !(l / b > 0.3) }' ||
