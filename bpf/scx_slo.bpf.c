@@ -53,7 +53,7 @@
  * shares are.  B is a constant offset on that clock, so always-runnable
  * tasks with different budgets get the same shares; the tight budget
  * only runs first.  The lag clamp bounds the credit a sleeper can bank.
- * Flattened weights are clamped to [1/100, 10^6] of a nice-0 task.
+ * Flattened weights are clamped to [0.01, 10^6], nice 0 being 100.
  *
  * Rule 3, preemption.  After queueing a task, enqueue looks at the CPUs of
  * its domain that the task may use: an idle one, or one between two tasks
@@ -107,11 +107,16 @@
  *
  * Rule 5, stealing.  A CPU takes from another domain a task that will
  * probably miss its deadline where it waits, and is earlier than our own
- * head: every busy CPU of its domain reaches a scheduling point within a
- * slice, so a task with less than a slice of slack left is at risk (and
- * one past its deadline is overdue).  On our own node, two slices: that
- * CPU may first run a task of its own, and a move within the node costs
- * only the LLC's warmth, not memory locality (on 8 vCPUs in 4 LLCs, in
+ * head, on the wall clock and on virtual time: its virtual deadline, as
+ * an offset from its domain's clock, is no later than that of our head or
+ * of the task this CPU would go on running.  So stealing follows
+ * cpu.weight as each queue does, and a tight budget of low weight cannot
+ * take the next LLC's CPUs by being always late.  Every busy CPU of its
+ * domain reaches a scheduling point within a slice, so a task with less
+ * than a slice of slack left is at risk (and one past its deadline is
+ * overdue).  On our own node, two slices: that CPU may first run a task
+ * of its own, and a move within the node costs only the LLC's warmth, not
+ * memory locality (on 8 vCPUs in 4 LLCs, in
  * three boots, 0.66-0.97x the misses of a 5 ms cgroup, and half its median
  * wakeup latency; one global queue still misses less); across nodes only
  * work that would otherwise miss moves, so one slice.  A task whose queue
@@ -1999,6 +2004,14 @@ static u64 head_wall_deadline(u64 dsq_id)
 	return tctx ? tctx->wall_deadline : (u64)-1;
 }
 
+/* The virtual deadline running @tctx would be queued with @now. */
+static u64 running_vdeadline(struct task_ctx *tctx, u64 now)
+{
+	return tctx->vruntime + tctx->budget_ns +
+	       (now - tctx->started_at) * (100 * SLO_WEIGHT_ONE) /
+	       flat_weight(tctx, tctx->counted_weight ?: 100);
+}
+
 /*
  * Rule 1 for the task whose slice just ended: @prev, still runnable, is not
  * in the queue while dispatch looks at it, so without this any queued task
@@ -2009,7 +2022,6 @@ static u64 head_wall_deadline(u64 dsq_id)
 static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
 {
 	struct task_ctx *tctx, *head;
-	u64 vdeadline;
 
 	if (!prev || !(prev->scx.flags & SCX_TASK_QUEUED))
 		return false;
@@ -2019,10 +2031,40 @@ static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
 	head = head_tctx(dsq_id);
 	if (!head)
 		return false;
-	vdeadline = tctx->vruntime + tctx->budget_ns +
-		    (now - tctx->started_at) * (100 * SLO_WEIGHT_ONE) /
-		    flat_weight(tctx, tctx->counted_weight ?: 100);
-	return (s64)(vdeadline - head->vdeadline) <= 0;
+	return (s64)(running_vdeadline(tctx, now) - head->vdeadline) <= 0;
+}
+
+/*
+ * Rule 5's bound on virtual time: the deadline of what @dom's CPU would
+ * run otherwise, the head of @dom's queue or @running (its task, still
+ * runnable, NULL if none), as an offset from @dom's clock.  A task taken
+ * from another domain must be earlier on its own clock, so that stealing
+ * follows cpu.weight as each queue does: a tight budget of low weight
+ * that is always late (weight 1 with 1 ms, against 10000 with 5 ms) took
+ * every CPU of the next LLC by its wall deadline, and a sleeper queued
+ * there ran only after the starvation backstop, 2.5 s later.
+ * SLO_NO_VBOUND: nothing to run here, anything at risk may come.
+ */
+#define SLO_NO_VBOUND		((s64)(~0ULL >> 1))
+
+static s64 own_vbound(u32 dom, struct task_struct *running, u64 now)
+{
+	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(dom));
+	struct task_ctx *head = head_tctx(dsq_of(dom)), *tctx;
+	s64 bound = SLO_NO_VBOUND, rel;
+
+	if (!dctx)
+		return bound;
+	if (head)
+		bound = (s64)(head->vdeadline - dctx->vclock);
+	if (running && (running->scx.flags & SCX_TASK_QUEUED) &&
+	    (tctx = bpf_task_storage_get(&task_ctxs, running, 0, 0)) &&
+	    !(tctx->nr_bw && bw_ids_throttled(tctx, now))) {
+		rel = (s64)(running_vdeadline(tctx, now) - dctx->vclock);
+		if (rel < bound)
+			bound = rel;
+	}
+	return bound;
 }
 
 /*
@@ -2053,6 +2095,8 @@ static u32 steal_reason(u64 wall_deadline, bool same_node, bool kick_late, u64 n
 /* A domain whose queue's head may be taken, as steal_from() needs it. */
 struct steal_target {
 	u32 victim;
+	s64 own_vbound;		/* own_vbound() of the thief, set by the caller */
+	u64 victim_vclock;
 	bool same_node;
 	bool kick_late;
 	bool rescue;		/* also a task the victim would start too late */
@@ -2060,8 +2104,9 @@ struct steal_target {
 
 /*
  * Rule 5 for entry @i of @dinfo's scan order (the same-node domains
- * first, then the cross-node ones): why its head, earlier than @own_head,
- * may be taken now (filling *@t), or 0.
+ * first, then the cross-node ones): why its head, earlier than @own_head
+ * and no later than @t->own_vbound on virtual time, may be taken now
+ * (filling *@t), or 0.
  */
 static u32 scan_victim(struct slo_domain_info *dinfo, u32 i, u64 own_head,
 		       u64 now, struct steal_target *t)
@@ -2070,20 +2115,25 @@ static u32 scan_victim(struct slo_domain_info *dinfo, u32 i, u64 own_head,
 		  dinfo->nr_same_node + (i - dinfo->nr_scan_same_node);
 	u32 idx = dinfo->steal_start + pos, *vdom;
 	struct domain_ctx *vctx;
-	u64 head, since;
+	struct task_ctx *head;
+	u64 since;
 
 	vdom = bpf_map_lookup_elem(&steal_order, &idx);
 	if (!vdom || scx_bpf_dsq_nr_queued(*vdom) <= 0)
 		return 0;
-	head = head_wall_deadline(*vdom);
-	if (head >= own_head)
-		return 0;
+	head = head_tctx(*vdom);
 	vctx = lookup_domain_ctx(*vdom);
-	since = vctx ? vctx->kick_pending_since : 0;
+	if (!head || !vctx || head->wall_deadline >= own_head)
+		return 0;
+	/* the head is the earliest there on virtual time: none later beats us */
+	if ((s64)(head->vdeadline - vctx->vclock) > t->own_vbound)
+		return 0;
+	since = vctx->kick_pending_since;
 	t->victim = *vdom;
+	t->victim_vclock = vctx->vclock;
 	t->same_node = i < dinfo->nr_scan_same_node;
 	t->kick_late = since && (s64)(now - since) > (s64)(slice_ns / 2);
-	return steal_reason(head, t->same_node, t->kick_late, now);
+	return steal_reason(head->wall_deadline, t->same_node, t->kick_late, now);
 }
 
 /*
@@ -2104,7 +2154,8 @@ static bool steal_from(const struct steal_target *t, s32 cpu, u64 own_head,
 		if (++depth > SLO_STEAL_DEPTH)
 			break;
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-		if (!tctx || tctx->wall_deadline >= own_head)
+		if (!tctx || tctx->wall_deadline >= own_head ||
+		    (s64)(tctx->vdeadline - t->victim_vclock) > t->own_vbound)
 			continue;
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
@@ -2339,11 +2390,12 @@ static int rescue_timer_fn(void *map, int *key, struct bpf_timer *timer)
  * summon_helper() chose this CPU for, earlier than @own_head, at risk or
  * one that domain would still not start in time.
  */
-static bool take_rescue(s32 cpu, u32 dom, u64 own_head, u64 now)
+static bool take_rescue(s32 cpu, u32 dom, u64 own_head, s64 own_vbound, u64 now)
 {
 	struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
 	struct slo_domain_info *ours, *theirs;
 	struct steal_target t = {};
+	struct domain_ctx *vctx;
 
 	if (!cctx || !cctx->rescue_from)
 		return false;
@@ -2353,10 +2405,13 @@ static bool take_rescue(s32 cpu, u32 dom, u64 own_head, u64 now)
 		return false;
 	ours = lookup_domain_info(dom);
 	theirs = lookup_domain_info(t.victim);
-	if (!ours || !theirs)
+	vctx = lookup_domain_ctx(t.victim);
+	if (!ours || !theirs || !vctx)
 		return false;
 	t.same_node = ours->node == theirs->node;
 	t.rescue = true;
+	t.own_vbound = own_vbound;
+	t.victim_vclock = vctx->vclock;
 	return steal_from(&t, cpu, own_head, now);
 }
 
@@ -2515,6 +2570,7 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	struct domain_ctx *dctx;
 	u64 own_head, now = scx_bpf_now();
 	u32 i, dom, nr_scan;
+	s64 vbound;
 
 	release_throttled(now);
 	if (single_dsq) {
@@ -2549,11 +2605,12 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 * kicked for, then the nearest
 	 */
 	own_head = head_wall_deadline(dom);
-	if (take_rescue(cpu, dom, own_head, now))
+	vbound = own_vbound(dom, prev, now);
+	if (take_rescue(cpu, dom, own_head, vbound, now))
 		return;
 	nr_scan = dinfo->nr_scan;
 	bpf_for(i, 0, nr_scan) {
-		struct steal_target t = {};
+		struct steal_target t = { .own_vbound = vbound };
 
 		if (!scan_victim(dinfo, i, own_head, now, &t))
 			continue;
@@ -2721,10 +2778,17 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 	 * at its own pace: a thread waking 30 times a second on one CPU, a
 	 * slice ahead each time, outran two hogs queued on another CPU of
 	 * the domain, and every task waking there waited behind them for
-	 * the starvation backstop.
+	 * the starvation backstop.  Nor does a task taken from another
+	 * domain's queue: it was taken for its wall deadline, not its turn
+	 * on our clock, and a low-weight one carries the debt of its last
+	 * slices (100x its run time at weight 1/100).  Four weight-1 hogs
+	 * with a 1 ms budget, stolen again and again, moved a domain's
+	 * clock minutes of virtual time past its own hogs, and a 5 ms
+	 * sleeper there ran 65 times in 6 s, each after the backstop.
 	 */
 	dctx = lookup_domain_ctx(clock_domain(info->domain));
 	if (dctx && tctx->queued_domain != QUEUED_DIRECT && !tctx->off_clock &&
+	    clock_domain(tctx->queued_domain) == clock_domain(info->domain) &&
 	    (s64)(tctx->vruntime - dctx->vclock) > 0)
 		dctx->vclock = tctx->vruntime;
 	tctx->off_clock = false;
@@ -2745,17 +2809,19 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
  * Rule 5 for a CPU that kept its task (nothing queued here comes first):
  * whether a task at risk waits in a domain its dispatch would steal from.
  */
-static bool lone_at_risk(s32 cpu, u64 now)
+static bool lone_at_risk(s32 cpu, struct task_struct *p, u64 now)
 {
 	struct slo_domain_info *dinfo;
 	u32 i, dom = cpu_domain(cpu);
 	u64 own_head;
+	s64 vbound;
 
 	if (dom == SLO_NO_DOMAIN || !(dinfo = lookup_domain_info(dom)))
 		return false;
 	own_head = head_wall_deadline(dom);
+	vbound = own_vbound(dom, p, now);
 	bpf_for(i, 0, dinfo->nr_scan) {
-		struct steal_target t = {};
+		struct steal_target t = { .own_vbound = vbound };
 
 		if (scan_victim(dinfo, i, own_head, now, &t))
 			return true;
@@ -2809,7 +2875,7 @@ void BPF_STRUCT_OPS(slo_tick, struct task_struct *p)
 	}
 	if (cctx->lone_check_at && (s64)(now - cctx->lone_check_at) >= 0) {
 		cctx->lone_check_at = now + slice_ns;
-		if (lone_at_risk(cpu, now)) {
+		if (lone_at_risk(cpu, p, now)) {
 			p->scx.slice = 0;
 			cctx->slice_end = now;
 		}
