@@ -106,20 +106,23 @@
  * run.
  *
  * Rule 5, stealing.  A CPU takes from another domain a task that will
- * probably miss its deadline where it waits, and is earlier than our own
- * head, on the wall clock and on virtual time: its virtual deadline, as
- * an offset from its domain's clock, is no later than that of our head or
- * of the task this CPU would go on running.  So stealing follows
- * cpu.weight as each queue does, and a tight budget of low weight cannot
- * take the next LLC's CPUs by being always late.  Every busy CPU of its
- * domain reaches a scheduling point within a slice, so a task with less
- * than a slice of slack left is at risk (and one past its deadline is
- * overdue).  On our own node, two slices: that CPU may first run a task
- * of its own, and a move within the node costs only the LLC's warmth, not
- * memory locality (on 8 vCPUs in 4 LLCs, in
- * three boots, 0.66-0.97x the misses of a 5 ms cgroup, and half its median
- * wakeup latency; one global queue still misses less); across nodes only
- * work that would otherwise miss moves, so one slice.  A task whose queue
+ * probably miss its deadline where it waits, and is earlier than our
+ * own head, on the wall clock and on virtual time: its virtual
+ * deadline, as an offset from its domain's clock, is no later than that
+ * of our head or of the task this CPU would go on running.  So stealing
+ * follows cpu.weight as each queue does, and a tight budget of low
+ * weight cannot take the next LLC's CPUs by being always late; not for
+ * a task whose domain does not answer its kick, or that is overdue by a
+ * quarter of starve_ns, since a queue nobody serves gets no share at
+ * all.  Every busy CPU of its domain reaches a scheduling point within
+ * a slice, so a task with less than a slice of slack left is at risk
+ * (and one past its deadline is overdue).  On our own node, two slices:
+ * that CPU may first run a task of its own, and a move within the node
+ * costs only the LLC's warmth, not memory locality (on 8 vCPUs in 4
+ * LLCs, in three boots, 0.66-0.97x the misses of a 5 ms cgroup, and
+ * half its median wakeup latency; one global queue still misses less);
+ * across nodes only work that would otherwise miss moves, so one slice.
+ * A task whose queue
  * was kicked and none of whose CPUs has dispatched for half a slice is at
  * risk too, on our node only (a vCPU the hypervisor descheduled, an
  * interrupt storm, a CPU lost to an RT task).  Stealing waits for the
@@ -2092,6 +2095,19 @@ static u32 steal_reason(u64 wall_deadline, bool same_node, bool kick_late, u64 n
 	return 0;
 }
 
+/*
+ * Whether a task may be stolen whatever own_vbound() says: its domain does
+ * not answer its kick (@kick_late: a descheduled vCPU, an interrupt storm,
+ * CPUs held by RT tasks), or it is overdue by a quarter of starve_ns.
+ * Weights share CPUs that serve a queue; a queue nobody serves gets no
+ * share at all, and its own domain's starvation backstop needs one of its
+ * CPUs to dispatch.
+ */
+static bool steal_past_weight(u64 wall_deadline, bool kick_late, u64 now)
+{
+	return kick_late || (s64)(now - wall_deadline) > (s64)(starve_ns / 4);
+}
+
 /* A domain whose queue's head may be taken, as steal_from() needs it. */
 struct steal_target {
 	u32 victim;
@@ -2125,14 +2141,15 @@ static u32 scan_victim(struct slo_domain_info *dinfo, u32 i, u64 own_head,
 	vctx = lookup_domain_ctx(*vdom);
 	if (!head || !vctx || head->wall_deadline >= own_head)
 		return 0;
-	/* the head is the earliest there on virtual time: none later beats us */
-	if ((s64)(head->vdeadline - vctx->vclock) > t->own_vbound)
-		return 0;
 	since = vctx->kick_pending_since;
+	t->kick_late = since && (s64)(now - since) > (s64)(slice_ns / 2);
+	/* the head is the earliest there on virtual time: none later beats us */
+	if (!steal_past_weight(head->wall_deadline, t->kick_late, now) &&
+	    (s64)(head->vdeadline - vctx->vclock) > t->own_vbound)
+		return 0;
 	t->victim = *vdom;
 	t->victim_vclock = vctx->vclock;
 	t->same_node = i < dinfo->nr_scan_same_node;
-	t->kick_late = since && (s64)(now - since) > (s64)(slice_ns / 2);
 	return steal_reason(head->wall_deadline, t->same_node, t->kick_late, now);
 }
 
@@ -2154,7 +2171,9 @@ static bool steal_from(const struct steal_target *t, s32 cpu, u64 own_head,
 		if (++depth > SLO_STEAL_DEPTH)
 			break;
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-		if (!tctx || tctx->wall_deadline >= own_head ||
+		if (!tctx || tctx->wall_deadline >= own_head)
+			continue;
+		if (!steal_past_weight(tctx->wall_deadline, t->kick_late, now) &&
 		    (s64)(tctx->vdeadline - t->victim_vclock) > t->own_vbound)
 			continue;
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
