@@ -122,10 +122,9 @@
  * LLCs, in three boots, 0.66-0.97x the misses of a 5 ms cgroup, and
  * half its median wakeup latency; one global queue still misses less);
  * across nodes only work that would otherwise miss moves, so one slice.
- * A task whose queue
- * was kicked and none of whose CPUs has dispatched for half a slice is at
- * risk too, on our node only (a vCPU the hypervisor descheduled, an
- * interrupt storm, a CPU lost to an RT task).  Stealing waits for the
+ * A task whose queue was kicked and none of whose CPUs has dispatched
+ * for half a slice is at risk too, on our node only (a vCPU the
+ * hypervisor descheduled, an interrupt storm, a CPU lost to an RT task).  Stealing waits for the
  * thief to dispatch, which a CPU busy with a 20 ms slice does not do for
  * up to 20 ms, so a domain that will not start a task in time also calls
  * for help: the rescue.  Its prediction (domain_starts_by()) asks whether
@@ -2800,10 +2799,11 @@ void BPF_STRUCT_OPS(slo_running, struct task_struct *p)
 	 * the starvation backstop.  Nor does a task taken from another
 	 * domain's queue: it was taken for its wall deadline, not its turn
 	 * on our clock, and a low-weight one carries the debt of its last
-	 * slices (100x its run time at weight 1/100).  Four weight-1 hogs
-	 * with a 1 ms budget, stolen again and again, moved a domain's
-	 * clock minutes of virtual time past its own hogs, and a 5 ms
-	 * sleeper there ran 65 times in 6 s, each after the backstop.
+	 * slices (10000x its run time at the lowest weight, 0.01).  Four
+	 * hogs of cpu.weight 1 with a 1 ms budget, stolen again and again,
+	 * moved a domain's clock past its own hogs, and a 5 ms sleeper
+	 * there ran 65 times in 6 s and waited for the backstop 51 times
+	 * (12-16 times with this fix alone).
 	 */
 	dctx = lookup_domain_ctx(clock_domain(info->domain));
 	if (dctx && tctx->queued_domain != QUEUED_DIRECT && !tctx->off_clock &&
