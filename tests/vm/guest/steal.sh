@@ -61,9 +61,9 @@ log "no CPU idle: idle pulls $pulls, same-node steals $near, cross-node $far"
 # hogs are always overdue, and by wall deadline alone LLC 1 served them
 # before its own queue (472-1,411 steals in a boot, and the sleeper
 # waited for the starvation backstop); on virtual time they are far
-# behind LLC 1's own work (6-29 in four runs).  The sleeper's misses are logged, not
-# held: its domain's clock can still jump past the running hogs (README,
-# "Measured so far").
+# behind LLC 1's own work (6-29 in four runs).  The sleeper's misses are
+# logged, not held: its domain's clock can still jump past the running
+# hogs (README, "Measured so far").
 cg_mk steal/fast 1
 cg_mk steal/slow 10000
 cg_mk steal/slow/hogs
