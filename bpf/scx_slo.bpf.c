@@ -2021,14 +2021,25 @@ static u64 running_vdeadline(struct task_ctx *tctx, u64 now)
  * slice whatever their weights.  It keeps the CPU for another slice while
  * the deadline it would be queued with now is no later than the head's.
  */
+/* @prev's context if it is still runnable and not out of quota, else NULL. */
+static struct task_ctx *prev_may_go_on(struct task_struct *prev, u64 now)
+{
+	struct task_ctx *tctx;
+
+	if (!prev || !(prev->scx.flags & SCX_TASK_QUEUED))
+		return NULL;
+	tctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
+	if (!tctx || (tctx->nr_bw && bw_ids_throttled(tctx, now)))
+		return NULL;
+	return tctx;
+}
+
 static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
 {
 	struct task_ctx *tctx, *head;
 
-	if (!prev || !(prev->scx.flags & SCX_TASK_QUEUED))
-		return false;
-	tctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
-	if (!tctx || (tctx->nr_bw && bw_ids_throttled(tctx, now)))
+	tctx = prev_may_go_on(prev, now);
+	if (!tctx)
 		return false;
 	head = head_tctx(dsq_id);
 	if (!head)
@@ -2038,8 +2049,8 @@ static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
 
 /*
  * Rule 5's bound on virtual time: the deadline of what @dom's CPU would
- * run otherwise, the head of @dom's queue or @running (its task, still
- * runnable, NULL if none), as an offset from @dom's clock.  A task taken
+ * run otherwise, @head of @dom's queue (NULL if empty) or @running (its
+ * task, still runnable, NULL if none), as an offset from @dom's clock.  A task taken
  * from another domain must be earlier on its own clock, so that stealing
  * follows cpu.weight as each queue does: a tight budget of low weight
  * that is always late (weight 1 with 1 ms, against 10000 with 5 ms) took
@@ -2049,19 +2060,19 @@ static bool prev_keeps_cpu(struct task_struct *prev, u64 dsq_id, u64 now)
  */
 #define SLO_NO_VBOUND		((s64)(~0ULL >> 1))
 
-static s64 own_vbound(u32 dom, struct task_struct *running, u64 now)
+static s64 own_vbound(u32 dom, struct task_ctx *head, struct task_struct *running,
+		      u64 now)
 {
 	struct domain_ctx *dctx = lookup_domain_ctx(clock_domain(dom));
-	struct task_ctx *head = head_tctx(dsq_of(dom)), *tctx;
+	struct task_ctx *tctx;
 	s64 bound = SLO_NO_VBOUND, rel;
 
 	if (!dctx)
 		return bound;
 	if (head)
 		bound = (s64)(head->vdeadline - dctx->vclock);
-	if (running && (running->scx.flags & SCX_TASK_QUEUED) &&
-	    (tctx = bpf_task_storage_get(&task_ctxs, running, 0, 0)) &&
-	    !(tctx->nr_bw && bw_ids_throttled(tctx, now))) {
+	tctx = prev_may_go_on(running, now);
+	if (tctx) {
 		rel = (s64)(running_vdeadline(tctx, now) - dctx->vclock);
 		if (rel < bound)
 			bound = rel;
@@ -2587,6 +2598,7 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	struct slo_domain_info *dinfo;
 	struct domain_ctx *dctx;
 	u64 own_head, now = scx_bpf_now();
+	struct task_ctx *head;
 	u32 i, dom, nr_scan;
 	s64 vbound;
 
@@ -2622,8 +2634,10 @@ void BPF_STRUCT_OPS(slo_dispatch, s32 cpu, struct task_struct *prev)
 	 * 1. a head at risk elsewhere that beats ours: first the one we were
 	 * kicked for, then the nearest
 	 */
-	own_head = head_wall_deadline(dom);
-	vbound = own_vbound(dom, prev, now);
+	/* one look at our head serves both clocks */
+	head = head_tctx(dom);
+	own_head = head ? head->wall_deadline : (u64)-1;
+	vbound = own_vbound(dom, head, prev, now);
 	if (take_rescue(cpu, dom, own_head, vbound, now))
 		return;
 	nr_scan = dinfo->nr_scan;
@@ -2832,13 +2846,15 @@ static bool lone_at_risk(s32 cpu, struct task_struct *p, u64 now)
 {
 	struct slo_domain_info *dinfo;
 	u32 i, dom = cpu_domain(cpu);
+	struct task_ctx *head;
 	u64 own_head;
 	s64 vbound;
 
 	if (dom == SLO_NO_DOMAIN || !(dinfo = lookup_domain_info(dom)))
 		return false;
-	own_head = head_wall_deadline(dom);
-	vbound = own_vbound(dom, p, now);
+	head = head_tctx(dom);
+	own_head = head ? head->wall_deadline : (u64)-1;
+	vbound = own_vbound(dom, head, p, now);
 	bpf_for(i, 0, dinfo->nr_scan) {
 		struct steal_target t = { .own_vbound = vbound };
 
